@@ -1,0 +1,71 @@
+"""The regions map: boundaries by URL (sent once), colours and tooltips by `hideout`."""
+from __future__ import annotations
+
+import math
+
+import dash_leaflet as dl
+from dash import html
+from dash_extensions.javascript import Namespace
+
+from ..i18n import t
+
+ns = Namespace("dashExtensions", "sitroom")  # functions live in assets/sitroom.js (no assign() at import)
+# Fixed classes per metric keep the legend stable on the wall; new_24h follows the warning thresholds.
+CLASSES = {
+    "new_24h": [1, 5, 10, 30, 80, 150, 300],
+    "cumulative": [1, 50, 200, 500, 1000, 2000, 5000],
+    "per_100k": [0.1, 1, 2, 5, 10, 20, 50],
+}
+COLOURS = ["#fff5eb", "#fdd0a2", "#fdae6b", "#fd8d3c", "#f16913", "#d94801", "#8c2d04"]
+NO_DATA = "#2b3a4a"
+ZERO = "#1d4d3c"
+
+
+def fit_zoom(bounds, width_px: int = 1150, height_px: int = 800) -> float:
+    """The Web-Mercator zoom at which `bounds` fits the map (Leaflet's fitBounds, done server-side,
+    because a map also needs center and zoom at first render)."""
+    (s, w), (n, e) = bounds
+    def merc(lat):
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+    zx = math.log2(width_px * 360 / (256 * max(e - w, 1e-6)))
+    zy = math.log2(height_px * 2 * math.pi / (256 * max(merc(n) - merc(s), 1e-6)))
+    return max(3.0, min(12.0, math.floor(min(zx, zy) * 4) / 4))  # the map snaps to quarter zooms
+
+
+def hideout(values: dict[str, dict], metric: str, names: dict[str, str], lang: str,
+            alert_levels: dict[str, str] | None = None) -> dict:
+    label = t(f"metric_{metric}", lang)
+    shown, tips = {}, {}
+    for code, v in values.items():
+        x = v.get(metric)
+        shown[code] = x
+        tips[code] = f"<b>{names.get(code, code)}</b><br>{label}: {'—' if x is None else _num(x)}" \
+                     f"<br>{t('kpi_confirmed', lang)}: {v['confirmed']} · {t('kpi_suspected', lang)}: {v['suspected']}"
+    return {"values": shown, "tips": tips, "classes": CLASSES[metric], "colours": COLOURS,
+            "zero": ZERO, "nodata": NO_DATA, "alerts": alert_levels or {}}
+
+
+def legend(metric: str, lang: str) -> list:
+    edges = CLASSES[metric]
+    items = [(NO_DATA, t("legend_no_data", lang)), (ZERO, f"< {_num(edges[0])}")]
+    for i, lo in enumerate(edges):
+        hi = edges[i + 1] if i + 1 < len(edges) else None
+        items.append((COLOURS[i], f"{_num(lo)} – {_num(hi)}" if hi is not None else f"≥ {_num(lo)}"))
+    return [html.Div(t(f"metric_{metric}", lang), className="legend-title")] + [
+        html.Div([html.Span(className="swatch", style={"background": c}), html.Span(txt)], className="legend-row")
+        for c, txt in items]
+
+
+def region_map(center, zoom, tile_url: str | None, attribution: str, initial_hideout: dict) -> dl.Map:
+    layers = [dl.TileLayer(url=tile_url, attribution=attribution)] if tile_url else []
+    layers.append(dl.GeoJSON(
+        id="regions-geo", url="/geo/all.json", hideout=initial_hideout,
+        style=ns("style"), onEachFeature=ns("bindTip"),
+        hoverStyle=ns("hover"), zoomToBounds=False,
+    ))
+    return dl.Map(layers, id="map", center=center, zoom=zoom, zoomSnap=0.25, attributionControl=bool(tile_url),
+                  className="region-map", style={"height": "100%", "width": "100%"})
+
+
+def _num(x: float) -> str:
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"

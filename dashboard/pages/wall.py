@@ -1,0 +1,180 @@
+"""The wall page: map, KPI tiles, trend and alert banner, updated in place when the data version moves."""
+from __future__ import annotations
+
+import dash
+import plotly.graph_objects as go
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+
+from sitroom.alerts import AlertConflict, AlertNotFound, acknowledge
+
+from dashboard.app import screen_data
+from dashboard.components.alert_banner import banner, local_time, officer_box
+from dashboard.components.choropleth import fit_zoom, hideout, legend, region_map
+from dashboard.i18n import pick_lang, t
+
+dash.register_page(__name__, path="/", title="sitroom")
+METRICS = ("new_24h", "cumulative", "per_100k")
+KPIS = ("confirmed", "new_24h", "active", "suspected", "cured", "dead", "active_alerts")
+
+
+def layout(lang: str | None = None, metric: str | None = None, **_):
+    d = screen_data()
+    cfg = d.rt.config.dashboard
+    lang = pick_lang(lang, cfg.language)
+    metric = metric if metric in METRICS else cfg.default_metric
+    bounds = d.gaz.bounds("all")
+    center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
+    provinces = "·".join(p.name_en if lang == "en" else p.name for p in d.gaz.provinces())
+    return html.Div(className=f"wall lang-{lang}", children=[
+        dcc.Store(id="wall-lang", data=lang),
+        dcc.Store(id="wall-version", data=-1),
+        dcc.Store(id="wall-view", data="all"),
+        dcc.Interval(id="wall-tick", interval=cfg.refresh_ms),
+        html.Header(className="wall-header", children=[
+            html.H1(f"{provinces} {t('title', lang)}"),
+            html.Div(className="header-right", children=[
+                html.Span(t("as_of", lang), className="as-of-label"), html.Span("—", id="as-of", className="as-of"),
+                officer_box(lang),
+                dcc.Link(t("lang_switch", lang), href="/?lang=" + ("zh" if lang == "en" else "en"), className="lang"),
+            ]),
+        ]),
+        html.Div(id="stale-banner", className="stale-banner", hidden=True),
+        html.Div(id="alert-banner", className="alert-banner"),
+        html.Main(className="wall-main", children=[
+            html.Section(className="map-panel", children=[
+                html.Div(className="map-tools", children=[
+                    dcc.RadioItems(id="metric", value=metric, inline=True, className="metric-picker",
+                                   options=[{"label": t(f"metric_{m}", lang), "value": m} for m in METRICS]),
+                    html.Button(t("back", lang), id="map-back", className="map-back", hidden=True),
+                    html.Span(id="map-title", className="map-title"),
+                ]),
+                region_map(center, fit_zoom(bounds), cfg.tile_url, cfg.tile_attribution,
+                           hideout({}, metric, {}, lang)),
+                html.Div(id="legend", className="legend", children=legend(metric, lang)),
+            ]),
+            html.Aside(className="side-panel", children=[
+                html.Div(id="kpis", className="kpis"),
+                dcc.Graph(id="trend", className="trend", config={"displayModeBar": False, "staticPlot": False},
+                          figure=_empty_figure()),
+            ]),
+        ]),
+    ])
+
+
+@callback(Output("wall-version", "data"), Output("as-of", "children"), Output("stale-banner", "children"),
+          Output("stale-banner", "hidden"),
+          Input("wall-tick", "n_intervals"), State("wall-version", "data"), State("wall-lang", "data"))
+def heartbeat(_n, seen, lang):
+    """Every tick: one cached read. Everything heavier waits for the version to move."""
+    beat = screen_data().heartbeat()
+    version = beat["version"] if beat["version"] != seen else no_update
+    problems = []
+    for s in beat["sources"]:
+        title = s["title"][lang]
+        if s["error"]:
+            problems.append(html.Div(t("source_down", lang, source=title, error=s["error"][:120])))
+        elif s["stale"]:
+            problems.append(html.Div(t("stale", lang, source=title,
+                                       seconds=int(s["age_seconds"]) if s["age_seconds"] is not None else "∞")))
+    return version, local_time(beat["as_of"], "%Y-%m-%d %H:%M:%S"), problems, not problems
+
+
+@callback(Output("wall-view", "data"), Output("regions-geo", "url"), Output("map", "viewport"),
+          Output("map-back", "hidden"),
+          Input("regions-geo", "clickData"), Input("map-back", "n_clicks"), State("wall-view", "data"),
+          prevent_initial_call=True)
+def drill(click, _back, view):
+    """Click a prefecture to see its counties; Back returns to the overview."""
+    gaz = screen_data().gaz
+    if ctx.triggered_id == "map-back":
+        target = "all"
+    else:
+        code = (click or {}).get("properties", {}).get("adcode")
+        if not code or view != "all" or gaz.get(code).level != "prefecture":
+            return no_update, no_update, no_update, no_update
+        target = code
+    return target, f"/geo/{target}.json", {"bounds": gaz.bounds(target), "transition": "flyToBounds"}, target == "all"
+
+
+@callback(Output("regions-geo", "hideout"), Output("legend", "children"), Output("map-title", "children"),
+          Input("wall-version", "data"), Input("metric", "value"), Input("wall-view", "data"),
+          State("wall-lang", "data"))
+def colour_map(_version, metric, view, lang):
+    d = screen_data()
+    values = d.region_values(view)
+    names = {c: (d.gaz.get(c).name_en if lang == "en" else d.gaz.get(c).name) for c in values}
+    colours = {"IV": "#3b8bff", "III": "#ffd400", "II": "#ff8c00", "I": "#ff2a2a"}
+    alerted = {a["region"]: colours[a["level"]] for a in d.alerts("active")}
+    title = "" if view == "all" else (d.gaz.get(view).name_en if lang == "en" else d.gaz.get(view).name)
+    return hideout(values, metric, names, lang, alerted), legend(metric, lang), title
+
+
+@callback(Output("kpis", "children"), Input("wall-version", "data"), Input("wall-view", "data"),
+          State("wall-lang", "data"))
+def kpis(_version, view, lang):
+    d = screen_data()
+    if view == "all":
+        totals = d.totals()
+    else:
+        v = d.region_values(d.gaz.get(view).parent)[view]
+        totals = {**v, "active_alerts": sum(1 for a in d.alerts("active") if a["region"] == view and a["state"] == "firing")}
+    return [html.Div([html.Div(f"{totals[k]:,}", className="kpi-value", id=f"kpi-{k}"),
+                      html.Div(t(f"kpi_{k}", lang), className="kpi-label")], className=f"kpi kpi-{k}")
+            for k in KPIS]
+
+
+@callback(Output("trend", "figure"), Input("wall-version", "data"), Input("wall-view", "data"),
+          State("wall-lang", "data"))
+def trend(_version, view, lang):
+    d = screen_data()
+    days = d.rt.config.dashboard.trend_days
+    region = None if view == "all" else view
+    rows = d.trend(region, days)
+    name = t("all_regions", lang) if region is None else (d.gaz.get(region).name_en if lang == "en" else d.gaz.get(region).name)
+    x = [r["day"] for r in rows]
+    conf = [r["confirmed"] for r in rows]
+    avg = [sum(conf[max(0, i - 6):i + 1]) / len(conf[max(0, i - 6):i + 1]) for i in range(len(conf))]
+    fig = _empty_figure(t("trend_title", lang, region=name, days=days))
+    fig.add_bar(x=x, y=conf, name=t("trend_confirmed", lang), marker_color="#f16913")
+    fig.add_scatter(x=x, y=[r["suspected"] for r in rows], name=t("trend_suspected", lang),
+                    mode="lines", line={"color": "#6baed6", "width": 2})
+    fig.add_scatter(x=x, y=avg, name=t("trend_avg", lang), mode="lines", line={"color": "#ffffff", "width": 3})
+    return fig
+
+
+def _empty_figure(title: str = "") -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(template="plotly_dark", paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+                      title={"text": title, "font": {"size": 22}}, margin={"l": 50, "r": 20, "t": 60, "b": 40},
+                      legend={"orientation": "h", "y": -0.12, "font": {"size": 16}}, font={"size": 16},
+                      bargap=0.15, uirevision="keep")
+    return fig
+
+
+@callback(Output("alert-banner", "children"), Input("wall-version", "data"), State("wall-lang", "data"))
+def alert_banner(_version, lang):
+    return banner(screen_data().alerts("active"), lang)
+
+
+@callback(Output("alert-banner", "children", allow_duplicate=True),
+          Input({"type": "ack-btn", "alert": ALL}, "n_clicks"), State("ack-name", "value"),
+          State("wall-lang", "data"), prevent_initial_call=True)
+def acknowledge_clicked(clicks, name, lang):
+    if not ctx.triggered_id or not any(clicks):
+        return no_update
+    d = screen_data()
+    alert_id = ctx.triggered_id["alert"]
+    if not (name or "").strip():
+        return banner(d.alerts("active"), lang, t("ack_need_name", lang))
+    message = None
+    try:
+        with d.sessions.begin() as s:
+            acknowledge(s, alert_id, name.strip())
+    except AlertConflict as e:
+        a = d.alert_dict(e.alert)
+        message = t("acked_by", lang, by=a["acked_by"], at=local_time(a["acked_at"], "%m-%d %H:%M")) \
+            if a["acked_by"] else str(e)
+    except AlertNotFound as e:
+        message = str(e)
+    d.forget()
+    return banner(d.alerts("active"), lang, message)

@@ -1,0 +1,56 @@
+"""Source time values -> naive UTC, and cursor values kept exactly as the source returned them."""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+
+def to_utc(value, tz: ZoneInfo) -> datetime:
+    """Parse a source time (datetime, date, or text such as '2026-11-23 08:30[:00]' or '2026/11/23 08:30').
+
+    Naive values are in the source's time zone. Raises ValueError on anything else.
+    """
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, date):
+        dt = datetime(value.year, value.month, value.day)
+    elif isinstance(value, str) and value.strip():
+        dt = datetime.fromisoformat(value.strip().replace("/", "-"))
+    else:
+        raise ValueError(f"not a time: {value!r}")
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=tz)
+    return dt.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def shift_raw(raw, seconds: float):
+    """`raw` moved back by `seconds`, in the same representation the source uses.
+
+    The cursor is compared by the source database itself, so a text column must
+    be compared with text of the same layout, a timestamp with a timestamp.
+    """
+    if isinstance(raw, datetime):
+        return raw - timedelta(seconds=seconds)
+    if isinstance(raw, (int, float)):
+        return raw - seconds
+    text = str(raw)
+    sep = "T" if "T" in text else " "
+    dt = datetime.fromisoformat(text.replace("/", "-")) - timedelta(seconds=seconds)
+    out = dt.isoformat(sep=sep, timespec="microseconds" if "." in text else "seconds")
+    return out.replace("-", "/") if "/" in text else out
+
+
+def encode_cursor(ts, key) -> str:
+    def enc(v):
+        return {"dt": v.isoformat()} if isinstance(v, datetime) else v
+    return json.dumps([enc(ts), enc(key)], ensure_ascii=False)
+
+
+def decode_cursor(text: str | None):
+    if not text:
+        return None
+    def dec(v):
+        return datetime.fromisoformat(v["dt"]) if isinstance(v, dict) else v
+    ts, key = json.loads(text)
+    return dec(ts), dec(key)

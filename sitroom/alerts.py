@@ -1,0 +1,119 @@
+"""Alert lifecycle: fire once per (rule, region), escalate, resolve with hysteresis, acknowledge.
+
+Writers race (the loader evaluating, officers acknowledging from many browsers),
+so every state change is a conditional UPDATE and the database's partial unique
+index keeps one open alert per (rule, region).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from .config import LEVELS, RuleConfig
+from .queries import new_confirmed_since
+from .regions import Gazetteer
+from .store import bump_version
+from .store.db import utcnow
+from .store.models import Alert, AlertEvent
+
+SYSTEM = "system"
+
+
+class AlertNotFound(LookupError):
+    pass
+
+
+class AlertConflict(Exception):
+    """The alert is not in a state that allows this; `alert` tells the caller who/what."""
+
+    def __init__(self, message: str, alert: Alert):
+        super().__init__(message)
+        self.alert = alert
+
+
+@dataclass
+class Evaluation:
+    fired: int = 0
+    escalated: int = 0
+    resolved: int = 0
+    updated: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.fired or self.escalated or self.resolved or self.updated)
+
+
+def rule_values(s: Session, rule: RuleConfig, now: datetime) -> dict[str, float]:
+    """The rule's metric per region (only new_confirmed_24h for now)."""
+    return new_confirmed_since(s, now - timedelta(hours=24))
+
+
+def evaluate(s: Session, rules: list[RuleConfig], gaz: Gazetteer, now: datetime | None = None) -> Evaluation:
+    """Apply every rule to every region in scope; commits nothing (the caller's transaction)."""
+    now = now or utcnow()
+    ev = Evaluation()
+    for rule in rules:
+        values = rule_values(s, rule, now)
+        open_alerts = {a.region: a for a in s.scalars(
+            select(Alert).where(Alert.rule == rule.id, Alert.state != "resolved"))}
+        for region in (r.adcode for r in gaz.prefectures()):
+            value = float(values.get(region, 0))
+            level = rule.thresholds.level_for(value)
+            alert = open_alerts.get(region)
+            if alert is None:
+                if level:
+                    _fire(s, rule, region, level, value, now)
+                    ev.fired += 1
+            elif level and LEVELS.index(level) > LEVELS.index(alert.level):
+                # A rise alerts again even if the lower level was acknowledged.
+                alert.level, alert.state, alert.value = level, "firing", value
+                alert.threshold = getattr(rule.thresholds, level)
+                alert.updated_at = now
+                s.add(AlertEvent(alert_id=alert.id, kind="escalated", at=now, by=SYSTEM, level=level, value=value))
+                ev.escalated += 1
+            elif value < rule.recover_below:
+                alert.state, alert.resolved_at, alert.updated_at, alert.value = "resolved", now, now, value
+                s.add(AlertEvent(alert_id=alert.id, kind="resolved", at=now, by=SYSTEM, level=alert.level,
+                                 value=value, note=f"value {value:g} fell below {rule.recover_below:g}"))
+                ev.resolved += 1
+            elif value != alert.value:
+                alert.value, alert.updated_at = value, now  # level kept until it clears: no flapping
+                ev.updated += 1
+    if ev.changed:
+        bump_version(s)
+    return ev
+
+
+def _fire(s: Session, rule: RuleConfig, region: str, level: str, value: float, now: datetime) -> None:
+    alert = Alert(rule=rule.id, region=region, level=level, state="firing", value=value,
+                  threshold=getattr(rule.thresholds, level), fired_at=now, updated_at=now)
+    s.add(alert)
+    s.flush()
+    s.add(AlertEvent(alert_id=alert.id, kind="fired", at=now, by=SYSTEM, level=level, value=value))
+
+
+def acknowledge(s: Session, alert_id: int, by: str, note: str | None = None, now: datetime | None = None) -> Alert:
+    """Take responsibility for a firing alert; exactly one of several concurrent callers wins."""
+    now = now or utcnow()
+    won = s.execute(update(Alert).where(Alert.id == alert_id, Alert.state == "firing")
+                    .values(state="acknowledged", acked_by=by, acked_at=now, ack_note=note, updated_at=now)
+                    .execution_options(synchronize_session=False)).rowcount
+    alert = s.get(Alert, alert_id, populate_existing=True)
+    if alert is None:
+        raise AlertNotFound(f"no alert {alert_id}")
+    if not won:
+        if alert.state == "acknowledged":
+            raise AlertConflict(f"already acknowledged by {alert.acked_by} at {alert.acked_at:%Y-%m-%d %H:%M:%S} UTC",
+                                alert)
+        raise AlertConflict(f"alert {alert_id} is {alert.state}", alert)
+    s.add(AlertEvent(alert_id=alert_id, kind="acknowledged", at=now, by=by, level=alert.level,
+                     value=alert.value, note=note))
+    bump_version(s)
+    return alert
+
+
+def trail(s: Session, alert_id: int) -> list[AlertEvent]:
+    return list(s.scalars(select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.id)))

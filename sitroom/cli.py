@@ -1,0 +1,194 @@
+"""The `sitroom` command: db, config, loaders, serve, demo, drill."""
+from __future__ import annotations
+
+import functools
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import click
+
+from .config import ConfigError
+from .settings import Settings
+
+
+def common(f):
+    """--data-dir / --config-dir on every command; build Settings from them and the environment."""
+    @click.option("--data-dir", type=click.Path(path_type=Path), help="Data directory (SITROOM_DATA_DIR).")
+    @click.option("--config-dir", type=click.Path(path_type=Path), help="Config directory (SITROOM_CONFIG_DIR).")
+    @functools.wraps(f)
+    def wrapper(data_dir, config_dir, **kw):
+        return f(Settings.from_env(data_dir=data_dir, config_dir=config_dir), **kw)
+    return wrapper
+
+
+def runtime(settings: Settings, upgrade_store: bool = False):
+    from .runtime import load_runtime
+    try:
+        rt = load_runtime(settings)
+    except ConfigError as e:
+        click.echo(str(e), err=True)
+        sys.exit(2)
+    if upgrade_store:
+        from .store import upgrade
+        upgrade(settings.database_url)
+    return rt
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True)
+def main(verbose: bool) -> None:
+    """sitroom: real-time situational awareness for epidemic command centres."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.group()
+def db() -> None:
+    """The store's schema."""
+
+
+@db.command("upgrade")
+@common
+def db_upgrade(settings: Settings) -> None:
+    """Create or migrate the store to the latest schema."""
+    from .store import upgrade
+    upgrade(settings.database_url)
+    click.echo(f"store is up to date: {_safe_url(settings.database_url)}")
+
+
+@main.group()
+def config() -> None:
+    """Configuration files."""
+
+
+@config.command("check")
+@common
+def config_check(settings: Settings) -> None:
+    """Validate every config file; print each problem with file and key."""
+    runtime(settings)
+    click.echo(f"config OK: {settings.config_dir}")
+
+
+@main.command()
+@click.option("--once", is_flag=True, required=True, help="Poll every source once and exit.")
+@common
+def load(settings: Settings, once: bool) -> None:
+    """Poll every source once; print read / inserted / updated / quarantined per source."""
+    from loaders.service import LoaderService
+    rt = runtime(settings, upgrade_store=True)
+    svc = LoaderService(rt.config, rt.gazetteer, settings.database_url)
+    failed = False
+    try:
+        for r in svc.run_once():
+            if r.error:
+                failed = True
+                click.echo(f"{r.source}: ERROR {r.error}")
+            else:
+                click.echo(f"{r.source}: read {r.read} inserted {r.inserted} updated {r.updated} "
+                           f"quarantined {r.quarantined}")
+    finally:
+        svc.stop()
+    sys.exit(1 if failed else 0)
+
+
+@main.command()
+@common
+def loaders(settings: Settings) -> None:
+    """Run the loader scheduler (polls sources, evaluates rules) until stopped."""
+    from loaders.service import LoaderService
+    rt = runtime(settings, upgrade_store=True)
+    svc = LoaderService(rt.config, rt.gazetteer, settings.database_url)
+    svc.start()
+    click.echo(f"loaders running: {', '.join(svc.pollers)}")
+    _wait_for_stop()
+    svc.stop()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8050, show_default=True)
+@click.option("--threads", default=16, show_default=True)
+@common
+def serve(settings: Settings, host: str, port: int, threads: int) -> None:
+    """Run the web server (wall page and JSON API)."""
+    rt = runtime(settings, upgrade_store=True)
+    _serve(rt, host, port, threads)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8050, show_default=True)
+@click.option("--seed", type=int, default=None, help="Seed of the simulator, for a repeatable demo.")
+@common
+def demo(settings: Settings, host: str, port: int, seed: int | None) -> None:
+    """Simulated source, loaders and web server in one process, on a local SQLite store."""
+    from loaders.demo.health_commission import HealthCommissionSim
+    from loaders.service import LoaderService
+    rt = runtime(settings, upgrade_store=True)
+    sim = HealthCommissionSim(rt.config.source("hc_cases").url, rt.gazetteer, seed=seed)
+    sim.create()
+    n = sim.backfill()
+    if n:
+        click.echo(f"simulated source: {n} historical case reports written")
+    stop = threading.Event()
+    sim_thread = threading.Thread(target=sim.run, args=(stop,), name="simulator", daemon=True)
+    sim_thread.start()
+    svc = LoaderService(rt.config, rt.gazetteer, settings.database_url)
+    svc.start()
+    try:
+        _serve(rt, host, port, 16)
+    finally:
+        stop.set()
+        sim_thread.join(timeout=5)
+        svc.stop()
+        click.echo("demo stopped")
+
+
+@main.command()
+@click.option("--region", required=True, help="Prefecture or county: name, pinyin or code (郑州, Zhengzhou, 410100).")
+@click.option("--confirmed", type=click.IntRange(1, 100_000), required=True, help="Confirmed cases to report now.")
+@common
+def drill(settings: Settings, region: str, confirmed: int) -> None:
+    """Training drill: write case rows into the demo source database (never into the store)."""
+    from loaders.demo.health_commission import HealthCommissionSim
+    from .regions import RegionError
+    rt = runtime(settings)
+    try:
+        code = rt.gazetteer.resolve(region)
+    except RegionError as e:
+        raise click.BadParameter(str(e), param_hint="--region") from None
+    sim = HealthCommissionSim(rt.config.source("hc_cases").url, rt.gazetteer)
+    sim.create()
+    keys = sim.add_cases(code, confirmed)
+    click.echo(f"drill: {len(keys)} confirmed cases reported in {rt.gazetteer.get(code).name} ({code})")
+
+
+def _serve(rt, host: str, port: int, threads: int) -> None:
+    from waitress import create_server
+
+    from dashboard.app import create_app
+    app = create_app(rt)
+    server = create_server(app.server, host=host, port=port, threads=threads, ident="sitroom")
+    click.echo(f"sitroom is serving on http://{host}:{port}/", err=False)
+    signal.signal(signal.SIGTERM, lambda *_: server.close())
+    try:
+        server.run()
+    except (KeyboardInterrupt, OSError):
+        pass
+    finally:
+        server.close()
+
+
+def _wait_for_stop() -> None:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    return make_url(url).render_as_string(hide_password=True)

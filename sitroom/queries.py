@@ -1,0 +1,75 @@
+"""Read queries shared by the API, the wall page and the rules. No page writes SQL."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, func, literal_column, select
+from sqlalchemy.orm import Session
+
+from .store.models import Alert, CaseReport, DataVersion, SourceState
+
+EVER_CONFIRMED = ("confirmed", "cured", "dead")  # a cured or dead case was confirmed first
+LOCAL_OFFSET_HOURS = 8                            # Asia/Shanghai has no DST
+
+
+def data_version(s: Session) -> tuple[int, datetime | None]:
+    row = s.execute(select(DataVersion.version, DataVersion.changed_at).where(DataVersion.id == 1)).one()
+    return int(row.version), row.changed_at
+
+
+def new_confirmed_since(s: Session, since: datetime, by=CaseReport.prefecture) -> dict[str, int]:
+    q = (select(by, func.count()).where(CaseReport.status.in_(EVER_CONFIRMED), CaseReport.reported_at >= since)
+         .group_by(by))
+    return {r: n for r, n in s.execute(q)}
+
+
+def case_counts(s: Session, by=CaseReport.prefecture, within: str | None = None) -> dict[str, dict[str, int]]:
+    """Cumulative counts per region: confirmed (ever), suspected, cured, dead, active."""
+    q = select(by, CaseReport.status, func.count()).group_by(by, CaseReport.status)
+    if within:
+        q = q.where(CaseReport.prefecture == within)
+    out: dict[str, dict[str, int]] = {}
+    for region, status, n in s.execute(q):
+        c = out.setdefault(region, {"confirmed": 0, "suspected": 0, "cured": 0, "dead": 0, "active": 0})
+        c[status] += n
+    for c in out.values():
+        c["active"] = c["confirmed"]
+        c["confirmed"] = c["confirmed"] + c["cured"] + c["dead"]
+    return out
+
+
+def _local_day(s: Session, col):
+    if s.get_bind().dialect.name == "sqlite":
+        return func.date(col, f"+{LOCAL_OFFSET_HOURS} hours")
+    return func.date(col + literal_column(f"interval '{LOCAL_OFFSET_HOURS} hours'"))
+
+
+def daily_new(s: Session, since: datetime, level: str | None = None, code: str | None = None) -> list[tuple[str, int, int]]:
+    """(local day, new confirmed, new suspected) per day since `since` (UTC), for one region or all."""
+    day = _local_day(s, CaseReport.reported_at).label("day")
+    q = (select(day,
+                func.sum(case((CaseReport.status.in_(EVER_CONFIRMED), 1), else_=0)),
+                func.sum(case((CaseReport.status == "suspected", 1), else_=0)))
+         .where(CaseReport.reported_at >= since).group_by(day).order_by(day))
+    if code:
+        col = {"province": CaseReport.province, "prefecture": CaseReport.prefecture, "county": CaseReport.region}[level]
+        q = q.where(col == code)
+    return [(str(d), int(c or 0), int(p or 0)) for d, c, p in s.execute(q)]
+
+
+def alerts(s: Session, state: str | None = None, limit: int = 200) -> list[Alert]:
+    q = select(Alert)
+    if state == "active":
+        q = q.where(Alert.state != "resolved")
+    elif state:
+        q = q.where(Alert.state == state)
+    level_rank = case({"I": 0, "II": 1, "III": 2, "IV": 3}, value=Alert.level)
+    return list(s.scalars(q.order_by(level_rank, Alert.updated_at.desc()).limit(limit)))
+
+
+def sources(s: Session) -> list[SourceState]:
+    return list(s.scalars(select(SourceState).order_by(SourceState.name)))
+
+
+def since_hours(now: datetime, hours: float) -> datetime:
+    return now - timedelta(hours=hours)

@@ -1,0 +1,145 @@
+"""Shared pytest fixtures for the sitroom test suite.
+
+Keep imports at the top; each group of fixtures lives in its own marked section.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+# tests/ is not necessarily a package: make its helper modules importable either way.
+_TESTS_DIR = str(Path(__file__).resolve().parent)
+if _TESTS_DIR not in sys.path:
+    sys.path.insert(0, _TESTS_DIR)
+
+import pgcluster  # noqa: E402
+
+
+# =============================================================================================
+# Store backends: SQLite / throwaway PostgreSQL cluster   (helpers in tests/pgcluster.py)
+#
+#   SITROOM_TEST_STORE = sqlite (default) | postgresql      -- scripts/test runs both passes
+#
+#   pg_server        session  throwaway PostgreSQL cluster: .url(db), .create_database(name),
+#                             .drop_database(name), .port; always PostgreSQL, whatever the env
+#   store_url        function SQLAlchemy URL of a fresh, empty store database
+#   make_source_url  function factory name -> URL of a fresh, empty *source* database
+#                             (another department's DB), same backend as the store
+# =============================================================================================
+
+
+def pytest_report_header(config):
+    try:
+        backend = pgcluster.test_store_backend()
+    except pgcluster.PgClusterError as exc:
+        backend = f"INVALID ({exc})"
+    return f"sitroom test store: {backend} ({pgcluster.STORE_ENV})"
+
+
+def _store_backend() -> str:
+    try:
+        return pgcluster.test_store_backend()
+    except pgcluster.PgClusterError as exc:
+        error = str(exc)
+    pytest.fail(error, pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throwaway PostgreSQL cluster for the whole session (started on first use)."""
+    try:
+        server = pgcluster.start_cluster()
+    except pgcluster.PgClusterError as exc:
+        error = str(exc)
+    else:
+        error = None
+    if error:
+        pytest.fail(error, pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def store_url(request, tmp_path):
+    """URL of a fresh, empty store database on the backend chosen by SITROOM_TEST_STORE."""
+    if _store_backend() == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    server = request.getfixturevalue("pg_server")
+    name = server.unique_name("store", request.node.name)
+    url = server.create_database(name)
+    yield url
+    server.drop_database(name)
+
+
+@pytest.fixture
+def make_source_url(request, tmp_path):
+    """Factory ``make_source_url(name) -> url``: a fresh, empty source database per call."""
+    backend = _store_backend()
+    made: list[str] = []
+    server = request.getfixturevalue("pg_server") if backend == "postgresql" else None
+
+    def make(name: str = "source") -> str:
+        if server is None:
+            stem = f"source_{pgcluster.slug(name, 40)}"
+            path = tmp_path / f"{stem}.db"
+            n = 1
+            while path.exists() or str(path) in made:
+                n += 1
+                path = tmp_path / f"{stem}_{n}.db"
+            made.append(str(path))
+            return f"sqlite:///{path}"
+        dbname = server.unique_name("src", name)
+        url = server.create_database(dbname)
+        made.append(dbname)
+        return url
+
+    yield make
+    if server is not None:
+        for dbname in made:
+            server.drop_database(dbname)
+
+
+# ============================ end of store backend fixtures ==================================
+
+
+# =============================================================================================
+# sitroom fixtures: gazetteer, an upgraded store, the simulated health-commission source
+# =============================================================================================
+REPO = Path(__file__).resolve().parent.parent
+PROVINCES = ("410000", "610000")
+
+
+@pytest.fixture(scope="session")
+def gaz(tmp_path_factory):
+    from sitroom.regions import load_gazetteer
+    return load_gazetteer(PROVINCES, tmp_path_factory.mktemp("gazetteer-cache"))
+
+
+@pytest.fixture
+def store(store_url):
+    """An upgraded store: (url, sessionmaker)."""
+    from sitroom.store import make_engine, session_factory, upgrade
+    upgrade(store_url)
+    engine = make_engine(store_url)
+    yield store_url, session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def hc_source(make_source_url, gaz):
+    """The simulated health-commission database (empty, schema created) and its source config."""
+    from loaders.demo.health_commission import HealthCommissionSim
+    from sitroom.config import load_config
+    url = make_source_url("health_commission")
+    sim = HealthCommissionSim(url, gaz, seed=7, bad_share=0)
+    sim.create()
+    cfg = load_config(REPO / "config", {"SITROOM_DATA_DIR": "/unused"}).source("hc_cases")
+    src = cfg.model_copy(update={"url": url})
+    yield sim, src
+    sim.engine.dispose()
