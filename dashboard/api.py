@@ -85,7 +85,7 @@ def ack(alert_id: int):
     except AlertNotFound:
         return bad_request(f"no alert {alert_id}", 404)
     except AlertConflict as e:
-        return jsonify({"error": str(e), "alert": d.alert_dict(e.alert)}), 409
+        return jsonify({"error": str(e), "alert": d.alert(alert_id)}), 409
     return jsonify(out)
 
 

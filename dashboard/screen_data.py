@@ -15,7 +15,7 @@ from sitroom import queries
 from sitroom.runtime import Runtime
 from sitroom.store import make_engine, session_factory
 from sitroom.store.db import utcnow
-from sitroom.store.models import CaseReport
+from sitroom.store.models import Alert, CaseReport
 
 HEARTBEAT_TTL = 0.5     # seconds; bounds the database load from N browsers to 2 reads/s
 SLIDE_SECONDS = 60      # time windows are recomputed at least this often
@@ -50,13 +50,13 @@ class ScreenData:
             age = (now - last).total_seconds() if last else None
             sources.append({
                 "name": src.name, "title": src.title.model_dump(),
-                "last_success": _iso(last), "age_seconds": None if age is None else round(age, 1),
+                "last_success": iso_utc(last), "age_seconds": None if age is None else round(age, 1),
                 "stale": age is None or age > limit,
                 "healthy": bool(st and st.failures == 0 and last),
                 "error": st.last_error if st else None,
             })
         as_of = min((s["last_success"] for s in sources if s["last_success"]), default=None)
-        result = {"version": version, "changed_at": _iso(changed_at), "as_of": as_of, "now": _iso(now),
+        result = {"version": version, "changed_at": iso_utc(changed_at), "as_of": as_of, "now": iso_utc(now),
                   "sources": sources, "stale": any(s["stale"] for s in sources)}
         self._beat = (now_mono, result)
         return result
@@ -122,6 +122,11 @@ class ScreenData:
                 return [self.alert_dict(a) for a in queries.alerts(s, state)]
         return self._cached(("alerts", state), compute)
 
+    def alert(self, alert_id: int) -> dict | None:
+        with self.sessions() as s:
+            a = s.get(Alert, alert_id)
+            return self.alert_dict(a) if a else None
+
     def alert_dict(self, a) -> dict:
         rule = next((r for r in self.rt.config.rules.rules if r.id == a.rule), None)
         region = self.gaz.regions.get(a.region)
@@ -130,9 +135,9 @@ class ScreenData:
             "region": a.region, "region_name": region.name if region else a.region,
             "region_name_en": region.name_en if region else a.region,
             "level": a.level, "state": a.state, "value": a.value, "threshold": a.threshold,
-            "fired_at": _iso(a.fired_at), "updated_at": _iso(a.updated_at),
-            "acked_by": a.acked_by, "acked_at": _iso(a.acked_at), "ack_note": a.ack_note,
-            "resolved_at": _iso(a.resolved_at),
+            "fired_at": iso_utc(a.fired_at), "updated_at": iso_utc(a.updated_at),
+            "acked_by": a.acked_by, "acked_at": iso_utc(a.acked_at), "ack_note": a.ack_note,
+            "resolved_at": iso_utc(a.resolved_at),
         }
 
     def sources(self) -> list[dict]:
@@ -142,8 +147,8 @@ class ScreenData:
         out = []
         for st in rows:
             out.append({**beat.get(st.name, {"name": st.name}),
-                        "failures": st.failures, "last_error_at": _iso(st.last_error_at),
-                        "retry_at": _iso(st.retry_at), "last_change": _iso(st.last_change),
+                        "failures": st.failures, "last_error_at": iso_utc(st.last_error_at),
+                        "retry_at": iso_utc(st.retry_at), "last_change": iso_utc(st.last_change),
                         "rows_read": st.rows_read, "rows_inserted": st.rows_inserted,
                         "rows_updated": st.rows_updated, "rows_quarantined": st.rows_quarantined})
         known = {o["name"] for o in out}
@@ -151,5 +156,5 @@ class ScreenData:
         return out
 
 
-def _iso(dt: datetime | None) -> str | None:
+def iso_utc(dt: datetime | None) -> str | None:
     return dt.isoformat(timespec="seconds") + "Z" if dt else None

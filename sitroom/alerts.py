@@ -27,11 +27,11 @@ class AlertNotFound(LookupError):
 
 
 class AlertConflict(Exception):
-    """The alert is not in a state that allows this; `alert` tells the caller who/what."""
+    """The alert is not in a state that allows this; says who got there first."""
 
     def __init__(self, message: str, alert: Alert):
         super().__init__(message)
-        self.alert = alert
+        self.alert_id, self.state, self.by, self.at = alert.id, alert.state, alert.acked_by, alert.acked_at
 
 
 @dataclass

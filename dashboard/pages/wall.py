@@ -8,6 +8,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from sitroom.alerts import AlertConflict, AlertNotFound, acknowledge
 
 from dashboard.app import screen_data
+from dashboard.screen_data import iso_utc
 from dashboard.components.alert_banner import banner, local_time, officer_box
 from dashboard.components.choropleth import fit_zoom, hideout, legend, region_map
 from dashboard.i18n import pick_lang, t
@@ -171,9 +172,7 @@ def acknowledge_clicked(clicks, name, lang):
         with d.sessions.begin() as s:
             acknowledge(s, alert_id, name.strip())
     except AlertConflict as e:
-        a = d.alert_dict(e.alert)
-        message = t("acked_by", lang, by=a["acked_by"], at=local_time(a["acked_at"], "%m-%d %H:%M")) \
-            if a["acked_by"] else str(e)
+        message = t("acked_by", lang, by=e.by, at=local_time(iso_utc(e.at), "%m-%d %H:%M")) if e.by else str(e)
     except AlertNotFound as e:
         message = str(e)
     d.forget()

@@ -133,6 +133,7 @@ class HealthCommissionSim:
                 row = self._new_row(now, reported, status)
                 row["gxsj"] = local(min(now, reported + timedelta(days=min(age, self.rng.uniform(0, 14)))))
                 rows.append(row)
+        rows += [self._bad_row(now) for _ in range(self._poisson(len(rows) * self.bad_share))]
         self._insert(rows)
         return len(rows)
 

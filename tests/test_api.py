@@ -1,0 +1,92 @@
+"""The JSON API on the real app and a real store (Flask's test client: no socket, nothing mocked)."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import insert
+
+from sitroom.alerts import evaluate
+from sitroom.config import load_config
+from sitroom.runtime import Runtime
+from sitroom.settings import Settings
+from sitroom.store.models import CaseReport
+
+from conftest import REPO
+
+
+@pytest.fixture
+def client(store, gaz, tmp_path):
+    url, sessions = store
+    settings = Settings.from_env(data_dir=tmp_path, config_dir=REPO / "config", database_url=url)
+    rt = Runtime(settings, load_config(settings.config_dir, settings.env()), gaz)
+    now = datetime.utcnow()
+    with sessions.begin() as s:
+        s.execute(insert(CaseReport), [
+            {"source": "hc_cases", "source_key": f"k{i}", "status": st, "region": "410102", "prefecture": "410100",
+             "province": "410000", "reported_at": now - timedelta(hours=h), "source_updated_at": now, "loaded_at": now}
+            for i, (st, h) in enumerate([("confirmed", 1)] * 160 + [("cured", 50)] * 5 + [("suspected", 2)] * 7)])
+        evaluate(s, list(rt.config.rules.rules), gaz)
+    from dashboard.app import create_app
+    app = create_app(rt)
+    return app.server.test_client()
+
+
+def test_healthz_and_summary(client):
+    assert client.get("/healthz").json["status"] == "ok"
+    body = client.get("/api/v1/summary").json
+    assert body["totals"]["confirmed"] == 165 and body["totals"]["new_24h"] == 160
+    assert body["totals"]["suspected"] == 7 and body["totals"]["cured"] == 5
+    zz = body["regions"]["410100"]
+    assert zz["per_100k"] == round(165 / 12600574 * 1e5, 2)
+    assert len(body["regions"]) == 28
+
+
+def test_regions_filtering_and_bad_parameters(client):
+    prefs = client.get("/api/v1/regions?level=prefecture&parent=河南").json
+    assert len(prefs) == 18 and {"adcode": "419001"}.items() <= next(r for r in prefs if r["adcode"] == "419001").items()
+    counties = client.get("/api/v1/regions?parent=Zhengzhou").json
+    assert all(r["parent"] == "410100" for r in counties) and len(counties) == 12
+    r = client.get("/api/v1/regions?level=village")
+    assert r.status_code == 400 and "level must be one of" in r.json["error"]
+    r = client.get("/api/v1/regions?parent=火星")
+    assert r.status_code == 400 and "火星" in r.json["error"]
+
+
+def test_alert_listing_and_acknowledge_answers(client):
+    [a] = client.get("/api/v1/alerts?state=firing").json
+    assert (a["region"], a["level"], a["value"]) == ("410100", "II", 160)
+    assert client.get("/api/v1/alerts?state=bogus").status_code == 400
+    r = client.post(f"/api/v1/alerts/{a['id']}/ack", data="not json", content_type="application/json")
+    assert r.status_code == 400 and "JSON object" in r.json["error"]
+    r = client.post(f"/api/v1/alerts/{a['id']}/ack", json={"note": "x"})
+    assert r.status_code == 400 and "'by' is required" in r.json["error"]
+    assert client.post("/api/v1/alerts/99999/ack", json={"by": "张三"}).status_code == 404
+    r = client.post(f"/api/v1/alerts/{a['id']}/ack", json={"by": "张三", "note": "已派流调组"})
+    assert r.status_code == 200 and r.json["acked_by"] == "张三" and r.json["state"] == "acknowledged"
+    r = client.post(f"/api/v1/alerts/{a['id']}/ack", json={"by": "李四"})
+    assert r.status_code == 409 and "张三" in r.json["error"]
+    [got] = client.get("/api/v1/alerts?state=acknowledged").json
+    assert got["ack_note"] == "已派流调组"
+
+
+def test_concurrent_acks_through_the_api(client):
+    [a] = client.get("/api/v1/alerts").json
+    codes, barrier = [], threading.Barrier(4)
+
+    def officer(i):
+        barrier.wait()
+        codes.append(client.post(f"/api/v1/alerts/{a['id']}/ack", json={"by": f"officer{i}"}).status_code)
+
+    threads = [threading.Thread(target=officer, args=(i,)) for i in range(4)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert sorted(codes) == [200, 409, 409, 409]
+
+
+def test_sources_and_boundaries(client):
+    assert client.get("/api/v1/sources").json[0]["name"] == "hc_cases"
+    geo = client.get("/geo/410100.json")
+    assert geo.status_code == 200 and len(geo.json["features"]) == 12
+    assert client.get("/geo/999999.json").status_code == 404

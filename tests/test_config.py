@@ -1,0 +1,92 @@
+"""Each kind of config mistake stops start-up with the file and the key."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sitroom.config import ConfigError, load_config
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def conf(tmp_path):
+    d = tmp_path / "config"
+    shutil.copytree(REPO / "config", d)
+    return d
+
+
+def edit(conf: Path, stem: str, change):
+    path = conf / f"{stem}.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+
+def problems(conf: Path, env=None) -> list[str]:
+    with pytest.raises(ConfigError) as e:
+        load_config(conf, {"SITROOM_DATA_DIR": "/d", **(env or {})})
+    return e.value.problems
+
+
+def test_shipped_config_is_valid():
+    cfg = load_config(REPO / "config", {"SITROOM_DATA_DIR": "/d"})
+    assert cfg.source("hc_cases").url == "sqlite:////d/sources/health_commission.db"
+
+
+MISTAKES = [
+    ("sources", lambda d: d["sources"][0].update(poll_seconds=0), "sources[0].poll_seconds", "greater than 0"),
+    ("sources", lambda d: d["sources"][0].update(poll_seconds="often"), "sources[0].poll_seconds", "valid number"),
+    ("sources", lambda d: d["sources"][0].update(pol_seconds=5), "sources[0].pol_seconds", "Extra inputs"),
+    ("sources", lambda d: d["sources"][0].pop("table"), "sources[0].table", "Field required"),
+    ("sources", lambda d: d["sources"][0]["columns"].pop("region_code") and d["sources"][0]["columns"].pop("region_name"),
+     "sources[0].columns", "region_code or region_name"),
+    ("sources", lambda d: d["sources"][0]["status_values"].update({"5": "recovered"}), "sources[0].status_values.5",
+     "'confirmed'"),
+    ("sources", lambda d: d["sources"][0].update(timezone="Mars/Olympus"), "sources[0].timezone", "unknown time zone"),
+    ("sources", lambda d: d["sources"].append(dict(d["sources"][0])), "sources", "repeated: hc_cases"),
+    ("sources", lambda d: d["sources"][0].update(url="postgresql://u:${HC_DB_PASSWORD}@db/x"), "sources[0].url",
+     "HC_DB_PASSWORD is not set"),
+    ("rules", lambda d: d["rules"][0]["thresholds"].update(III=10), "rules[0].thresholds", "rise strictly"),
+    ("rules", lambda d: d["rules"][0].update(recover_below=500), "rules[0]", "recover_below"),
+    ("rules", lambda d: d["rules"][0].update(metric="vibes"), "rules[0].metric", "new_confirmed_24h"),
+    ("regions", lambda d: d.update(provinces=["4100"]), "provinces", "not a province code"),
+    ("dashboard", lambda d: d.update(language="fr"), "language", "'zh' or 'en'"),
+    ("dashboard", lambda d: d.update(refresh_ms=5), "refresh_ms", "greater than or equal to 200"),
+]
+
+
+@pytest.mark.parametrize("stem,change,key,expected", MISTAKES, ids=[m[2] + ":" + m[3][:12] for m in MISTAKES])
+def test_each_mistake_names_file_and_key(conf, stem, change, key, expected):
+    edit(conf, stem, change)
+    found = [p for p in problems(conf) if p.startswith(f"{conf / stem}.yaml: {key}")]
+    assert found, problems(conf)
+    assert expected in found[0]
+
+
+def test_missing_file_and_broken_yaml(conf):
+    (conf / "rules.yaml").unlink()
+    (conf / "dashboard.yaml").write_text("language: [zh\n", encoding="utf-8")
+    got = problems(conf)
+    assert any(p.startswith(f"{conf / 'rules.yaml'}: file is missing") for p in got)
+    assert any(p.startswith(f"{conf / 'dashboard.yaml'}: not valid YAML") for p in got)
+
+
+def test_config_check_and_serve_refuse_an_invalid_config(conf, tmp_path):
+    edit(conf, "sources", lambda d: d["sources"][0].update(batch_size=-1))
+    for args in (["config", "check"], ["serve", "--port", "1"], ["loaders"]):
+        p = subprocess.run([sys.executable, "-m", "sitroom", *args, "--config-dir", str(conf),
+                            "--data-dir", str(tmp_path / "data")], capture_output=True, text=True, timeout=60)
+        assert p.returncode == 2, (args, p.stdout, p.stderr)
+        assert f"{conf / 'sources.yaml'}: sources[0].batch_size: Input should be greater than or equal to 1" in p.stderr
+
+
+def test_config_check_accepts_the_shipped_config(tmp_path):
+    p = subprocess.run([sys.executable, "-m", "sitroom", "config", "check", "--data-dir", str(tmp_path)],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and "config OK" in p.stdout, p.stderr
