@@ -207,7 +207,9 @@ class Console:
 @pytest.fixture
 def wall(dash_duo, stack):
     """(dash_duo, console, open(path)) with a wall-sized window."""
-    dash_duo.driver.set_window_size(*WALL_SIZE)
+    # the wall's own viewport (a window size would include the headless browser's frame)
+    dash_duo.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": WALL_SIZE[0], "height": WALL_SIZE[1], "deviceScaleFactor": 1, "mobile": False})
     console = Console(dash_duo)
 
     def open_(path: str = "/"):

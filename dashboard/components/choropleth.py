@@ -21,7 +21,7 @@ NO_DATA = "#2b3a4a"
 ZERO = "#1d4d3c"
 
 
-def fit_zoom(bounds, width_px: int = 1150, height_px: int = 800) -> float:
+def fit_zoom(bounds, width_px: int = 1150, height_px: int = 700) -> float:
     """The Web-Mercator zoom at which `bounds` fits the map (Leaflet's fitBounds, done server-side,
     because a map also needs center and zoom at first render)."""
     (s, w), (n, e) = bounds
@@ -56,7 +56,8 @@ def legend(metric: str, lang: str) -> list:
         for c, txt in items]
 
 
-def region_map(center, zoom, tile_url: str | None, attribution: str, initial_hideout: dict) -> dl.Map:
+def region_map(center, zoom, bounds, tile_url: str | None, attribution: str, initial_hideout: dict) -> dl.Map:
+    """center/zoom give the first frame; the viewport then fits the bounds to the real panel size."""
     layers = [dl.TileLayer(url=tile_url, attribution=attribution)] if tile_url else []
     layers.append(dl.GeoJSON(
         id="regions-geo", url="/geo/all.json", hideout=initial_hideout,
@@ -64,6 +65,7 @@ def region_map(center, zoom, tile_url: str | None, attribution: str, initial_hid
         hoverStyle=ns("hover"), zoomToBounds=False,
     ))
     return dl.Map(layers, id="map", center=center, zoom=zoom, zoomSnap=0.25, attributionControl=bool(tile_url),
+                  viewport={"bounds": bounds, "transition": "fitBounds"},
                   className="region-map", style={"height": "100%", "width": "100%"})
 
 

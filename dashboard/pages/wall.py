@@ -15,7 +15,7 @@ from dashboard.i18n import pick_lang, t
 
 dash.register_page(__name__, path="/", title="sitroom")
 METRICS = ("new_24h", "cumulative", "per_100k")
-KPIS = ("confirmed", "new_24h", "active", "suspected", "cured", "dead", "active_alerts")
+KPIS = ("confirmed", "new_24h", "active", "active_alerts", "suspected", "cured", "dead")
 
 
 def layout(lang: str | None = None, metric: str | None = None, **_):
@@ -49,14 +49,14 @@ def layout(lang: str | None = None, metric: str | None = None, **_):
                     html.Button(t("back", lang), id="map-back", className="map-back", hidden=True),
                     html.Span(id="map-title", className="map-title"),
                 ]),
-                region_map(center, fit_zoom(bounds), cfg.tile_url, cfg.tile_attribution,
+                region_map(center, fit_zoom(bounds), bounds, cfg.tile_url, cfg.tile_attribution,
                            hideout({}, metric, {}, lang)),
                 html.Div(id="legend", className="legend", children=legend(metric, lang)),
             ]),
             html.Aside(className="side-panel", children=[
                 html.Div(id="kpis", className="kpis"),
-                dcc.Graph(id="trend", className="trend", config={"displayModeBar": False, "staticPlot": False},
-                          figure=_empty_figure()),
+                html.Div(dcc.Graph(id="trend", config={"displayModeBar": False}, responsive=True,
+                                   style={"height": "100%"}, figure=_empty_figure()), className="trend"),
             ]),
         ]),
     ])
@@ -146,9 +146,11 @@ def trend(_version, view, lang):
 def _empty_figure(title: str = "") -> go.Figure:
     fig = go.Figure()
     fig.update_layout(template="plotly_dark", paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-                      title={"text": title, "font": {"size": 22}}, margin={"l": 50, "r": 20, "t": 60, "b": 40},
-                      legend={"orientation": "h", "y": -0.12, "font": {"size": 16}}, font={"size": 16},
-                      bargap=0.15, uirevision="keep")
+                      title={"text": title, "font": {"size": 22}, "x": 0.02, "y": 0.97}, margin={"l": 50, "r": 20, "t": 80, "b": 40},
+                      legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.0, "yanchor": "bottom",
+                              "font": {"size": 16}},
+                      font={"size": 16}, xaxis={"tickformat": "%m-%d"},
+                      bargap=0.15, uirevision="keep", autosize=True)
     return fig
 
 

@@ -1,0 +1,301 @@
+"""Alert latency: from a case row committed in the source database to the warning on the wall.
+
+    python bench/alert_latency.py [--drills 20] [--cases 320] [--screenshot /tmp/wall-drill.png]
+
+Starts what production runs: `sitroom loaders` and `sitroom serve` as separate processes on a
+temp data dir with a copy of config/ (the demo's 1-second polling from config/sources.yaml), a
+simulated health-commission source with 10 days of history, and the wall page in headless
+Chromium. Then it runs N drills, each on a different prefecture, each enough to fire level I.
+For each drill t0 is taken when `add_cases()` returns (the INSERT has committed), and it measures
+
+  api      until GET /api/v1/alerts lists a warning for that region (polled every 20 ms)
+  browser  until `.alert-row[data-region=CODE]` is in the open page (DOM polled every 20 ms)
+
+and prints one JSON object (percentiles are nearest-rank). Target: p95 <= 3 s.
+Drills start at a random phase of the 1 s poll so the figures are not phase-locked.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PROVINCES = ("410000", "610000")
+CHROMEDRIVER = "/usr/bin/chromedriver"
+POLL_EVERY = 0.02
+TARGET_P95 = 3.0
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def nearest_rank(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    xs = sorted(values)
+    return round(xs[max(0, math.ceil(p / 100 * len(xs)) - 1)], 3)
+
+
+class Stack:
+    def __init__(self, root: Path, seed: int):
+        self.root = root
+        self.data_dir = root / "data"
+        self.config_dir = root / "config"
+        self.data_dir.mkdir(parents=True)
+        shutil.copytree(REPO / "config", self.config_dir)
+        self.store_path = self.data_dir / "sitroom.db"
+        self.source_path = self.data_dir / "sources" / "health_commission.db"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.seed = seed
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.logs: dict[str, Path] = {}
+        self.sim = None
+
+    def poll_seconds(self) -> float:
+        import yaml
+        srcs = yaml.safe_load((self.config_dir / "sources.yaml").read_text(encoding="utf-8"))["sources"]
+        return next(s["poll_seconds"] for s in srcs if s["name"] == "hc_cases")
+
+    def spawn(self, name: str, *args: str) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SITROOM_")}
+        env["PYTHONUNBUFFERED"] = "1"
+        path = self.data_dir / f"{name}.log"
+        self.logs[name] = path
+        with open(path, "wb") as out:
+            self.procs[name] = subprocess.Popen(
+                [sys.executable, "-m", "sitroom", *args, "--data-dir", str(self.data_dir),
+                 "--config-dir", str(self.config_dir)],
+                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+    def log_tail(self, n: int = 30) -> str:
+        return "\n".join(f"--- {name} ---\n" + "\n".join(p.read_text(errors="replace").splitlines()[-n:])
+                         for name, p in self.logs.items() if p.exists())
+
+    def wait_for(self, cond, timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            for name, p in self.procs.items():
+                if p.poll() is not None:
+                    raise RuntimeError(f"`sitroom {name}` exited with {p.returncode}\n{self.log_tail()}")
+            try:
+                if cond():
+                    return
+            except (OSError, ValueError, KeyError) as e:
+                last = e
+            time.sleep(0.1)
+        raise RuntimeError(f"timed out waiting for {what} ({last!r})\n{self.log_tail()}")
+
+    def get(self, path: str, timeout: float = 5):
+        with urllib.request.urlopen(self.url + path, timeout=timeout) as r:
+            return json.loads(r.read())
+
+    def start(self) -> None:
+        from loaders.demo.health_commission import HealthCommissionSim
+        from sitroom.regions import load_gazetteer
+
+        self.gaz = load_gazetteer(PROVINCES, self.data_dir / "cache")
+        # History at a low, even rate: no prefecture is near a threshold before its drill,
+        # so every drill fires a new level-I warning and nothing else is firing.
+        self.sim = HealthCommissionSim(f"sqlite:///{self.source_path}", self.gaz, seed=self.seed, bad_share=0,
+                                       confirmed_per_day=100, hotspot=None)
+        self.sim.create()
+        rows = self.sim.backfill(days=10)
+        self.spawn("loaders", "loaders")  # migrates the store before the server starts
+        self.wait_for(lambda: "loaders running" in self.logs["loaders"].read_text(), 60, "the loader")
+        self.spawn("serve", "serve", "--port", str(self.port))
+        self.wait_for(lambda: self.get("/healthz")["status"] == "ok", 60, "/healthz")
+
+        def loaded():
+            src = next(s for s in self.get("/api/v1/sources") if s["name"] == "hc_cases")
+            return src.get("rows_inserted", 0) + src.get("rows_quarantined", 0) >= rows
+        self.wait_for(loaded, 60, "the backfill to load")
+
+    def stop(self) -> None:
+        for p in self.procs.values():
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for name, p in self.procs.items():
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                log(f"`sitroom {name}` ignored SIGTERM; killing it")
+                p.kill()
+                p.wait()
+        if self.sim is not None:
+            self.sim.engine.dispose()
+
+
+def browser(url: str):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                "--window-size=1920,1080"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "SEVERE"})
+    driver = webdriver.Chrome(options=opts, service=Service(CHROMEDRIVER))
+    try:
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False})
+        driver.get(url)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if driver.find_elements("css selector", "#kpi-confirmed") and \
+                    driver.find_elements("css selector", "#alert-banner .alert-row") and \
+                    driver.find_elements("css selector", "path.region"):
+                break
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("the wall page did not render within 30 s")
+    except BaseException:
+        driver.quit()
+        raise
+    return driver
+
+
+def wait_api(stack: Stack, code: str, t0: float, timeout: float, out: dict) -> None:
+    deadline = t0 + timeout
+    while time.perf_counter() < deadline:
+        try:
+            alerts = stack.get("/api/v1/alerts?state=active", timeout=2)
+        except OSError:
+            alerts = []
+        if any(a["region"] == code for a in alerts):
+            out["api_s"] = time.perf_counter() - t0
+            out["api_alerts"] = alerts
+            return
+        time.sleep(POLL_EVERY)
+
+
+def run(args) -> dict:
+    root = Path(tempfile.mkdtemp(prefix="sitroom-bench-"))
+    stack = Stack(root, args.seed)
+    driver = None
+    samples, notes = [], []
+    poll_seconds = None
+    severe = []
+    try:
+        log(f"starting loaders + server in {root} ...")
+        stack.start()
+        poll_seconds = stack.poll_seconds()
+        prefectures = [p.adcode for p in stack.gaz.prefectures()]
+        if args.drills > len(prefectures):
+            raise SystemExit(f"--drills {args.drills}: there are only {len(prefectures)} prefectures")
+        rng = random.Random(args.seed)
+        regions = rng.sample(prefectures, args.drills)
+        driver = browser(stack.url + "/")
+        log(f"wall open at {stack.url}/; {args.drills} drills of {args.cases} cases")
+        for i, code in enumerate(regions, 1):
+            if any(a["region"] == code for a in stack.get("/api/v1/alerts?state=active")):
+                raise RuntimeError(f"{code} already has an open warning before its drill")
+            time.sleep(rng.uniform(0.5, 1.5))  # a random phase against the 1 s poll and the 1 s page tick
+            stack.sim.add_cases(code, args.cases)
+            t0 = time.perf_counter()
+            api: dict = {}
+            th = threading.Thread(target=wait_api, args=(stack, code, t0, args.timeout, api), daemon=True)
+            th.start()
+            browser_s = None
+            sel = f'#alert-banner .alert-row[data-region="{code}"]'
+            while time.perf_counter() - t0 < args.timeout:
+                if driver.find_elements("css selector", sel):
+                    browser_s = time.perf_counter() - t0
+                    break
+                time.sleep(POLL_EVERY)
+            th.join(args.timeout + 5)
+            sample = {"region": code, "api_s": round(api["api_s"], 3) if "api_s" in api else None,
+                      "browser_s": None if browser_s is None else round(browser_s, 3)}
+            # the ordering the banner relies on: most severe first, then newest first
+            listed = api.get("api_alerts", [])
+            if listed and listed[0]["region"] != code:
+                notes.append(f"drill {i} ({code}): the API lists {listed[0]['region']} first, not the newest warning "
+                             f"(levels {[a['level'] for a in listed[:4]]})")
+            if browser_s is None:
+                shown = [e.get_attribute("data-region") for e in
+                         driver.find_elements("css selector", "#alert-banner .alert-row")]
+                notes.append(f"drill {i} ({code}): not on the wall after {args.timeout} s; banner shows {shown}")
+            first = driver.find_elements("css selector", "#alert-banner .alert-row")
+            if browser_s is not None and first and first[0].get_attribute("data-region") != code:
+                notes.append(f"drill {i} ({code}): the banner's first row is {first[0].get_attribute('data-region')}")
+            samples.append(sample)
+            log(f"drill {i:2d} {code} {stack.gaz.get(code).name}: api {sample['api_s']} s, "
+                f"browser {sample['browser_s']} s")
+        severe = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
+        if args.screenshot:
+            time.sleep(1.2)  # let the KPIs / map / trend of the last version render too
+            driver.save_screenshot(args.screenshot)
+            log(f"screenshot: {args.screenshot}")
+    finally:
+        if driver is not None:
+            driver.quit()
+        stack.stop()
+        if args.keep:
+            log(f"kept {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+
+    api_times = [s["api_s"] for s in samples if s["api_s"] is not None]
+    br_times = [s["browser_s"] for s in samples if s["browser_s"] is not None]
+    result = {
+        "drills": len(samples),
+        "api_p50_s": nearest_rank(api_times, 50), "api_p95_s": nearest_rank(api_times, 95),
+        "api_max_s": nearest_rank(api_times, 100),
+        "browser_p50_s": nearest_rank(br_times, 50), "browser_p95_s": nearest_rank(br_times, 95),
+        "browser_max_s": nearest_rank(br_times, 100),
+        "browser_mean_s": round(statistics.fmean(br_times), 3) if br_times else None,
+        "missed": len(samples) - len(br_times),
+        "poll_seconds": poll_seconds,
+        "cases_per_drill": args.cases,
+        "target_p95_s": TARGET_P95,
+        "console_errors": [e.get("message") for e in severe],
+        "notes": notes,
+    }
+    result["meets_target"] = bool(
+        br_times and not result["missed"] and result["browser_p95_s"] <= TARGET_P95
+        and result["api_p95_s"] is not None and result["api_p95_s"] <= TARGET_P95)
+    if args.samples:
+        result["samples"] = samples
+    return result
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--drills", type=int, default=20, help="number of drills, each on a different prefecture (max 28)")
+    ap.add_argument("--cases", type=int, default=320, help="confirmed cases per drill (level I is 300)")
+    ap.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for each warning")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--screenshot", default="/tmp/wall-drill.png", help="wall screenshot after the last drill ('' = none)")
+    ap.add_argument("--samples", action="store_true", help="include every drill's figures in the JSON")
+    ap.add_argument("--keep", action="store_true", help="keep the temp data dir (logs, store) for inspection")
+    args = ap.parse_args()
+    result = run(args)
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 0 if result["meets_target"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
