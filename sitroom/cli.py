@@ -173,10 +173,11 @@ def _serve(rt, host: str, port: int, threads: int) -> None:
     app = create_app(rt)
     server = create_server(app.server, host=host, port=port, threads=threads, ident="sitroom")
     click.echo(f"sitroom is serving on http://{host}:{port}/", err=False)
-    signal.signal(signal.SIGTERM, lambda *_: server.close())
+    for sig in (signal.SIGTERM, signal.SIGINT):  # Ctrl-C and a service manager's stop alike
+        signal.signal(sig, lambda *_: server.close())
     try:
         server.run()
-    except (KeyboardInterrupt, OSError):
+    except OSError:  # the listening socket closed under the loop: that is the stop
         pass
     finally:
         server.close()
