@@ -94,6 +94,22 @@ def sources():
     return jsonify(data().sources())
 
 
+@api.get("/api/v1/quarantine")
+def quarantine():
+    known = [s.name for s in data().rt.config.sources.sources]
+    source, reason = request.args.get("source") or None, request.args.get("reason") or None
+    if source and source not in known:
+        return bad_request(f"unknown source '{source}'; known: {', '.join(known)}")
+    try:
+        limit = int(request.args.get("limit", 100))
+        offset = int(request.args.get("offset", 0))
+    except ValueError:
+        return bad_request("limit and offset must be whole numbers")
+    if not (1 <= limit <= 1000) or offset < 0:
+        return bad_request("limit must be 1 to 1000 and offset 0 or more")
+    return jsonify(data().quarantine(source, reason, limit, offset))
+
+
 @api.get("/geo/<parent>.json")
 def boundaries(parent: str):
     """Boundaries are static for a run: sent once, cached by the browser, coloured by hideout."""

@@ -140,6 +140,13 @@ class ScreenData:
             "resolved_at": iso_utc(a.resolved_at),
         }
 
+    def quarantine(self, source: str | None, reason: str | None, limit: int, offset: int) -> dict:
+        with self.sessions() as s:
+            total, rows = queries.quarantine(s, source, reason, limit, offset)
+        return {"total": total, "limit": limit, "offset": offset, "rows": [
+            {"source": q.source, "source_key": q.source_key, "reasons": q.reasons, "row": q.row,
+             "first_seen": iso_utc(q.first_seen), "last_seen": iso_utc(q.last_seen)} for q in rows]}
+
     def sources(self) -> list[dict]:
         beat = {b["name"]: b for b in self.heartbeat()["sources"]}
         with self.sessions() as s:

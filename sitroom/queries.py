@@ -6,7 +6,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, func, literal_column, select
 from sqlalchemy.orm import Session
 
-from .store.models import Alert, CaseReport, DataVersion, SourceState
+from sqlalchemy import String, cast
+
+from .store.models import Alert, CaseReport, DataVersion, Quarantine, SourceState
 
 EVER_CONFIRMED = ("confirmed", "cured", "dead")  # a cured or dead case was confirmed first
 LOCAL_OFFSET_HOURS = 8                            # Asia/Shanghai has no DST
@@ -73,3 +75,17 @@ def sources(s: Session) -> list[SourceState]:
 
 def since_hours(now: datetime, hours: float) -> datetime:
     return now - timedelta(hours=hours)
+
+
+def quarantine(s: Session, source: str | None = None, reason: str | None = None,
+               limit: int = 100, offset: int = 0) -> tuple[int, list[Quarantine]]:
+    """Rejected rows, newest first; `reason` matches any part of any reason."""
+    q = select(Quarantine)
+    if source:
+        q = q.where(Quarantine.source == source)
+    if reason:
+        escaped = reason.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        q = q.where(cast(Quarantine.reasons, String).like(f"%{escaped}%", escape="\\"))
+    total = s.scalar(select(func.count()).select_from(q.subquery()))
+    rows = s.scalars(q.order_by(Quarantine.last_seen.desc(), Quarantine.id.desc()).limit(limit).offset(offset))
+    return int(total), list(rows)

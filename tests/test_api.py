@@ -90,3 +90,23 @@ def test_sources_and_boundaries(client):
     geo = client.get("/geo/410100.json")
     assert geo.status_code == 200 and len(geo.json["features"]) == 12
     assert client.get("/geo/999999.json").status_code == 404
+
+
+def test_quarantine_browse_and_filter(client, store):
+    from sitroom.store.models import Quarantine
+    now = datetime.utcnow()
+    with store[1].begin() as s:
+        s.add_all([Quarantine(source="hc_cases", source_key=f"q{i}", row={"xzdz": "火星市"},
+                              reasons=[r], first_seen=now, last_seen=now + timedelta(seconds=i))
+                   for i, r in enumerate(["unknown region '火星市' (column xzdz)", "missing report time (column bgrq)",
+                                          "unknown region '不详' (column xzdz)"])])
+    body = client.get("/api/v1/quarantine").json
+    assert body["total"] == 3 and body["rows"][0]["source_key"] == "q2"  # newest first
+    got = client.get("/api/v1/quarantine", query_string={"reason": "火星"}).json
+    assert [r["source_key"] for r in got["rows"]] == ["q0"] and got["rows"][0]["row"] == {"xzdz": "火星市"}
+    assert client.get("/api/v1/quarantine", query_string={"reason": "unknown region"}).json["total"] == 2
+    assert client.get("/api/v1/quarantine", query_string={"reason": "100%_"}).json["total"] == 0
+    r = client.get("/api/v1/quarantine?source=nope")
+    assert r.status_code == 400 and "unknown source 'nope'" in r.json["error"]
+    assert client.get("/api/v1/quarantine?limit=0").status_code == 400
+    assert client.get("/api/v1/quarantine?limit=x").status_code == 400

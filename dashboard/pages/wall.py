@@ -10,6 +10,7 @@ from sitroom.alerts import AlertConflict, AlertNotFound, acknowledge
 from dashboard.app import screen_data
 from dashboard.screen_data import iso_utc
 from dashboard.components.alert_banner import banner, local_time, officer_box
+from dashboard.components.nav import nav
 from dashboard.components.choropleth import fit_zoom, hideout, legend, region_map
 from dashboard.i18n import pick_lang, t
 
@@ -36,7 +37,7 @@ def layout(lang: str | None = None, metric: str | None = None, **_):
             html.Div(className="header-right", children=[
                 html.Span(t("as_of", lang), className="as-of-label"), html.Span("—", id="as-of", className="as-of"),
                 officer_box(lang),
-                dcc.Link(t("lang_switch", lang), href="/?lang=" + ("zh" if lang == "en" else "en"), className="lang"),
+                nav(lang, "/"),
             ]),
         ]),
         html.Div(id="stale-banner", className="stale-banner", hidden=True),

@@ -1,6 +1,7 @@
 """Engines, sessions, migrations and the data version."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -17,8 +18,13 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+def _json(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False)  # readable, and searchable with LIKE in any language
+
+
 def make_engine(url: str, **kw) -> Engine:
     """An engine; SQLite files get WAL (readers never block the loader) and a busy timeout."""
+    kw.setdefault("json_serializer", _json)
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:":

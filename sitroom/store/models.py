@@ -45,7 +45,9 @@ class Quarantine(Base):
     reasons: Mapped[list] = mapped_column(JSON)
     first_seen: Mapped[datetime] = mapped_column(DateTime)
     last_seen: Mapped[datetime] = mapped_column(DateTime)
-    __table_args__ = (UniqueConstraint("source", "source_key", name="uq_quarantine_source_key"),)
+    __table_args__ = (UniqueConstraint("source", "source_key", name="uq_quarantine_source_key"),
+                      Index("ix_quarantine_source_seen", "source", "last_seen"),
+                      Index("ix_quarantine_seen", "last_seen"))
 
 
 class SourceState(Base):
