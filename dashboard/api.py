@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import OperationalError
 
-from sitroom.alerts import AlertConflict, AlertNotFound, acknowledge
+from sitroom.alerts import AlertConflict, AlertNotFound, acknowledge, add_note, assign, resolve
 from sitroom.regions import RegionError
 
 from .screen_data import ScreenData
@@ -65,28 +65,59 @@ def alerts():
     return jsonify(data().alerts(None if state == "all" else state))
 
 
-@api.post("/api/v1/alerts/<int:alert_id>/ack")
-def ack(alert_id: int):
+def _text(body: dict, key: str, required: bool, limit: int) -> str | None:
+    """A text field of a request body; raises ValueError with the reason a person can act on."""
+    value = body.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ValueError(f"'{key}' is required")
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"'{key}' must be text")
+    if len(value) > limit:
+        raise ValueError(f"'{key}' is longer than {limit} characters")
+    return value.strip()
+
+
+# action -> (function, the body field it needs besides 'by', whether that field is required)
+ACTIONS = {
+    "ack": (acknowledge, "note", False),
+    "note": (add_note, "note", True),
+    "assign": (assign, "to", True),
+    "resolve": (resolve, "reason", True),
+}
+
+
+@api.post("/api/v1/alerts/<int:alert_id>/<action>")
+def alert_action(alert_id: int, action: str):
+    """A duty officer's action; 'by' names the officer (free text until user accounts exist)."""
+    if action not in ACTIONS:
+        return bad_request(f"unknown action '{action}'; one of {', '.join(ACTIONS)}", 404)
+    func, field, required = ACTIONS[action]
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        return bad_request('body must be a JSON object such as {"by": "张三", "note": "..."}')
-    by, note = body.get("by"), body.get("note")
-    if not isinstance(by, str) or not by.strip():
-        return bad_request("'by' is required: the name of the person acknowledging")
-    if len(by) > 100:
-        return bad_request("'by' is longer than 100 characters")
-    if note is not None and not isinstance(note, str):
-        return bad_request("'note' must be text")
+        return bad_request(f'body must be a JSON object such as {{"by": "张三", "{field}": "..."}}')
+    try:
+        by = _text(body, "by", True, 100)
+        value = _text(body, field, required, 100 if field == "to" else 2000)
+    except ValueError as e:
+        return bad_request(str(e))
     d = data()
     try:
         with d.sessions.begin() as s:
-            alert = acknowledge(s, alert_id, by.strip(), (note or "").strip() or None)
-            out = d.alert_dict(alert)
+            out = d.alert_dict(func(s, alert_id, by, value))
     except AlertNotFound:
         return bad_request(f"no alert {alert_id}", 404)
     except AlertConflict as e:
         return jsonify({"error": str(e), "alert": d.alert(alert_id)}), 409
+    d.forget()
     return jsonify(out)
+
+
+@api.get("/api/v1/alerts/<int:alert_id>")
+def alert_detail(alert_id: int):
+    found = data().alert(alert_id, with_trail=True)
+    return jsonify(found) if found else bad_request(f"no alert {alert_id}", 404)
 
 
 @api.get("/api/v1/sources")

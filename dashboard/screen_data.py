@@ -12,6 +12,7 @@ import time
 from datetime import datetime, timedelta
 
 from sitroom import queries
+from sitroom.alerts import trail
 from sitroom.runtime import Runtime
 from sitroom.store import make_engine, session_factory
 from sitroom.store.db import utcnow
@@ -122,10 +123,16 @@ class ScreenData:
                 return [self.alert_dict(a) for a in queries.alerts(s, state)]
         return self._cached(("alerts", state), compute)
 
-    def alert(self, alert_id: int) -> dict | None:
+    def alert(self, alert_id: int, with_trail: bool = False) -> dict | None:
         with self.sessions() as s:
             a = s.get(Alert, alert_id)
-            return self.alert_dict(a) if a else None
+            if a is None:
+                return None
+            out = self.alert_dict(a)
+            if with_trail:
+                out["trail"] = [{"kind": e.kind, "at": iso_utc(e.at), "by": e.by, "level": e.level, "value": e.value,
+                                 "note": e.note} for e in trail(s, alert_id)]
+            return out
 
     def alert_dict(self, a) -> dict:
         rule = next((r for r in self.rt.config.rules.rules if r.id == a.rule), None)
@@ -137,7 +144,8 @@ class ScreenData:
             "level": a.level, "state": a.state, "value": a.value, "threshold": a.threshold,
             "fired_at": iso_utc(a.fired_at), "updated_at": iso_utc(a.updated_at),
             "acked_by": a.acked_by, "acked_at": iso_utc(a.acked_at), "ack_note": a.ack_note,
-            "resolved_at": iso_utc(a.resolved_at),
+            "resolved_at": iso_utc(a.resolved_at), "resolved_by": a.resolved_by, "resolve_reason": a.resolve_reason,
+            "assignee": a.assignee,
         }
 
     def quarantine(self, source: str | None, reason: str | None, limit: int, offset: int) -> dict:

@@ -76,6 +76,7 @@ def evaluate(s: Session, rules: list[RuleConfig], gaz: Gazetteer, now: datetime 
                 ev.escalated += 1
             elif value < rule.recover_below:
                 alert.state, alert.resolved_at, alert.updated_at, alert.value = "resolved", now, now, value
+                alert.resolved_by, alert.resolve_reason = SYSTEM, f"value {value:g} fell below {rule.recover_below:g}"
                 s.add(AlertEvent(alert_id=alert.id, kind="resolved", at=now, by=SYSTEM, level=alert.level,
                                  value=value, note=f"value {value:g} fell below {rule.recover_below:g}"))
                 ev.resolved += 1
@@ -111,6 +112,55 @@ def acknowledge(s: Session, alert_id: int, by: str, note: str | None = None, now
         raise AlertConflict(f"alert {alert_id} is {alert.state}", alert)
     s.add(AlertEvent(alert_id=alert_id, kind="acknowledged", at=now, by=by, level=alert.level,
                      value=alert.value, note=note))
+    bump_version(s)
+    return alert
+
+
+def _open_alert(s: Session, alert_id: int) -> Alert:
+    alert = s.get(Alert, alert_id, with_for_update=True)
+    if alert is None:
+        raise AlertNotFound(f"no alert {alert_id}")
+    if alert.state == "resolved":
+        raise AlertConflict(f"alert {alert_id} is already resolved", alert)
+    return alert
+
+
+def add_note(s: Session, alert_id: int, by: str, note: str, now: datetime | None = None) -> Alert:
+    """What was done, by whom; kept in the trail."""
+    now = now or utcnow()
+    alert = s.get(Alert, alert_id)
+    if alert is None:
+        raise AlertNotFound(f"no alert {alert_id}")
+    s.add(AlertEvent(alert_id=alert_id, kind="noted", at=now, by=by, level=alert.level, value=alert.value, note=note))
+    alert.updated_at = now
+    bump_version(s)
+    return alert
+
+
+def assign(s: Session, alert_id: int, by: str, to: str, now: datetime | None = None) -> Alert:
+    """Dispatch the alert to a person or team (the command centre's one-click task dispatch)."""
+    now = now or utcnow()
+    alert = _open_alert(s, alert_id)
+    alert.assignee, alert.updated_at = to, now
+    s.add(AlertEvent(alert_id=alert_id, kind="assigned", at=now, by=by, level=alert.level, value=alert.value,
+                     note=to))
+    bump_version(s)
+    return alert
+
+
+def resolve(s: Session, alert_id: int, by: str, reason: str, now: datetime | None = None) -> Alert:
+    """Close an alert by hand, with the reason; the rule may fire again later if the value rises."""
+    now = now or utcnow()
+    won = s.execute(update(Alert).where(Alert.id == alert_id, Alert.state != "resolved")
+                    .values(state="resolved", resolved_at=now, resolved_by=by, resolve_reason=reason, updated_at=now)
+                    .execution_options(synchronize_session=False)).rowcount
+    alert = s.get(Alert, alert_id, populate_existing=True)
+    if alert is None:
+        raise AlertNotFound(f"no alert {alert_id}")
+    if not won:
+        raise AlertConflict(f"alert {alert_id} was already resolved by {alert.resolved_by or SYSTEM}", alert)
+    s.add(AlertEvent(alert_id=alert_id, kind="resolved", at=now, by=by, level=alert.level, value=alert.value,
+                     note=reason))
     bump_version(s)
     return alert
 

@@ -62,6 +62,8 @@ def test_alert_listing_and_acknowledge_answers(client):
     assert r.status_code == 400 and "JSON object" in r.json["error"]
     r = client.post(f"/api/v1/alerts/{a['id']}/ack", json={"note": "x"})
     assert r.status_code == 400 and "'by' is required" in r.json["error"]
+    r = client.post(f"/api/v1/alerts/{a['id']}/ack", json={"by": 42})
+    assert r.status_code == 400 and "'by' must be text" in r.json["error"]
     assert client.post("/api/v1/alerts/99999/ack", json={"by": "张三"}).status_code == 404
     r = client.post(f"/api/v1/alerts/{a['id']}/ack", json={"by": "张三", "note": "已派流调组"})
     assert r.status_code == 200 and r.json["acked_by"] == "张三" and r.json["state"] == "acknowledged"
@@ -110,3 +112,23 @@ def test_quarantine_browse_and_filter(client, store):
     assert r.status_code == 400 and "unknown source 'nope'" in r.json["error"]
     assert client.get("/api/v1/quarantine?limit=0").status_code == 400
     assert client.get("/api/v1/quarantine?limit=x").status_code == 400
+
+
+def test_note_assign_resolve_and_the_trail(client):
+    [a] = client.get("/api/v1/alerts").json
+    url = f"/api/v1/alerts/{a['id']}"
+    assert client.post(f"{url}/note", json={"by": "张三"}).json["error"] == "'note' is required"
+    assert client.post(f"{url}/note", json={"by": "张三", "note": "已电话核实"}).status_code == 200
+    r = client.post(f"{url}/assign", json={"by": "张三", "to": "郑州市疾控流调组"})
+    assert r.status_code == 200 and r.json["assignee"] == "郑州市疾控流调组"
+    assert client.post(f"{url}/escalate", json={"by": "x"}).status_code == 404
+    r = client.post(f"{url}/resolve", json={"by": "李四", "reason": "聚集性疫情已控制"})
+    assert r.status_code == 200 and (r.json["state"], r.json["resolved_by"]) == ("resolved", "李四")
+    r = client.post(f"{url}/resolve", json={"by": "王五", "reason": "again"})
+    assert r.status_code == 409 and "already resolved by 李四" in r.json["error"]
+    assert client.post(f"{url}/assign", json={"by": "王五", "to": "x"}).status_code == 409
+    detail = client.get(url).json
+    assert [(e["kind"], e["by"]) for e in detail["trail"]] == [
+        ("fired", "system"), ("noted", "张三"), ("assigned", "张三"), ("resolved", "李四")]
+    assert detail["trail"][1]["note"] == "已电话核实"
+    assert client.get("/api/v1/alerts/424242").status_code == 404

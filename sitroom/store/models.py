@@ -83,6 +83,9 @@ class Alert(Base):
     acked_at: Mapped[datetime | None] = mapped_column(DateTime)
     ack_note: Mapped[str | None] = mapped_column(Text)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+    resolve_reason: Mapped[str | None] = mapped_column(Text)
+    assignee: Mapped[str | None] = mapped_column(String(100))   # person or team the task is dispatched to
     __table_args__ = (
         # One open alert per (rule, region): enforced by the database, not by hope.
         Index("uq_alerts_open", "rule", "region", unique=True,
@@ -96,7 +99,7 @@ class AlertEvent(Base):
     __tablename__ = "alert_events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))      # fired | escalated | acknowledged | resolved
+    kind: Mapped[str] = mapped_column(String(16))      # fired | escalated | acknowledged | noted | assigned | resolved
     at: Mapped[datetime] = mapped_column(DateTime)
     by: Mapped[str | None] = mapped_column(String(100))
     level: Mapped[str | None] = mapped_column(String(4))
