@@ -1,0 +1,152 @@
+"""/alerts: the duty officer's queue (level, then age), an alert's chart and trail, and the actions."""
+from __future__ import annotations
+
+import dash
+import plotly.graph_objects as go
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+
+from dashboard.app import screen_data
+from dashboard.components.alert_banner import local_time
+from dashboard.components.nav import nav
+from dashboard.i18n import pick_lang, t
+from sitroom.alerts import AlertConflict, AlertNotFound, acknowledge, add_note, assign, resolve
+from sitroom.config import LEVEL_COLOURS, LEVELS
+
+dash.register_page(__name__, path="/alerts", title="sitroom · alerts")
+STATES = ("active", "firing", "acknowledged", "resolved", "all")
+ACTIONS = {"ack": (acknowledge, None), "note": (add_note, "note"), "assign": (assign, "assign_to"),
+           "resolve": (resolve, "resolve_reason")}
+
+
+def layout(lang: str | None = None, state: str | None = None, alert: str | None = None, **_):
+    d = screen_data()
+    lang = pick_lang(lang, d.rt.config.dashboard.language)
+    return html.Div(className=f"page lang-{lang}", children=[
+        dcc.Store(id="al-lang", data=lang),
+        dcc.Store(id="al-version", data=-1),
+        dcc.Store(id="al-selected", data=int(alert) if (alert or "").isdigit() else None),
+        dcc.Interval(id="al-tick", interval=d.rt.config.dashboard.refresh_ms),
+        html.Header(className="page-header", children=[
+            html.H1(t("alerts_title", lang)),
+            html.Div([dcc.Input(id="ack-name", placeholder=t("ack_name", lang), persistence=True,
+                                persistence_type="local", className="ack-name"), nav(lang, "/alerts")],
+                     className="header-right")]),
+        dcc.RadioItems(id="al-state", value=state if state in STATES else "active", inline=True,
+                       className="metric-picker", options=[{"label": t(f"state_{s}", lang), "value": s} for s in STATES]),
+        html.Div(className="alerts-split", children=[
+            html.Div(id="al-queue", className="al-queue"),
+            html.Div(id="al-detail", className="al-detail", children=t("select_alert", lang)),
+        ]),
+    ])
+
+
+@callback(Output("al-version", "data"), Input("al-tick", "n_intervals"), State("al-version", "data"))
+def version(_n, seen):
+    v = screen_data().heartbeat()["version"]
+    return v if v != seen else no_update
+
+
+@callback(Output("al-queue", "children"), Input("al-version", "data"), Input("al-state", "value"),
+          Input("al-selected", "data"), State("al-lang", "data"))
+def queue(_v, state, selected, lang):
+    rows = screen_data().alerts(None if state == "all" else state)
+    head = html.Tr([html.Th(t(c, lang)) for c in ("col_level", "col_region", "col_rule", "col_value", "col_fired",
+                                                  "col_state", "col_assignee")])
+    body = [html.Tr([
+        html.Td(html.Span(t(f"level_{a['level']}", lang), className=f"level-chip level-{a['level']}")),
+        html.Td(a["region_name_en"] if lang == "en" else a["region_name"]),
+        html.Td(a["rule_title"][lang]), html.Td(f"{a['value']:g}", className="num"),
+        html.Td(local_time(a["fired_at"], "%m-%d %H:%M")),
+        html.Td(t(f"state_{a['state']}", lang), className=f"state {a['state']}"),
+        html.Td(a["assignee"] or ""),
+    ], id={"type": "al-row", "alert": a["id"]}, n_clicks=0,
+        className="al-row" + (" selected" if a["id"] == selected else "")) for a in rows]
+    return html.Table([html.Thead(head), html.Tbody(body)], className="grid clickable")
+
+
+@callback(Output("al-selected", "data"), Input({"type": "al-row", "alert": ALL}, "n_clicks"), prevent_initial_call=True)
+def select(clicks):
+    if not ctx.triggered_id or not any(clicks):
+        return no_update
+    return ctx.triggered_id["alert"]
+
+
+@callback(Output("al-detail", "children"), Input("al-selected", "data"), Input("al-version", "data"),
+          State("al-lang", "data"))
+def detail(alert_id, _v, lang):
+    if alert_id is None:
+        return t("select_alert", lang)
+    d = screen_data()
+    a = d.alert(alert_id, with_trail=True)
+    if a is None:
+        return str(AlertNotFound(f"no alert {alert_id}"))
+    level = t("level_" + a["level"], lang)
+    region = a["region_name_en"] if lang == "en" else a["region_name"]
+    return [
+        html.H2(f"{level} · {region} · {a['rule_title'][lang]} {a['value']:g}", className="detail-title"),
+        dcc.Graph(figure=_chart(a, lang), config={"displayModeBar": False}, style={"height": "300px"}),
+        _actions(a, lang),
+        html.Div(id="al-message", className="alert-message"),
+        html.H3(t("trail", lang)),
+        html.Ul([html.Li(f"{local_time(e['at'], '%m-%d %H:%M:%S')}  {t('ev_' + e['kind'], lang)}  {e['by'] or ''}"
+                         + (f" — {e['note']}" if e["note"] else ""), className=f"ev ev-{e['kind']}")
+                 for e in a["trail"]], className="trail", id="al-trail"),
+    ]
+
+
+def _actions(a: dict, lang: str):
+    if a["state"] == "resolved":
+        return html.Div()
+    return html.Div(className="al-actions", children=[
+        html.Button(t("ack", lang), id={"type": "al-act", "action": "ack"}, className="ack-btn",
+                    disabled=a["state"] != "firing"),
+        dcc.Input(id={"type": "al-field", "action": "note"}, placeholder=t("note", lang), className="field"),
+        html.Button(t("add_note", lang), id={"type": "al-act", "action": "note"}, className="act-btn"),
+        dcc.Input(id={"type": "al-field", "action": "assign"}, placeholder=t("assign_to", lang), className="field",
+                  value=a["assignee"] or ""),
+        html.Button(t("assign", lang), id={"type": "al-act", "action": "assign"}, className="act-btn"),
+        dcc.Input(id={"type": "al-field", "action": "resolve"}, placeholder=t("resolve_reason", lang), className="field"),
+        html.Button(t("resolve", lang), id={"type": "al-act", "action": "resolve"}, className="act-btn danger"),
+    ])
+
+
+@callback(Output("al-message", "children"), Output("al-version", "data", allow_duplicate=True),
+          Input({"type": "al-act", "action": ALL}, "n_clicks"), State({"type": "al-field", "action": ALL}, "value"),
+          State({"type": "al-field", "action": ALL}, "id"), State("ack-name", "value"), State("al-selected", "data"),
+          State("al-lang", "data"), prevent_initial_call=True)
+def act(clicks, values, ids, name, alert_id, lang):
+    if not ctx.triggered_id or not any(c for c in clicks if c):
+        return no_update, no_update
+    action = ctx.triggered_id["action"]
+    func, field = ACTIONS[action]
+    if not (name or "").strip():
+        return t("ack_need_name", lang), no_update
+    fields = {i["action"]: (v or "").strip() for i, v in zip(ids, values)}
+    value = fields.get(action) or None
+    if field and not value:
+        return t("need_field", lang, field=t(field, lang)), no_update
+    d = screen_data()
+    try:
+        with d.sessions.begin() as s:
+            func(s, alert_id, name.strip(), value)
+    except (AlertConflict, AlertNotFound) as e:
+        return str(e), -1
+    d.forget()
+    return t("done", lang), -1  # -1: the next tick sees a new version and redraws queue and detail
+
+
+def _chart(a: dict, lang: str) -> go.Figure:
+    """The region's daily new confirmed cases with the rule's thresholds drawn on."""
+    d = screen_data()
+    rows = d.trend(a["region"], 30)
+    fig = go.Figure()
+    fig.add_bar(x=[r["day"] for r in rows], y=[r["confirmed"] for r in rows], name=t("trend_confirmed", lang),
+                marker_color="#f16913")
+    rule = next((r for r in d.rt.config.rules.rules if r.id == a["rule"]), None)
+    if rule:
+        for level in LEVELS:
+            fig.add_hline(y=getattr(rule.thresholds, level), line_dash="dot", line_color=LEVEL_COLOURS[level],
+                          annotation_text=t("threshold_line", lang, level=level), annotation_position="top left")
+    fig.update_layout(template="plotly_dark", paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+                      margin={"l": 40, "r": 10, "t": 20, "b": 30}, showlegend=False, xaxis={"tickformat": "%m-%d"})
+    return fig
