@@ -96,15 +96,21 @@ def _fire(s: Session, rule: RuleConfig, region: str, level: str, value: float, n
     s.add(AlertEvent(alert_id=alert.id, kind="fired", at=now, by=SYSTEM, level=level, value=value))
 
 
-def acknowledge(s: Session, alert_id: int, by: str, note: str | None = None, now: datetime | None = None) -> Alert:
-    """Take responsibility for a firing alert; exactly one of several concurrent callers wins."""
-    now = now or utcnow()
-    won = s.execute(update(Alert).where(Alert.id == alert_id, Alert.state == "firing")
-                    .values(state="acknowledged", acked_by=by, acked_at=now, ack_note=note, updated_at=now)
+def _claim(s: Session, alert_id: int, condition, **values) -> tuple[bool, Alert]:
+    """A conditional UPDATE: of several concurrent callers exactly one sees won=True."""
+    won = s.execute(update(Alert).where(Alert.id == alert_id, condition).values(**values)
                     .execution_options(synchronize_session=False)).rowcount
     alert = s.get(Alert, alert_id, populate_existing=True)
     if alert is None:
         raise AlertNotFound(f"no alert {alert_id}")
+    return bool(won), alert
+
+
+def acknowledge(s: Session, alert_id: int, by: str, note: str | None = None, now: datetime | None = None) -> Alert:
+    """Take responsibility for a firing alert; exactly one of several concurrent callers wins."""
+    now = now or utcnow()
+    won, alert = _claim(s, alert_id, Alert.state == "firing",
+                        state="acknowledged", acked_by=by, acked_at=now, ack_note=note, updated_at=now)
     if not won:
         if alert.state == "acknowledged":
             raise AlertConflict(f"already acknowledged by {alert.acked_by} at {alert.acked_at:%Y-%m-%d %H:%M:%S} UTC",
@@ -151,12 +157,8 @@ def assign(s: Session, alert_id: int, by: str, to: str, now: datetime | None = N
 def resolve(s: Session, alert_id: int, by: str, reason: str, now: datetime | None = None) -> Alert:
     """Close an alert by hand, with the reason; the rule may fire again later if the value rises."""
     now = now or utcnow()
-    won = s.execute(update(Alert).where(Alert.id == alert_id, Alert.state != "resolved")
-                    .values(state="resolved", resolved_at=now, resolved_by=by, resolve_reason=reason, updated_at=now)
-                    .execution_options(synchronize_session=False)).rowcount
-    alert = s.get(Alert, alert_id, populate_existing=True)
-    if alert is None:
-        raise AlertNotFound(f"no alert {alert_id}")
+    won, alert = _claim(s, alert_id, Alert.state != "resolved",
+                        state="resolved", resolved_at=now, resolved_by=by, resolve_reason=reason, updated_at=now)
     if not won:
         raise AlertConflict(f"alert {alert_id} was already resolved by {alert.resolved_by or SYSTEM}", alert)
     s.add(AlertEvent(alert_id=alert_id, kind="resolved", at=now, by=by, level=alert.level, value=alert.value,
