@@ -27,7 +27,7 @@ TEXT = {
     "ack_name": ("值班员姓名", "Duty officer name"),
     "ack_need_name": ("请先填写值班员姓名", "Enter the duty officer's name first"),
     "acked_by": ("已由 {by} 于 {at} 确认", "Acknowledged by {by} at {at}"),
-    "alert_text": ("{level}级预警 {region}：{rule} {value}（阈值 {threshold}）", "Level {level} warning, {region}: {rule} {value} (threshold {threshold})"),
+    "alert_text": ("{level}预警 {region}：{rule} {value}（阈值 {threshold}）", "Level {level} warning, {region}: {rule} {value} (threshold {threshold})"),
     "level_IV": ("Ⅳ级 一般", "IV Minor"),
     "level_III": ("Ⅲ级 较大", "III Serious"),
     "level_II": ("Ⅱ级 重大", "II Major"),

@@ -65,8 +65,10 @@ def alerts(s: Session, state: str | None = None, limit: int = 200) -> list[Alert
         q = q.where(Alert.state != "resolved")
     elif state:
         q = q.where(Alert.state == state)
+    # Most severe first; among equals, what still needs a person before what has one, newest first.
     level_rank = case({"I": 0, "II": 1, "III": 2, "IV": 3}, value=Alert.level)
-    return list(s.scalars(q.order_by(level_rank, Alert.updated_at.desc()).limit(limit)))
+    state_rank = case({"firing": 0, "acknowledged": 1}, value=Alert.state, else_=2)
+    return list(s.scalars(q.order_by(level_rank, state_rank, Alert.fired_at.desc(), Alert.id.desc()).limit(limit)))
 
 
 def sources(s: Session) -> list[SourceState]:

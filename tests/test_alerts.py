@@ -131,3 +131,21 @@ def test_concurrent_acknowledgements_exactly_one_wins(store, gaz):
     winners = [r for r in results if r[0] == "ok"]
     assert len(winners) == 1, results
     assert all(winners[0][1] in r[1] for r in results if r[0] == "conflict")
+
+
+def test_queue_order_level_then_unacknowledged_then_newest(store, gaz):
+    from sitroom.queries import alerts as queue
+    _, sessions = store
+    cases(sessions, "410100", 85)                # I
+    cases(sessions, "410300", 85)                # I, will be acknowledged
+    cases(sessions, "410500", 15)                # IV
+    run(sessions, gaz)
+    cases(sessions, "610100", 85)                # I, fired later
+    run(sessions, gaz, NOW + timedelta(minutes=5))
+    with sessions.begin() as s:
+        ack_id = next(a.id for a in queue(s) if a.region == "410300")
+        acknowledge(s, ack_id, "张三")
+    cases(sessions, "410300", 3, tag="bump")     # the acknowledged one's value moves: must not jump the queue
+    run(sessions, gaz, NOW + timedelta(minutes=6))
+    with sessions() as s:
+        assert [a.region for a in queue(s, "active")] == ["610100", "410100", "410300", "410500"]

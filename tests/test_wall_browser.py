@@ -312,9 +312,13 @@ def test_drill_fires_banner_live_and_acknowledge_persists(wall, stack):
     assert api_alert["value"] >= 320
     duo.wait_for_text_to_equal("#kpi-confirmed", f"{confirmed_before + 320:,}", timeout=10)
     duo.wait_for_text_to_equal("#kpi-active_alerts", f"{stack.store_totals()['active_alerts']:,}", timeout=10)
-    # the map outlines the region in the warning colour
-    duo._wait_for(lambda d: d.find_element("css selector", f"path.region-{ZHENGZHOU}")
-                  .get_attribute("stroke") == "#ff2a2a", 10, "a red outline on Zhengzhou")
+    # the map outlines the warned region: a thicker border in another colour than its quiet neighbour
+    def outlined(d):
+        warned = d.find_element("css selector", f"path.region-{ZHENGZHOU}")
+        quiet = d.find_element("css selector", "path.region-410200")  # Kaifeng, no drill
+        return (warned.get_attribute("stroke") != quiet.get_attribute("stroke")
+                and float(warned.get_attribute("stroke-width")) > float(quiet.get_attribute("stroke-width")))
+    duo._wait_for(outlined, 10, "the warning outline on Zhengzhou")
     console.assert_clean("after the banner appeared")
 
     # acknowledge from the page
@@ -339,7 +343,7 @@ def test_drill_fires_banner_live_and_acknowledge_persists(wall, stack):
     assert not duo.find_elements(_row_selector(ZHENGZHOU) + " .ack-btn")
     duo.wait_for_text_to_equal("#kpi-active_alerts", f"{stack.store_totals()['active_alerts']:,}", timeout=10)
     assert stack.alert_for(ZHENGZHOU)["state"] == "acknowledged"
-    duo.driver.save_screenshot("/tmp/wall-drill-test.png")
+    duo.driver.save_screenshot(str(stack.data_dir.parent / "wall-after-ack.png"))  # to look at after a failure
     console.assert_clean("after the reload")
 
 
@@ -348,9 +352,10 @@ def test_english_wall(wall, stack):
     open_("/?lang=en")
     duo.wait_for_contains_text("h1", "Epidemic situation wall", timeout=10)
     assert "Henan" in duo.find_element("h1").text
-    labels = [e.text for e in duo.find_elements(".kpi-label")]
-    assert labels == ["Confirmed", "New in 24 h", "Active", "Suspected", "Cured", "Deaths",
-                      "Unacknowledged alerts"], labels
+    labels = {k: duo.find_element(f".kpi-{k} .kpi-label").text for k in KPI_KEYS}
+    assert labels == {"confirmed": "Confirmed", "new_24h": "New in 24 h", "active": "Active",
+                      "suspected": "Suspected", "cured": "Cured", "dead": "Deaths",
+                      "active_alerts": "Unacknowledged alerts"}, labels
     assert duo.find_element("#ack-name").get_attribute("placeholder") == "Duty officer name"
     assert duo.find_element("#legend .legend-title").text == "New confirmed, 24 h"
     assert duo.find_element(".lang").text == "中文"

@@ -1,6 +1,6 @@
 """Alembic environment: the URL comes from sitroom's settings, not from an ini file."""
 from alembic import context
-from sqlalchemy import pool
+from sqlalchemy import pool, text
 
 from sitroom.settings import Settings
 from sitroom.store.db import make_engine
@@ -19,5 +19,7 @@ else:
         context.configure(connection=connection, target_metadata=Base.metadata,
                           render_as_batch=connection.dialect.name == "sqlite")
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":  # concurrent starts: one migrates, the rest wait
+                connection.execute(text("SELECT pg_advisory_xact_lock(7240311)"))
             context.run_migrations()
     engine.dispose()

@@ -1,6 +1,7 @@
 """Engines, sessions, migrations and the data version."""
 from __future__ import annotations
 
+import fcntl
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -55,7 +56,16 @@ def upgrade(url: str, revision: str = "head") -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["url"] = url
-    command.upgrade(cfg, revision)
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:":
+        # The loaders and the web server may start together: one migrates, the other waits.
+        # (PostgreSQL takes an advisory lock in migrations/env.py instead.)
+        Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+        with open(f"{u.database}.migrate-lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            command.upgrade(cfg, revision)
+    else:
+        command.upgrade(cfg, revision)
 
 
 def bump_version(session: Session) -> None:
