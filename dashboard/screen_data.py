@@ -145,7 +145,7 @@ class ScreenData:
             "fired_at": iso_utc(a.fired_at), "updated_at": iso_utc(a.updated_at),
             "acked_by": a.acked_by, "acked_at": iso_utc(a.acked_at), "ack_note": a.ack_note,
             "resolved_at": iso_utc(a.resolved_at), "resolved_by": a.resolved_by, "resolve_reason": a.resolve_reason,
-            "assignee": a.assignee,
+            "assignee": a.assignee, "escalated_at": iso_utc(a.escalated_at),
         }
 
     def quarantine(self, source: str | None, reason: str | None, limit: int, offset: int) -> dict:

@@ -70,7 +70,7 @@ def evaluate(s: Session, rules: list[RuleConfig], gaz: Gazetteer, now: datetime 
             elif level and LEVELS.index(level) > LEVELS.index(alert.level):
                 # A rise alerts again even if the lower level was acknowledged.
                 alert.level, alert.state, alert.value = level, "firing", value
-                alert.threshold = getattr(rule.thresholds, level)
+                alert.threshold, alert.escalated_at, alert.firing_since = getattr(rule.thresholds, level), None, now
                 alert.updated_at = now
                 s.add(AlertEvent(alert_id=alert.id, kind="escalated", at=now, by=SYSTEM, level=level, value=value))
                 ev.escalated += 1
@@ -83,14 +83,27 @@ def evaluate(s: Session, rules: list[RuleConfig], gaz: Gazetteer, now: datetime 
             elif value != alert.value:
                 alert.value, alert.updated_at = value, now  # level kept until it clears: no flapping
                 ev.updated += 1
+            if alert is not None and _overdue(alert, rule, now):
+                alert.escalated_at, alert.updated_at = now, now
+                s.add(AlertEvent(alert_id=alert.id, kind="escalated", at=now, by=SYSTEM, level=alert.level,
+                                 value=alert.value,
+                                 note=f"unacknowledged for {rule.escalate_after_minutes:g} min"))
+                ev.escalated += 1
     if ev.changed:
         bump_version(s)
     return ev
 
 
+def _overdue(alert: Alert, rule: RuleConfig, now: datetime) -> bool:
+    """Firing, never escalated at this level, and nobody has taken it for too long."""
+    if alert.state != "firing" or alert.escalated_at is not None:
+        return False
+    return now - (alert.firing_since or alert.fired_at) >= timedelta(minutes=rule.escalate_after_minutes)
+
+
 def _fire(s: Session, rule: RuleConfig, region: str, level: str, value: float, now: datetime) -> None:
     alert = Alert(rule=rule.id, region=region, level=level, state="firing", value=value,
-                  threshold=getattr(rule.thresholds, level), fired_at=now, updated_at=now)
+                  threshold=getattr(rule.thresholds, level), fired_at=now, updated_at=now, firing_since=now)
     s.add(alert)
     s.flush()
     s.add(AlertEvent(alert_id=alert.id, kind="fired", at=now, by=SYSTEM, level=level, value=value))

@@ -137,6 +137,7 @@ class RuleConfig(Strict):
     level: Literal["prefecture"] = "prefecture"
     thresholds: Thresholds
     recover_below: float = Field(description="resolve only when the value falls below this")
+    escalate_after_minutes: float = Field(default=15, gt=0, description="unacknowledged this long: escalate")
 
     @model_validator(mode="after")
     def _hysteresis(self) -> "RuleConfig":

@@ -149,3 +149,21 @@ def test_queue_order_level_then_unacknowledged_then_newest(store, gaz):
     run(sessions, gaz, NOW + timedelta(minutes=6))
     with sessions() as s:
         assert [a.region for a in queue(s, "active")] == ["610100", "410100", "410300", "410500"]
+
+
+def test_unacknowledged_alert_escalates_once_and_acknowledged_does_not(store, gaz):
+    _, sessions = store
+    cases(sessions, "410100", 15)
+    cases(sessions, "410300", 15)
+    run(sessions, gaz)
+    with sessions.begin() as s:
+        acknowledge(s, next(a.id for a in open_alerts(sessions) if a.region == "410300"), "张三", now=NOW)
+    rule_wait = timedelta(minutes=RULE.escalate_after_minutes)
+    assert run(sessions, gaz, NOW + rule_wait - timedelta(seconds=1)).escalated == 0
+    assert run(sessions, gaz, NOW + rule_wait).escalated == 1
+    assert run(sessions, gaz, NOW + rule_wait * 3).escalated == 0          # recorded once per level
+    by_region = {a.region: a for a in open_alerts(sessions)}
+    assert by_region["410100"].escalated_at == NOW + rule_wait and by_region["410300"].escalated_at is None
+    with sessions() as s:
+        events = trail(s, by_region["410100"].id)
+    assert [e.kind for e in events] == ["fired", "escalated"] and "unacknowledged for 15 min" in events[1].note

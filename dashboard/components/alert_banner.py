@@ -34,7 +34,8 @@ def alert_row(a: dict, lang: str) -> html.Div:
         action = html.Span(t("acked_by", lang, by=a["acked_by"], at=local_time(a["acked_at"], "%m-%d %H:%M")),
                            className="acked-by")
     return html.Div([html.Span(text, className="alert-text"), action],
-                    className=f"alert-row level-{a['level']} {a['state']}", id=f"alert-{a['id']}",
+                    className=f"alert-row level-{a['level']} {a['state']}" + (" escalated" if a["escalated_at"] else ""),
+                    id=f"alert-{a['id']}",
                     **{"data-region": a["region"]})
 
 

@@ -86,6 +86,8 @@ class Alert(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(100))
     resolve_reason: Mapped[str | None] = mapped_column(Text)
     assignee: Mapped[str | None] = mapped_column(String(100))   # person or team the task is dispatched to
+    firing_since: Mapped[datetime | None] = mapped_column(DateTime)  # fired, or rose to its current level
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime)  # left unacknowledged too long
     __table_args__ = (
         # One open alert per (rule, region): enforced by the database, not by hope.
         Index("uq_alerts_open", "rule", "region", unique=True,
