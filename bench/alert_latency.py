@@ -19,22 +19,18 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import random
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-PROVINCES = ("410000", "610000")
+sys.path.insert(0, str(REPO / "tests"))
+from stack import Stack  # noqa: E402  (the same running stack the browser tests use)
 CHROMEDRIVER = "/usr/bin/chromedriver"
 POLL_EVERY = 0.02
 TARGET_P95 = 3.0
@@ -44,108 +40,11 @@ def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def nearest_rank(values: list[float], p: float) -> float | None:
     if not values:
         return None
     xs = sorted(values)
     return round(xs[max(0, math.ceil(p / 100 * len(xs)) - 1)], 3)
-
-
-class Stack:
-    def __init__(self, root: Path, seed: int):
-        self.root = root
-        self.data_dir = root / "data"
-        self.config_dir = root / "config"
-        self.data_dir.mkdir(parents=True)
-        shutil.copytree(REPO / "config", self.config_dir)
-        self.store_path = self.data_dir / "sitroom.db"
-        self.source_path = self.data_dir / "sources" / "health_commission.db"
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.seed = seed
-        self.procs: dict[str, subprocess.Popen] = {}
-        self.logs: dict[str, Path] = {}
-        self.sim = None
-
-    def poll_seconds(self) -> float:
-        import yaml
-        srcs = yaml.safe_load((self.config_dir / "sources.yaml").read_text(encoding="utf-8"))["sources"]
-        return next(s["poll_seconds"] for s in srcs if s["name"] == "hc_cases")
-
-    def spawn(self, name: str, *args: str) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SITROOM_")}
-        env["PYTHONUNBUFFERED"] = "1"
-        path = self.data_dir / f"{name}.log"
-        self.logs[name] = path
-        with open(path, "wb") as out:
-            self.procs[name] = subprocess.Popen(
-                [sys.executable, "-m", "sitroom", *args, "--data-dir", str(self.data_dir),
-                 "--config-dir", str(self.config_dir)],
-                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-
-    def log_tail(self, n: int = 30) -> str:
-        return "\n".join(f"--- {name} ---\n" + "\n".join(p.read_text(errors="replace").splitlines()[-n:])
-                         for name, p in self.logs.items() if p.exists())
-
-    def wait_for(self, cond, timeout: float, what: str) -> None:
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
-            for name, p in self.procs.items():
-                if p.poll() is not None:
-                    raise RuntimeError(f"`sitroom {name}` exited with {p.returncode}\n{self.log_tail()}")
-            try:
-                if cond():
-                    return
-            except (OSError, ValueError, KeyError) as e:
-                last = e
-            time.sleep(0.1)
-        raise RuntimeError(f"timed out waiting for {what} ({last!r})\n{self.log_tail()}")
-
-    def get(self, path: str, timeout: float = 5):
-        with urllib.request.urlopen(self.url + path, timeout=timeout) as r:
-            return json.loads(r.read())
-
-    def start(self) -> None:
-        from loaders.demo.health_commission import HealthCommissionSim
-        from sitroom.regions import load_gazetteer
-
-        self.gaz = load_gazetteer(PROVINCES, self.data_dir / "cache")
-        # History at a low, even rate: no prefecture is near a threshold before its drill,
-        # so every drill fires a new level-I warning and nothing else is firing.
-        self.sim = HealthCommissionSim(f"sqlite:///{self.source_path}", self.gaz, seed=self.seed, bad_share=0,
-                                       confirmed_per_day=100, hotspot=None)
-        self.sim.create()
-        rows = self.sim.backfill(days=10)
-        self.spawn("loaders", "loaders")  # migrates the store before the server starts
-        self.wait_for(lambda: "loaders running" in self.logs["loaders"].read_text(), 60, "the loader")
-        self.spawn("serve", "serve", "--port", str(self.port))
-        self.wait_for(lambda: self.get("/healthz")["status"] == "ok", 60, "/healthz")
-
-        def loaded():
-            src = next(s for s in self.get("/api/v1/sources") if s["name"] == "hc_cases")
-            return src.get("rows_inserted", 0) + src.get("rows_quarantined", 0) >= rows
-        self.wait_for(loaded, 60, "the backfill to load")
-
-    def stop(self) -> None:
-        for p in self.procs.values():
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for name, p in self.procs.items():
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                log(f"`sitroom {name}` ignored SIGTERM; killing it")
-                p.kill()
-                p.wait()
-        if self.sim is not None:
-            self.sim.engine.dispose()
 
 
 def browser(url: str):

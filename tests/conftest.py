@@ -16,6 +16,7 @@ if _TESTS_DIR not in sys.path:
     sys.path.insert(0, _TESTS_DIR)
 
 import pgcluster  # noqa: E402
+import stack as stack_module  # noqa: E402
 
 
 # =============================================================================================
@@ -143,3 +144,39 @@ def hc_source(make_source_url, gaz):
     src = cfg.model_copy(update={"url": url})
     yield sim, src
     sim.engine.dispose()
+
+
+# =============================================================================================
+# Browser tests: one running stack per test module, a wall-sized headless Chromium per test
+# =============================================================================================
+WALL_SIZE = (1920, 1080)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    s = stack_module.Stack(tmp_path_factory.mktemp("wall"))
+    try:
+        s.start()
+        yield s
+    finally:
+        s.stop()
+
+
+@pytest.fixture
+def wall(dash_duo, stack):
+    """(dash_duo, console, open(path)) with a wall-sized window."""
+    # the wall's own viewport (a window size would include the headless browser's frame)
+    dash_duo.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": WALL_SIZE[0], "height": WALL_SIZE[1], "deviceScaleFactor": 1, "mobile": False})
+    console = stack_module.Console(dash_duo)
+
+    def open_(path: str = "/"):
+        dash_duo.driver.get(stack.url + path)
+        dash_duo.wait_for_element("#kpi-confirmed", timeout=20)
+        dash_duo.wait_for_element("path.region", timeout=20)
+        return dash_duo
+
+    yield dash_duo, console, open_
+    console.assert_clean("at the end of the test")
+
+

@@ -1,0 +1,183 @@
+"""A running sitroom for browser tests and benchmarks: a simulated source, `sitroom loaders`
+and `sitroom serve` as real processes on a temp data dir, and a browser-console collector."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PROVINCES = ("410000", "610000")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Stack:
+    """Source DB + `sitroom loaders` + `sitroom serve`, all on a temp data dir."""
+
+    def __init__(self, root: Path, seed: int = 1):
+        self.seed = seed
+        self.data_dir = root / "data"
+        self.config_dir = root / "config"
+        self.data_dir.mkdir(parents=True)
+        shutil.copytree(REPO / "config", self.config_dir)
+        self.store_path = self.data_dir / "sitroom.db"
+        self.source_path = self.data_dir / "sources" / "health_commission.db"
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.logs: dict[str, Path] = {}
+        self.sim = None
+
+    def poll_seconds(self) -> float:
+        import yaml
+        srcs = yaml.safe_load((self.config_dir / "sources.yaml").read_text(encoding="utf-8"))["sources"]
+        return next(s["poll_seconds"] for s in srcs if s["name"] == "hc_cases")
+
+    # -- processes
+    def cli(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "sitroom", *args,
+                "--data-dir", str(self.data_dir), "--config-dir", str(self.config_dir)]
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SITROOM_")}
+        env["PYTHONUNBUFFERED"] = "1"
+        return env
+
+    def spawn(self, name: str, *args: str) -> None:
+        log = self.data_dir / f"{name}.log"
+        self.logs[name] = log
+        with open(log, "wb") as out:
+            self.procs[name] = subprocess.Popen(self.cli(*args), cwd=REPO, env=self.env(),
+                                                stdout=out, stderr=subprocess.STDOUT)
+
+    def log_tail(self, n: int = 40) -> str:
+        parts = []
+        for name, path in self.logs.items():
+            lines = path.read_text(errors="replace").splitlines()[-n:] if path.exists() else []
+            parts.append(f"--- {name} ({path}) ---\n" + "\n".join(lines))
+        return "\n".join(parts)
+
+    def check_alive(self) -> None:
+        for name, p in self.procs.items():
+            if p.poll() is not None:
+                raise RuntimeError(f"`sitroom {name}` exited with {p.returncode}\n{self.log_tail()}")
+
+    def start(self) -> None:
+        from loaders.demo.health_commission import HealthCommissionSim
+        from sitroom.regions import load_gazetteer
+
+        self.gaz = load_gazetteer(PROVINCES, self.data_dir / "cache")  # the subprocesses reuse this cache
+        # A low, spread-out rate: history for the KPIs and the trend, but no prefecture near a
+        # warning threshold before a drill (the demo default puts Zhengzhou at level II).
+        self.sim = HealthCommissionSim(f"sqlite:///{self.source_path}", self.gaz, seed=self.seed, bad_share=0,
+                                       confirmed_per_day=100, hotspot=None)
+        self.sim.create()
+        self.source_rows = self.sim.backfill(days=10)
+        # The loader migrates the store first; the server starts after it (two processes both
+        # running the first migration of a fresh SQLite file would race).
+        self.spawn("loaders", "loaders")
+        self.wait_for(lambda: self.store_path.exists() and "loaders running" in self.logs["loaders"].read_text(),
+                      60, "the loader to start")
+        self.spawn("serve", "serve", "--port", str(self.port))
+        self.wait_for(lambda: self.get("/healthz").get("status") == "ok", 60, "/healthz")
+        self.wait_for(self.loaded_everything, 60, "the loader to read the backfilled source rows")
+
+    def stop(self) -> None:
+        for p in self.procs.values():
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in self.procs.values():
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        if self.sim is not None:
+            self.sim.engine.dispose()
+
+    def wait_for(self, cond, timeout: float, what: str, every: float = 0.1):
+        deadline = time.monotonic() + timeout
+        last_exc = None
+        while time.monotonic() < deadline:
+            self.check_alive()
+            try:
+                value = cond()
+                if value:
+                    return value
+            except (OSError, ValueError, KeyError, sqlite3.Error) as e:  # not up yet
+                last_exc = e
+            time.sleep(every)
+        raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last_exc!r})\n"
+                             f"{self.log_tail()}")
+
+    # -- HTTP and SQL
+    def get(self, path: str, timeout: float = 10):
+        with urllib.request.urlopen(self.url + path, timeout=timeout) as r:
+            return json.loads(r.read())
+
+    def post(self, path: str, body: dict):
+        req = urllib.request.Request(self.url + path, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read())
+
+    def sql(self, query: str, params=()) -> list[tuple]:
+        con = sqlite3.connect(f"file:{self.store_path}?mode=ro", uri=True, timeout=30)
+        try:
+            return con.execute(query, params).fetchall()
+        finally:
+            con.close()
+
+    def loaded_everything(self) -> bool:
+        src = next(s for s in self.get("/api/v1/sources") if s["name"] == "hc_cases")
+        return (src.get("rows_inserted", 0) + src.get("rows_quarantined", 0)) >= self.source_rows
+
+    def store_totals(self) -> dict[str, int]:
+        """The KPI figures straight from the store's case_reports, independent of sitroom's queries."""
+        by_status = dict(self.sql("SELECT status, COUNT(*) FROM case_reports GROUP BY status"))
+        since = (datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(hours=24)).strftime("%Y-%m-%d %H:%M:%S")
+        (new_24h,), = self.sql("SELECT COUNT(*) FROM case_reports WHERE status IN ('confirmed', 'cured', 'dead') "
+                               "AND reported_at >= ?", (since,))
+        (firing,), = self.sql("SELECT COUNT(*) FROM alerts WHERE state = 'firing'")
+        c, cu, d = (by_status.get(k, 0) for k in ("confirmed", "cured", "dead"))
+        return {"confirmed": c + cu + d, "active": c, "suspected": by_status.get("suspected", 0),
+                "cured": cu, "dead": d, "new_24h": new_24h, "active_alerts": firing}
+
+    def alerts(self, state: str = "active") -> list[dict]:
+        return self.get(f"/api/v1/alerts?state={state}")
+
+    def alert_for(self, region: str, state: str = "active") -> dict | None:
+        return next((a for a in self.alerts(state) if a["region"] == region), None)
+
+
+class Console:
+    """Every SEVERE browser console entry seen during a test (chromedriver hands each entry out once)."""
+
+    def __init__(self, duo):
+        self.duo = duo
+        self.seen: list[dict] = []
+
+    def collect(self) -> list[dict]:
+        self.seen += self.duo.get_logs()
+        return self.seen
+
+    def assert_clean(self, when: str) -> None:
+        severe = [e for e in self.collect() if e.get("level") == "SEVERE"]
+        assert not severe, f"browser console errors {when}:\n" + "\n".join(
+            f"  [{e.get('source', '')}] {e.get('message')}" for e in severe)
+
+
