@@ -35,7 +35,14 @@ def layout(lang: str | None = None, state: str | None = None, alert: str | None 
                        className="metric-picker", options=[{"label": t(f"state_{s}", lang), "value": s} for s in STATES]),
         html.Div(className="alerts-split", children=[
             html.Div(id="al-queue", className="al-queue"),
-            html.Div(id="al-detail", className="al-detail", children=t("select_alert", lang)),
+            html.Div(id="al-detail", className="al-detail", children=[
+                html.H2(t("select_alert", lang), id="al-title", className="detail-title"),
+                dcc.Graph(id="al-chart", config={"displayModeBar": False}, style={"height": "300px"}),
+                _actions(lang),  # built once: what an officer is typing survives every data refresh
+                html.Div(id="al-message", className="alert-message"),
+                html.H3(t("trail", lang)),
+                html.Ul(id="al-trail", className="trail"),
+            ]),
         ]),
     ])
 
@@ -71,41 +78,29 @@ def select(clicks):
     return ctx.triggered_id["alert"]
 
 
-@callback(Output("al-detail", "children"), Input("al-selected", "data"), Input("al-version", "data"),
-          State("al-lang", "data"))
+@callback(Output("al-title", "children"), Output("al-chart", "figure"), Output("al-trail", "children"),
+          Output("al-actions", "hidden"), Output({"type": "al-act", "action": "ack"}, "disabled"),
+          Input("al-selected", "data"), Input("al-version", "data"), State("al-lang", "data"))
 def detail(alert_id, _v, lang):
-    if alert_id is None:
-        return t("select_alert", lang)
-    d = screen_data()
-    a = d.alert(alert_id, with_trail=True)
+    a = screen_data().alert(alert_id, with_trail=True) if alert_id is not None else None
     if a is None:
-        return str(AlertNotFound(f"no alert {alert_id}"))
+        return t("select_alert", lang), go.Figure(layout=_DARK), [], True, True
     level = t("level_" + a["level"], lang)
     region = a["region_name_en"] if lang == "en" else a["region_name"]
-    return [
-        html.H2(f"{level} · {region} · {a['rule_title'][lang]} {a['value']:g}", className="detail-title"),
-        dcc.Graph(figure=_chart(a, lang), config={"displayModeBar": False}, style={"height": "300px"}),
-        _actions(a, lang),
-        html.Div(id="al-message", className="alert-message"),
-        html.H3(t("trail", lang)),
-        html.Ul([html.Li(f"{local_time(e['at'], '%m-%d %H:%M:%S')}  {t('ev_' + e['kind'], lang)}  {e['by'] or ''}"
-                         + (f" — {e['note']}" if e["note"] else ""), className=f"ev ev-{e['kind']}")
-                 for e in a["trail"]], className="trail", id="al-trail"),
-    ]
+    trail = [html.Li(f"{local_time(e['at'], '%m-%d %H:%M:%S')}  {t('ev_' + e['kind'], lang)}  {e['by'] or ''}"
+                     + (f" — {e['note']}" if e["note"] else ""), className=f"ev ev-{e['kind']}") for e in a["trail"]]
+    return (f"{level} · {region} · {a['rule_title'][lang]} {a['value']:g}", _chart(a, lang), trail,
+            a["state"] == "resolved", a["state"] != "firing")
 
 
-def _actions(a: dict, lang: str):
-    if a["state"] == "resolved":
-        return html.Div()
-    return html.Div(className="al-actions", children=[
-        html.Button(t("ack", lang), id={"type": "al-act", "action": "ack"}, className="ack-btn",
-                    disabled=a["state"] != "firing"),
-        dcc.Input(id={"type": "al-field", "action": "note"}, placeholder=t("note", lang), className="field"),
-        html.Button(t("add_note", lang), id={"type": "al-act", "action": "note"}, className="act-btn"),
-        dcc.Input(id={"type": "al-field", "action": "assign"}, placeholder=t("assign_to", lang), className="field",
-                  value=a["assignee"] or ""),
-        html.Button(t("assign", lang), id={"type": "al-act", "action": "assign"}, className="act-btn"),
-        dcc.Input(id={"type": "al-field", "action": "resolve"}, placeholder=t("resolve_reason", lang), className="field"),
+def _actions(lang: str) -> html.Div:
+    def field(action, placeholder):
+        return dcc.Input(id={"type": "al-field", "action": action}, placeholder=t(placeholder, lang), className="field")
+    return html.Div(id="al-actions", className="al-actions", hidden=True, children=[
+        html.Button(t("ack", lang), id={"type": "al-act", "action": "ack"}, className="ack-btn"),
+        field("note", "note"), html.Button(t("add_note", lang), id={"type": "al-act", "action": "note"}, className="act-btn"),
+        field("assign", "assign_to"), html.Button(t("assign", lang), id={"type": "al-act", "action": "assign"}, className="act-btn"),
+        field("resolve", "resolve_reason"),
         html.Button(t("resolve", lang), id={"type": "al-act", "action": "resolve"}, className="act-btn danger"),
     ])
 
@@ -147,6 +142,9 @@ def _chart(a: dict, lang: str) -> go.Figure:
         for level in LEVELS:
             fig.add_hline(y=getattr(rule.thresholds, level), line_dash="dot", line_color=LEVEL_COLOURS[level],
                           annotation_text=t("threshold_line", lang, level=level), annotation_position="top left")
-    fig.update_layout(template="plotly_dark", paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-                      margin={"l": 40, "r": 10, "t": 20, "b": 30}, showlegend=False, xaxis={"tickformat": "%m-%d"})
+    fig.update_layout(**_DARK, showlegend=False, xaxis={"tickformat": "%m-%d"})
     return fig
+
+
+_DARK = {"template": "plotly_dark", "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
+         "margin": {"l": 40, "r": 10, "t": 20, "b": 30}}
