@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import OperationalError
 
-from sitroom.alerts import AlertConflict, AlertNotFound, acknowledge, add_note, assign, resolve
+from sitroom.alerts import OFFICER_ACTIONS, AlertConflict, AlertNotFound
 from sitroom.regions import RegionError
 
 from .screen_data import ScreenData
@@ -79,21 +79,16 @@ def _text(body: dict, key: str, required: bool, limit: int) -> str | None:
     return value.strip()
 
 
-# action -> (function, the body field it needs besides 'by', whether that field is required)
-ACTIONS = {
-    "ack": (acknowledge, "note", False),
-    "note": (add_note, "note", True),
-    "assign": (assign, "to", True),
-    "resolve": (resolve, "reason", True),
-}
+# action -> (the body field it needs besides 'by', whether that field is required)
+ACTION_FIELDS = {"ack": ("note", False), "note": ("note", True), "assign": ("to", True), "resolve": ("reason", True)}
 
 
 @api.post("/api/v1/alerts/<int:alert_id>/<action>")
 def alert_action(alert_id: int, action: str):
     """A duty officer's action; 'by' names the officer (free text until user accounts exist)."""
-    if action not in ACTIONS:
-        return bad_request(f"unknown action '{action}'; one of {', '.join(ACTIONS)}", 404)
-    func, field, required = ACTIONS[action]
+    if action not in OFFICER_ACTIONS:
+        return bad_request(f"unknown action '{action}'; one of {', '.join(OFFICER_ACTIONS)}", 404)
+    func, (field, required) = OFFICER_ACTIONS[action], ACTION_FIELDS[action]
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return bad_request(f'body must be a JSON object such as {{"by": "张三", "{field}": "..."}}')

@@ -182,3 +182,7 @@ def resolve(s: Session, alert_id: int, by: str, reason: str, now: datetime | Non
 
 def trail(s: Session, alert_id: int) -> list[AlertEvent]:
     return list(s.scalars(select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.id)))
+
+
+# What a duty officer can do to an alert: action name -> function(session, id, by, text).
+OFFICER_ACTIONS = {"ack": acknowledge, "note": add_note, "assign": assign, "resolve": resolve}

@@ -1,7 +1,7 @@
 """Read queries shared by the API, the wall page and the rules. No page writes SQL."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import case, func, literal_column, select
 from sqlalchemy.orm import Session
@@ -73,10 +73,6 @@ def alerts(s: Session, state: str | None = None, limit: int = 200) -> list[Alert
 
 def sources(s: Session) -> list[SourceState]:
     return list(s.scalars(select(SourceState).order_by(SourceState.name)))
-
-
-def since_hours(now: datetime, hours: float) -> datetime:
-    return now - timedelta(hours=hours)
 
 
 def quarantine(s: Session, source: str | None = None, reason: str | None = None,

@@ -9,13 +9,12 @@ from dashboard.app import screen_data
 from dashboard.components.alert_banner import local_time
 from dashboard.components.nav import nav
 from dashboard.i18n import pick_lang, t
-from sitroom.alerts import AlertConflict, AlertNotFound, acknowledge, add_note, assign, resolve
+from sitroom.alerts import OFFICER_ACTIONS, AlertConflict, AlertNotFound
 from sitroom.config import LEVEL_COLOURS, LEVELS
 
 dash.register_page(__name__, path="/alerts", title="sitroom · alerts")
 STATES = ("active", "firing", "acknowledged", "resolved", "all")
-ACTIONS = {"ack": (acknowledge, None), "note": (add_note, "note"), "assign": (assign, "assign_to"),
-           "resolve": (resolve, "resolve_reason")}
+REQUIRED_FIELD = {"note": "note", "assign": "assign_to", "resolve": "resolve_reason"}  # action -> its label
 
 
 def layout(lang: str | None = None, state: str | None = None, alert: str | None = None, **_):
@@ -113,7 +112,7 @@ def act(clicks, values, ids, name, alert_id, lang):
     if not ctx.triggered_id or not any(c for c in clicks if c):
         return no_update, no_update
     action = ctx.triggered_id["action"]
-    func, field = ACTIONS[action]
+    func, field = OFFICER_ACTIONS[action], REQUIRED_FIELD.get(action)
     if not (name or "").strip():
         return t("ack_need_name", lang), no_update
     fields = {i["action"]: (v or "").strip() for i, v in zip(ids, values)}

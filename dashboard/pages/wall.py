@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from sitroom.alerts import AlertConflict, AlertNotFound, acknowledge
+from sitroom.config import LEVEL_COLOURS
 
 from dashboard.app import screen_data
 from dashboard.screen_data import iso_utc
@@ -105,8 +106,7 @@ def colour_map(_version, metric, view, lang):
     d = screen_data()
     values = d.region_values(view)
     names = {c: (d.gaz.get(c).name_en if lang == "en" else d.gaz.get(c).name) for c in values}
-    colours = {"IV": "#3b8bff", "III": "#ffd400", "II": "#ff8c00", "I": "#ff2a2a"}
-    alerted = {a["region"]: colours[a["level"]] for a in d.alerts("active")}
+    alerted = {a["region"]: LEVEL_COLOURS[a["level"]] for a in d.alerts("active")}
     title = "" if view == "all" else (d.gaz.get(view).name_en if lang == "en" else d.gaz.get(view).name)
     return hideout(values, metric, names, lang, alerted), legend(metric, lang), title
 
