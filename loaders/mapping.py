@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sitroom.config import SourceConfig
+from sitroom.config import CASE_STATUSES, SourceConfig
 from sitroom.regions import Gazetteer, RegionError
 
 from .timeparse import to_utc
@@ -57,9 +57,11 @@ class CaseMapper:
             elif reported < EARLIEST:
                 reasons.append(f"report time {reported:%Y-%m-%d} is before {EARLIEST:%Y-%m-%d} (column {c.reported_at})")
         status_raw = raw.get(c.status)
-        status = self.src.status_values.get(str(status_raw).strip()) if status_raw is not None else None
+        words = self.src.values.get("status", {})
+        raw_word = str(status_raw).strip() if status_raw is not None else None
+        status = words.get(raw_word, raw_word if raw_word in CASE_STATUSES else None)
         if status is None:
-            allowed = ", ".join(self.src.status_values)
+            allowed = ", ".join(words)
             reasons.append(f"unknown status {status_raw!r} (column {c.status}); expected one of {allowed}")
         region = self._region(raw, reasons)
         if reasons:

@@ -54,7 +54,7 @@ def test_region_from_code_or_name(mapper, raw, expected):
     (row(bgkid=None), "missing key (column bgkid)"),
     (row(bgrq="2026-13-45"), "unreadable report time '2026-13-45' (column bgrq)"),
     (row(gxsj=None), "missing update time (column gxsj)"),
-    (row(zt="5"), "unknown status '5' (column zt); expected one of 1, 2, 3, 4"),
+    (row(zt="9"), "unknown status '9' (column zt); expected one of 1, 2, 3, 4, 5"),
     (row(xzdm="", xzdz=""), "missing region (column xzdm / xzdz)"),
     (row(xzdm="", xzdz="山阳"), "ambiguous region '山阳'"),
 ])

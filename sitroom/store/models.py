@@ -5,9 +5,9 @@ duplicating. No personal data: a case is its source key, status, region and time
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -25,6 +25,7 @@ class CaseReport(Base):
     prefecture: Mapped[str] = mapped_column(String(6))
     province: Mapped[str] = mapped_column(String(6))
     reported_at: Mapped[datetime] = mapped_column(DateTime)
+    imported_from: Mapped[str | None] = mapped_column(String(64))  # region code or place name, if given
     source_updated_at: Mapped[datetime] = mapped_column(DateTime)
     loaded_at: Mapped[datetime] = mapped_column(DateTime)
     __table_args__ = (
@@ -33,6 +34,118 @@ class CaseReport(Base):
         Index("ix_case_reports_prefecture_reported", "prefecture", "reported_at"),
         Index("ix_case_reports_region_reported", "region", "reported_at"),
     )
+
+
+class _Fact:
+    """Columns every fact table has: where it came from, and when."""
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    source_key: Mapped[str] = mapped_column(String(200))    # the source's key, or its natural key joined by |
+    source_updated_at: Mapped[datetime] = mapped_column(DateTime)
+    loaded_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+def _fact_args(table: str, *indexes: tuple[str, ...]) -> tuple:
+    return (UniqueConstraint("source", "source_key", name=f"uq_{table}_source_key"),
+            *(Index(f"ix_{table}_{'_'.join(cols)}", *cols) for cols in indexes))
+
+
+class CaseDaily(_Fact, Base):
+    """Aggregate case counts per region (or province bucket) and day, as the source reported them."""
+    __tablename__ = "case_daily"
+    region: Mapped[str] = mapped_column(String(6))          # the province's code for a bucket row
+    bucket: Mapped[str | None] = mapped_column(String(16))  # outside | undetermined | None (a real region)
+    prefecture: Mapped[str | None] = mapped_column(String(6))
+    province: Mapped[str] = mapped_column(String(6))
+    day: Mapped[date] = mapped_column(Date)
+    counting: Mapped[str] = mapped_column(String(12))       # cumulative | new
+    confirmed: Mapped[int | None] = mapped_column(Integer)
+    suspected: Mapped[int | None] = mapped_column(Integer)
+    asymptomatic: Mapped[int | None] = mapped_column(Integer)
+    cured: Mapped[int | None] = mapped_column(Integer)
+    dead: Mapped[int | None] = mapped_column(Integer)
+    __table_args__ = _fact_args("case_daily", ("province", "day"), ("prefecture", "day"), ("region", "day"))
+
+
+class Clinic(_Fact, Base):
+    """A fever clinic (发热门诊). Location in GCJ-02, the boundary map's datum."""
+    __tablename__ = "clinics"
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(300))
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    region: Mapped[str] = mapped_column(String(6))
+    prefecture: Mapped[str] = mapped_column(String(6))
+    province: Mapped[str] = mapped_column(String(6))
+    status: Mapped[str] = mapped_column(String(16))
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    __table_args__ = _fact_args("clinics", ("prefecture",), ("region",))
+
+
+class ClinicVisit(_Fact, Base):
+    """Visits to one clinic in one period starting at `at`."""
+    __tablename__ = "clinic_visits"
+    clinic_source: Mapped[str] = mapped_column(String(64))  # the clinic_registry source
+    clinic: Mapped[str] = mapped_column(String(200))        # the clinic's key there
+    at: Mapped[datetime] = mapped_column(DateTime)
+    visits: Mapped[int] = mapped_column(Integer)
+    fever: Mapped[int | None] = mapped_column(Integer)
+    referred: Mapped[int | None] = mapped_column(Integer)
+    __table_args__ = _fact_args("clinic_visits", ("clinic_source", "clinic", "at"), ("at",))
+
+
+class SupplyPoint(_Fact, Base):
+    """A designated pharmacy, reserve-vegetable outlet, warehouse...; location in GCJ-02."""
+    __tablename__ = "supply_points"
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    region: Mapped[str] = mapped_column(String(6))
+    prefecture: Mapped[str] = mapped_column(String(6))
+    province: Mapped[str] = mapped_column(String(6))
+    status: Mapped[str] = mapped_column(String(16))
+    __table_args__ = _fact_args("supply_points", ("prefecture",), ("kind",))
+
+
+class SupplyStock(_Fact, Base):
+    """Stock of one item at one point, the last count of each day; units are sitroom's."""
+    __tablename__ = "supply_stock"
+    point_source: Mapped[str] = mapped_column(String(64))   # the supply_points source
+    point: Mapped[str] = mapped_column(String(200))         # the point's key there
+    item: Mapped[str] = mapped_column(String(32))
+    day: Mapped[date] = mapped_column(Date)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    stock: Mapped[float] = mapped_column(Float)
+    daily_consumption: Mapped[float] = mapped_column(Float)
+    __table_args__ = _fact_args("supply_stock", ("point_source", "point", "item", "day"), ("day",))
+
+
+class Inflow(_Fact, Base):
+    """Arrivals per day, origin, destination and mode: given as counts, or counted from travel records."""
+    __tablename__ = "inflows"
+    day: Mapped[date] = mapped_column(Date)
+    origin: Mapped[str] = mapped_column(String(100))
+    region: Mapped[str] = mapped_column(String(6))
+    prefecture: Mapped[str] = mapped_column(String(6))
+    province: Mapped[str] = mapped_column(String(6))
+    mode: Mapped[str | None] = mapped_column(String(8))
+    stayed: Mapped[bool | None] = mapped_column(Boolean)    # stayed long enough in the origin (None: not known)
+    count: Mapped[int] = mapped_column(Integer)
+    __table_args__ = _fact_args("inflows", ("prefecture", "day"), ("region", "day"), ("day",))
+
+
+class TravelSeen(Base):
+    """Which travel records were already counted, kept only while they can still be re-read.
+
+    A digest of (source, record id) and the record's update time; no person key, origin,
+    destination or time of travel. Rows older than the cursor's overlap window are deleted.
+    """
+    __tablename__ = "travel_seen"
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(32), primary_key=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    __table_args__ = (Index("ix_travel_seen_source_updated", "source", "updated_at"),)
 
 
 class Quarantine(Base):
