@@ -149,7 +149,7 @@ class SourcePoller:
         person_level = self.src.kind in PERSON_LEVEL
         for key, entries in groups.items():
             rows_ = [None if e[2] else self.feed.row(self.src, e[1]) for e in entries]
-            if len(entries) > 1 and (None in rows_ or any(r != rows_[0] for r in rows_)):
+            if len(entries) > 1 and (None in rows_ or any(_facts(r) != _facts(rows_[0]) for r in rows_)):
                 raw, _, reasons, bad_cols = entries[-1]
                 reasons = [f"duplicate key {key!r}: {len(entries)} rows in one read disagree"] + reasons
                 bad_cols = set()
@@ -271,6 +271,11 @@ def _jsonable(v):
 
 def _jsonable_row(raw: dict) -> dict:
     return {k: _jsonable(v) for k, v in raw.items()}
+
+
+def _facts(row: dict) -> dict:
+    """A store row without when the source last touched it: copies that differ only there agree."""
+    return {k: v for k, v in row.items() if k != "source_updated_at"}
 
 
 def _where(fact) -> str | None:

@@ -9,14 +9,14 @@ from sitroom.store import make_engine
 
 TABLES = {
     "agg": "CREATE TABLE agg (diqu TEXT, riqi TEXT, ljqz TEXT, ljzy TEXT, gxsj TEXT)",
-    "clinic": "CREATE TABLE clinic (id TEXT PRIMARY KEY, mc TEXT, dz TEXT, jd TEXT, wd TEXT, qh TEXT, zt TEXT,"
+    "clinic": "CREATE TABLE clinic (id TEXT UNIQUE, mc TEXT, dz TEXT, jd TEXT, wd TEXT, qh TEXT, zt TEXT,"
               " nl TEXT, gxsj TEXT)",
     "visit": "CREATE TABLE visit (mzid TEXT, sd TEXT, rc TEXT, fr TEXT, zz TEXT, gxsj TEXT)",
-    "point": "CREATE TABLE point (pid TEXT PRIMARY KEY, pname TEXT, cat TEXT, lng TEXT, lat TEXT, county TEXT,"
+    "point": "CREATE TABLE point (pid TEXT UNIQUE, pname TEXT, cat TEXT, lng TEXT, lat TEXT, county TEXT,"
              " open TEXT, updated TEXT)",
     "stock": "CREATE TABLE stock (pid TEXT, item TEXT, qty TEXT, use_per_day TEXT, counted TEXT, updated TEXT)",
     "flow": "CREATE TABLE flow (day TEXT, origin TEXT, dest TEXT, mode TEXT, n TEXT, updated TEXT)",
-    "trip": "CREATE TABLE trip (rid TEXT PRIMARY KEY, person TEXT, origin TEXT, dest TEXT, arrived TEXT,"
+    "trip": "CREATE TABLE trip (rid TEXT UNIQUE, person TEXT, origin TEXT, dest TEXT, arrived TEXT,"
             " minutes TEXT, mode TEXT, updated TEXT)",
 }
 
