@@ -22,8 +22,13 @@ TABLES = {
 
 
 def sources_config(url: str) -> SourcesConfig:
+    return SourcesConfig.model_validate(sources_dict(url))
+
+
+def sources_dict(url: str) -> dict:
+    """sources.yaml as parsed YAML."""
     common = {"url": url, "poll_seconds": 1, "overlap_seconds": 30, "batch_size": 50}
-    return SourcesConfig.model_validate({
+    return {
         "supply_kinds": {"mask_pharmacy": {"zh": "口罩定点药店", "en": "Mask pharmacy"},
                          "warehouse": {"zh": "医疗物资仓库", "en": "Medical warehouse"}},
         "supply_items": {"n95": {"title": {"zh": "N95口罩", "en": "N95 masks"}, "unit": {"zh": "只", "en": "pcs"}}},
@@ -63,7 +68,7 @@ def sources_config(url: str) -> SourcesConfig:
              "columns": {"source_key": "rid", "updated_at": "updated", "origin": "origin", "region_code": "dest",
                          "arrived_at": "arrived", "stay": "minutes", "mode": "mode"},
              "values": {"mode": {"R": "rail", "A": "air", "D": "road"}}},
-        ]})
+        ]}
 
 
 class FeedSource:

@@ -11,6 +11,8 @@ import yaml
 
 from sitroom.config import ConfigError, load_config
 
+from feed_sources import sources_dict
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -58,6 +60,39 @@ MISTAKES = [
     ("regions", lambda d: d.update(provinces=["4100"]), "provinces", "not a province code"),
     ("dashboard", lambda d: d.update(language="fr"), "language", "'zh' or 'en'"),
     ("dashboard", lambda d: d.update(refresh_ms=5), "refresh_ms", "greater than or equal to 200"),
+]
+
+
+def feeds(change):
+    """sources.yaml holding a source of every kind (tests/feed_sources.py), then `change` applied."""
+    def apply(d):
+        d.clear()
+        d.update(sources_dict("sqlite:///x.db"))
+        change(d)
+    return apply
+
+
+def kind(d, name):
+    return next(s for s in d["sources"] if s["name"] == name)
+
+
+MISTAKES += [
+    ("sources", feeds(lambda d: kind(d, "clinic").pop("datum")), "sources[1].datum", "Field required"),
+    ("sources", feeds(lambda d: kind(d, "clinic").update(datum="bd09")), "sources[1].datum", "'wgs84' or 'gcj02'"),
+    ("sources", feeds(lambda d: kind(d, "visit").update(registry="nowhere")), "sources",
+     "[2].registry: 'nowhere' is not a clinic_registry source"),
+    ("sources", feeds(lambda d: kind(d, "stock")["units"].update(item=10)), "sources[4]",
+     "units.item: this field has no unit"),
+    ("sources", feeds(lambda d: kind(d, "trip")["units"].update(stay="fortnights")), "sources[6]",
+     "units.stay: 'fortnights' is not one of seconds, minutes, hours, days"),
+    ("sources", feeds(lambda d: kind(d, "point")["values"]["kind"].update(BAR="bar")), "sources",
+     "[3].values.kind.BAR: 'bar' is not in supply_kinds"),
+    ("sources", feeds(lambda d: kind(d, "agg").update(counting="daily")), "sources[0].counting",
+     "'cumulative' or 'new'"),
+    ("sources", feeds(lambda d: kind(d, "agg")["buckets"].update({"外地": {"province": "61", "bucket": "outside"}})),
+     "sources[0].buckets.外地.province", "should match pattern"),
+    ("sources", feeds(lambda d: kind(d, "flow").update(kind="inflow")), "sources[5]", "does not match any of the expected tags"),
+    ("sources", feeds(lambda d: kind(d, "flow")["columns"].pop("count")), "sources[5].columns.count", "Field required"),
 ]
 
 
