@@ -61,7 +61,10 @@ class RowMapper:
         self.cols = src.columns.mapped()
         self.fields = [f for f in FIELDS[self.kind] if f.type == "region" or f.name in self.cols]
         self.words = self._words(sources)
-        self._places: dict[tuple, tuple] = {}   # raw place -> (code or bucket, reason): sources repeat places
+        self._places: dict[tuple, tuple] = {}   # raw place -> its resolution or reason: sources repeat places
+        self._readers = [(f, self.cols.get(f.name), None if f.type == "region" else self._parser(f))
+                         for f in self.fields]
+        self._day_of: tuple[datetime, date] | None = None
 
     def _words(self, sources: SourcesConfig | None) -> dict[str, tuple[dict, tuple]]:
         """field -> (raw -> sitroom word, the words allowed)."""
@@ -95,20 +98,21 @@ class RowMapper:
         values: dict = {}
         reasons: list[str] = []
         bad: set[str] = set()
-        today = now.replace(tzinfo=timezone.utc).astimezone(self.tz).date()
-        for f in self.fields:
-            if f.type == "region":
+        if self._day_of is None or self._day_of[0] != now:
+            self._day_of = (now, now.replace(tzinfo=timezone.utc).astimezone(self.tz).date())
+        today = self._day_of[1]
+        for f, col, parse in self._readers:
+            if parse is None:
                 self._region(raw, values, reasons, bad)
                 continue
-            col = self.cols[f.name]
             v = raw.get(col)
-            if fp.blank(v):
+            if v is None or (v.__class__ is str and not v.strip()):
                 if f.required:
                     reasons.append(f"missing {f.what or _words(f.name)} (column {col})")
                     bad.add(col)
                 continue
             try:
-                values[f.name] = self._parse(f, v, now, today)
+                values[f.name] = parse(v, now, today)
             except fp.Bad as e:
                 reasons.append(f"{_what(f, e)} (column {col}){self._expected(f)}")
                 bad.add(col)
@@ -116,33 +120,40 @@ class RowMapper:
             self._finish(values, reasons, bad)
         return values, reasons, bad
 
-    def _parse(self, f: Field, v, now: datetime, today: date):
-        t = f.type
+    def _parser(self, f: Field):
+        """A function (value, now, local today) -> the field's value, made once per field."""
+        t, tz = f.type, self.tz
         if t == "key":
-            return fp.text(v, 200)
+            return lambda v, now, today: fp.text(v, 200)
         if t == "updated":
-            return fp.time_utc(v, self.tz, now, check_range=False)
+            return lambda v, now, today: fp.time_utc(v, tz, now, check_range=False)
         if t == "time":
-            return fp.time_utc(v, self.tz, now)
+            return lambda v, now, today: fp.time_utc(v, tz, now)
         if t == "day":
-            return fp.local_day(v, self.tz, today)
+            return lambda v, now, today: fp.local_day(v, tz, today)
         if t == "text":
-            return fp.text(v, 100 if f.name == "origin" else 300)
+            limit = 100 if f.name == "origin" else 300
+            return lambda v, now, today: fp.text(v, limit)
         if t == "word":
             mapping, allowed = self.words[f.name]
-            raw = fp.text(v, 100)
-            word = mapping.get(raw, raw if raw in allowed else None)
-            if word is None:
-                raise fp.Bad(f"unknown {f.name} {raw!r}")
+            name = f.name
+
+            def word(v, now, today):
+                raw = fp.text(v, 100)
+                w = mapping.get(raw, raw if raw in allowed else None)
+                if w is None:
+                    raise fp.Bad(f"unknown {name} {raw!r}")
+                return w
             return word
+        factor = self.src.factor(f.name)
         if t == "count":
-            return fp.count(v, self.src.factor(f.name))
+            return lambda v, now, today: fp.count(v, factor)
         if t in ("quantity", "duration"):
-            return fp.quantity(v, self.src.factor(f.name))
+            return lambda v, now, today: fp.quantity(v, factor)
         if t == "lon":
-            return fp.coordinate(v, -180, 180)
+            return lambda v, now, today: fp.coordinate(v, -180, 180)
         if t == "lat":
-            return fp.coordinate(v, -90, 90)
+            return lambda v, now, today: fp.coordinate(v, -90, 90)
         raise AssertionError(t)
 
     def _expected(self, f: Field) -> str:
@@ -165,9 +176,10 @@ class RowMapper:
                 hit = self._places[cache_key] = self._place(v, col)
                 if len(self._places) > 50_000:
                     self._places.clear()
-            code, bucket, reason = hit
+            code, bucket, reason, prefecture, province = hit
             if code:
                 values["region"], values["bucket"] = code, bucket
+                values["prefecture"], values["province"] = prefecture, province
                 return
             tried.append(reason)
         if not tried:
@@ -175,29 +187,27 @@ class RowMapper:
         reasons.extend(tried)
         bad.update(cols)
 
-    def _place(self, v, col: str) -> tuple[str | None, str | None, str | None]:
+    def _place(self, v, col: str) -> tuple:
+        """(code, bucket, reason, prefecture, province) for a raw place."""
         buckets = getattr(self.src, "buckets", {})
         try:
             name = fp.text(v, 100)
         except fp.Bad as e:
-            return None, None, f"{e} (column {col})"
+            return None, None, f"{e} (column {col})", None, None
         if name in buckets:
             b = buckets[name]
-            return b.province, b.bucket, None
+            return b.province, b.bucket, None, None, b.province
         try:
             code = self.gaz.resolve(name)
         except RegionError as e:
-            return None, None, f"{e} (column {col})"
+            return None, None, f"{e} (column {col})", None, None
         if self.gaz.get(code).level == "province":
-            return None, None, f"region {name!r} is a whole province, not a prefecture or county (column {col})"
-        return code, None, None
+            return None, None, f"region {name!r} is a whole province, not a prefecture or county (column {col})", \
+                None, None
+        return code, None, None, self.gaz.prefecture_of(code), self.gaz.province_of(code)
 
     def _finish(self, values: dict, reasons: list[str], bad: set[str]) -> None:
         """Checks across fields, and what follows from them."""
-        region = values.get("region")
-        if region is not None:
-            values["province"] = self.gaz.province_of(region)
-            values["prefecture"] = None if values.get("bucket") else self.gaz.prefecture_of(region)
         if self.kind in LOCATED:
             lon, lat = to_gcj02(values["lon"], values["lat"], self.src.datum)
             if not self.gaz.contains(values["province"], lon, lat):
@@ -230,7 +240,7 @@ def _what(f: Field, e: fp.Bad) -> str:
 
 def record_digest(source: str, key: str) -> str:
     """A travel record's identity in the dedup ledger: no person key, no place, no time."""
-    return hashlib.blake2b(f"{source}\x1f{key}".encode(), digest_size=16).hexdigest()
+    return hashlib.blake2b(f"{source}\x1f{key}".encode(), digest_size=8).hexdigest()
 
 
 def local_day_of(t: datetime, tz: ZoneInfo) -> date:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import hashlib
 import json
 
-from sqlalchemy import and_, column, delete, event, insert, or_, select, table, text, update
+from sqlalchemy import and_, column, delete, event, or_, select, table, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,10 +28,15 @@ from sitroom.store.models import Quarantine, SourceState
 from .feeds import FEEDS
 from .mapping import PERSON_LEVEL, RowMapper, record_digest
 from .timeparse import decode_cursor, encode_cursor, shift_raw
-from .travel import count_travel
+from .travel import TravelLedger
+from .writes import insert_rows, update_rows
 
 log = logging.getLogger(__name__)
 IN_CHUNK = 900  # stay under SQLite's bound-parameter limit
+
+
+class Overtaken(Exception):
+    """Another loader process committed a batch of this source meanwhile."""
 
 
 @dataclass
@@ -57,6 +62,8 @@ class SourcePoller:
         self.sessions = sessions
         self.mapper = RowMapper(src, gazetteer, sources)
         self.feed = FEEDS[src.kind]
+        self.ledger = TravelLedger(src.name) if src.kind == "travel_records" else None
+        self._expect: str | None = None   # the cursor this poller last saw committed
         self._engine: Engine | None = None
         cols = self.mapper.selected_columns
         if src.table:
@@ -99,9 +106,15 @@ class SourcePoller:
                 result.skipped = True
                 return result
             cursor = decode_cursor(state.cursor)
+            self._expect = state.cursor
         try:
             self._read_all(cursor, result)
+        except Overtaken:
+            log.info("source %s: another loader moved this source on; this poll stops", self.src.name)
+            result.skipped = True
         except Exception as e:  # the source is down or erroring: record it, keep what committed
+            if self.ledger is not None:
+                self.ledger.reset()
             result.error = f"{type(e).__name__}: {e}".splitlines()[0][:500]
             log.warning("source %s: %s", self.src.name, result.error)
             self._record_failure(result.error)
@@ -131,7 +144,9 @@ class SourcePoller:
 
     def _fetch(self, stmt) -> list[dict]:
         with self.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(stmt)]
+            result = conn.execute(stmt)
+            keys = list(result.keys())
+            return [dict(zip(keys, row)) for row in result]
 
     def _sort(self, rows: list[dict], now) -> tuple[dict, dict]:
         """Map a batch: {key: (values, store row)} for good rows, {key: (row as read, reasons)} for bad ones.
@@ -139,14 +154,16 @@ class SourcePoller:
         Several rows with one key in one read (possible without a key column) are kept only
         if they agree; otherwise all are quarantined, since which one is right is unknown."""
         groups: dict[str, list] = {}
+        person_level = self.src.kind in PERSON_LEVEL
         for raw in rows:
             values, reasons, bad_cols = self.mapper.map(raw, now)
             key = self.mapper.key_of(raw) or (self.feed.natural_key(values) if self.feed.natural_key else None) \
                 or "row:" + hashlib.blake2b(json.dumps(_jsonable_row(raw), sort_keys=True).encode(),
                                             digest_size=12).hexdigest()
+            if person_level:  # the record's id is not kept, only its digest
+                key = "record:" + record_digest(self.src.name, key)
             groups.setdefault(key, []).append((raw, values, reasons, bad_cols))
         good, bad = {}, {}
-        person_level = self.src.kind in PERSON_LEVEL
         for key, entries in groups.items():
             rows_ = [None if e[2] else self.feed.row(self.src, e[1]) for e in entries]
             if len(entries) > 1 and (None in rows_ or any(_facts(r) != _facts(rows_[0]) for r in rows_)):
@@ -158,8 +175,7 @@ class SourcePoller:
                 if not reasons:
                     good[key] = (values, rows_[-1])
                     continue
-            if person_level:  # keep only what was wrong, and not the record's id
-                key = "record:" + record_digest(self.src.name, key)
+            if person_level:  # keep only what was wrong
                 raw = {c: v for c, v in raw.items() if c in bad_cols}
             bad[key] = (_jsonable_row(raw), reasons)
         return good, bad
@@ -170,12 +186,19 @@ class SourcePoller:
         name = self.src.name
         model = self.feed.model
         with self.sessions.begin() as s:
-            state = s.get(SourceState, name, with_for_update=True)
+            # Compare-and-set on the cursor: if another loader process committed a batch of this
+            # source since this one read its cursor, stop rather than count rows twice.
+            same = SourceState.cursor.is_(None) if self._expect is None else SourceState.cursor == self._expect
+            if not s.execute(update(SourceState).where(SourceState.name == name, same).values(last_poll=now)
+                             .execution_options(synchronize_session=False)).rowcount:
+                raise Overtaken()
+            state = s.get(SourceState, name, populate_existing=True)
             keys = list(good) + list(bad)
-            held = self._existing(s, Quarantine, keys)
+            any_held = s.scalar(select(Quarantine.id).where(Quarantine.source == name).limit(1))
+            held = self._existing(s, Quarantine, keys) if any_held else {}
             inserts, updates, gone = 0, 0, []
             if self.src.kind == "travel_records":
-                inserts = count_travel(s, self.src, good, last, now, result.regions)
+                inserts = self.ledger.count(s, self.src, good, last, now, result.regions)
             else:
                 existing = self._existing(s, model, keys)
                 new_rows, changed = [], []
@@ -187,10 +210,8 @@ class SourcePoller:
                         changed.append({"id": old.id, "loaded_at": now, **row})
                         result.regions.add(_where(old))
                     result.regions.add(row.get("prefecture") or row.get("province"))
-                if new_rows:
-                    s.execute(insert(model), new_rows)
-                if changed:
-                    s.execute(update(model), changed)
+                insert_rows(s, model, new_rows)
+                update_rows(s, model, changed)
                 inserts, updates = len(new_rows), len(changed)
                 # A row that went bad leaves the facts: the store mirrors the source's valid rows.
                 gone = [existing[k] for k in bad if k in existing]
@@ -229,6 +250,7 @@ class SourcePoller:
             if inserts or updated or cleared or quarantined or recovered:
                 state.last_change = now
                 bump_version(s)
+        self._expect = state.cursor
 
     def _existing(self, s: Session, model, keys: list[str]) -> dict:
         found = {}

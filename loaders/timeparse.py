@@ -11,16 +11,19 @@ def to_utc(value, tz: ZoneInfo) -> datetime:
 
     Naive values are in the source's time zone. Raises ValueError on anything else.
     """
-    if isinstance(value, datetime):
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            raise ValueError(f"not a time: {value!r}")
+        dt = datetime.fromisoformat(text.replace("/", "-") if "/" in text else text)
+    elif isinstance(value, datetime):
         dt = value
     elif isinstance(value, date):
         dt = datetime(value.year, value.month, value.day)
-    elif isinstance(value, str) and value.strip():
-        dt = datetime.fromisoformat(value.strip().replace("/", "-"))
     else:
         raise ValueError(f"not a time: {value!r}")
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=tz)
+    if dt.tzinfo is None:  # local time: subtract the zone's offset at that time (one C call; loaders parse millions)
+        return dt - tz.utcoffset(dt)
     return dt.astimezone(timezone.utc).replace(tzinfo=None)
 
 

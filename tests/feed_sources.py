@@ -64,7 +64,7 @@ def sources_dict(url: str) -> dict:
                          "mode": "mode", "count": "n"},
              "values": {"mode": {"铁路": "rail", "民航": "air", "公路": "road"}}},
             {**common, "name": "trip", "title": {"zh": "行程", "en": "Trips"}, "kind": "travel_records",
-             "table": "trip", "units": {"stay": "minutes"}, "min_stay_hours": 2,
+             "table": "trip", "units": {"stay": "minutes"}, "min_stay_hours": 2, "remember_days": 1,
              "columns": {"source_key": "rid", "updated_at": "updated", "origin": "origin", "region_code": "dest",
                          "arrived_at": "arrived", "stay": "minutes", "mode": "mode"},
              "values": {"mode": {"R": "rail", "A": "air", "D": "road"}}},

@@ -250,6 +250,7 @@ class TravelRecords(SourceBase):
     kind: Literal["travel_records"]
     columns: TravelRecordColumns
     min_stay_hours: float = Field(default=2, ge=0)  # shorter stays count as passing through
+    remember_days: float = Field(default=30, gt=0, le=366)  # how long a counted record is recognised
     VALUE_FIELDS: ClassVar = {"mode": MODES}
     DURATION_FIELDS: ClassVar = ("stay",)
 

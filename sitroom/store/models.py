@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, LargeBinary,
+                        String, Text, UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -136,16 +137,18 @@ class Inflow(_Fact, Base):
 
 
 class TravelSeen(Base):
-    """Which travel records were already counted, kept only while they can still be re-read.
+    """Which travel records were already counted: one row per loaded batch.
 
-    A digest of (source, record id) and the record's update time; no person key, origin,
-    destination or time of travel. Rows older than the cursor's overlap window are deleted.
+    `digests` packs 8-byte digests of (source, record id): no person key, origin,
+    destination or time of travel. Rows whose newest record is older than the source's
+    `remember_days` behind its cursor are deleted.
     """
     __tablename__ = "travel_seen"
-    source: Mapped[str] = mapped_column(String(64), primary_key=True)
-    digest: Mapped[str] = mapped_column(String(32), primary_key=True)
-    updated_at: Mapped[datetime] = mapped_column(DateTime)
-    __table_args__ = (Index("ix_travel_seen_source_updated", "source", "updated_at"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    newest: Mapped[datetime] = mapped_column(DateTime)     # update time of the newest record in the batch
+    digests: Mapped[bytes] = mapped_column(LargeBinary)
+    __table_args__ = (Index("ix_travel_seen_source_id", "source", "id"),)
 
 
 class Quarantine(Base):

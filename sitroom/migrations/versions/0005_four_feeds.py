@@ -145,13 +145,14 @@ def upgrade() -> None:
         batch_op.create_index('ix_supply_stock_point_source_point_item_day', ['point_source', 'point', 'item', 'day'], unique=False)
 
     op.create_table('travel_seen',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('source', sa.String(length=64), nullable=False),
-    sa.Column('digest', sa.String(length=32), nullable=False),
-    sa.Column('updated_at', sa.DateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('source', 'digest')
+    sa.Column('newest', sa.DateTime(), nullable=False),
+    sa.Column('digests', sa.LargeBinary(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('travel_seen', schema=None) as batch_op:
-        batch_op.create_index('ix_travel_seen_source_updated', ['source', 'updated_at'], unique=False)
+        batch_op.create_index('ix_travel_seen_source_id', ['source', 'id'], unique=False)
 
     with op.batch_alter_table('case_reports', schema=None) as batch_op:
         batch_op.add_column(sa.Column('imported_from', sa.String(length=64), nullable=True))
@@ -163,7 +164,7 @@ def downgrade() -> None:
         batch_op.drop_column('imported_from')
 
     with op.batch_alter_table('travel_seen', schema=None) as batch_op:
-        batch_op.drop_index('ix_travel_seen_source_updated')
+        batch_op.drop_index('ix_travel_seen_source_id')
 
     op.drop_table('travel_seen')
     with op.batch_alter_table('supply_stock', schema=None) as batch_op:

@@ -1,0 +1,20 @@
+"""Bulk writes in SQLAlchemy Core: executemany without the ORM's per-row bookkeeping (loaders write millions)."""
+from __future__ import annotations
+
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy.orm import Session
+
+
+def insert_rows(s: Session, model, rows: list[dict]) -> None:
+    if rows:
+        s.execute(insert(model.__table__), rows)
+
+
+def update_rows(s: Session, model, rows: list[dict]) -> None:
+    """Update rows by id; every dict has the same keys: 'id' and the columns to set."""
+    if not rows:
+        return
+    t = model.__table__
+    cols = [k for k in rows[0] if k != "id"]
+    stmt = update(t).where(t.c.id == bindparam("row_id")).values({c: bindparam(c) for c in cols})
+    s.execute(stmt, [{"row_id": r["id"], **{c: r[c] for c in cols}} for r in rows])
