@@ -1,103 +1,238 @@
-"""Turn one source row (only the mapped columns) into a case fact, or every reason it is bad."""
+"""One source row (only its mapped columns) -> the store row of its kind, or every reason it is bad.
+
+Each source kind lists its fields and their types (FIELDS). The mapper reads each
+field from the column the config maps it to, collects every problem at once, and
+builds the store row: places resolved to region codes, words mapped to sitroom's,
+quantities scaled to sitroom's units, locations converted to GCJ-02.
+"""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from sitroom.config import CASE_STATUSES, SourceConfig
+from sitroom.config.sources import CASE_STATUSES, SourcesConfig
+from sitroom.geo import to_gcj02
 from sitroom.regions import Gazetteer, RegionError
 
-from .timeparse import to_utc
-
-EARLIEST = datetime(2019, 12, 1)      # no report of this disease can predate it
-FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks of other departments drift
+from . import fields as fp
 
 
 @dataclass(frozen=True)
-class CaseFact:
-    source_key: str
-    status: str
-    region: str
-    prefecture: str
-    province: str
-    reported_at: datetime
-    source_updated_at: datetime
+class Field:
+    name: str            # sitroom's field, the key in the source's `columns`
+    type: str            # key | updated | time | day | text | word | count | quantity | duration | lon | lat | region
+    required: bool = True
+    what: str = ""       # how messages call it
 
 
-class CaseMapper:
-    def __init__(self, src: SourceConfig, gazetteer: Gazetteer):
+F = Field
+FIELDS: dict[str, tuple[Field, ...]] = {
+    "case_line_list": (F("source_key", "key"), F("updated_at", "updated"), F("reported_at", "time", what="report time"),
+                       F("status", "word"), F("region", "region"), F("imported_from", "text", False)),
+    "case_aggregate": (F("updated_at", "updated"), F("day", "day"), F("region", "region"),
+                       *(F(m, "count", False) for m in CASE_STATUSES)),
+    "clinic_registry": (F("source_key", "key"), F("updated_at", "updated"), F("name", "text"),
+                        F("address", "text", False), F("lon", "lon"), F("lat", "lat"), F("region", "region"),
+                        F("status", "word", False), F("capacity", "count", False)),
+    "clinic_visits": (F("updated_at", "updated"), F("clinic", "key"), F("at", "time", what="period start"),
+                      F("visits", "count"), F("fever", "count", False), F("referred", "count", False)),
+    "supply_points": (F("source_key", "key"), F("updated_at", "updated"), F("name", "text"), F("kind", "word"),
+                      F("lon", "lon"), F("lat", "lat"), F("region", "region"), F("status", "word", False)),
+    "supply_stock": (F("updated_at", "updated"), F("point", "key"), F("item", "word"), F("stock", "quantity"),
+                     F("daily_consumption", "quantity"), F("at", "time", what="count time")),
+    "inflow_counts": (F("updated_at", "updated"), F("day", "day"), F("origin", "text"), F("region", "region"),
+                      F("mode", "word", False), F("count", "count")),
+    "travel_records": (F("source_key", "key"), F("updated_at", "updated"), F("origin", "text"), F("region", "region"),
+                       F("arrived_at", "time", what="arrival time"), F("stay", "duration"), F("mode", "word", False)),
+}
+DEFAULTS = {"status": "open"}   # a registry without a status column lists open places
+PERSON_LEVEL = {"travel_records"}  # its bad rows are kept without the fields that were fine
+LOCATED = {"clinic_registry", "supply_points"}
+
+
+class RowMapper:
+    def __init__(self, src, gazetteer: Gazetteer, sources: SourcesConfig | None = None):
         self.src = src
-        self.cols = src.columns
+        self.kind = src.kind
         self.gaz = gazetteer
         self.tz = ZoneInfo(src.timezone)
+        self.cols = src.columns.mapped()
+        self.fields = [f for f in FIELDS[self.kind] if f.type == "region" or f.name in self.cols]
+        self.words = self._words(sources)
+        self._places: dict[tuple, tuple] = {}   # raw place -> (code or bucket, reason): sources repeat places
+
+    def _words(self, sources: SourcesConfig | None) -> dict[str, tuple[dict, tuple]]:
+        """field -> (raw -> sitroom word, the words allowed)."""
+        allowed = dict(self.src.VALUE_FIELDS)
+        if sources is not None:
+            allowed.update({"kind": tuple(sources.supply_kinds), "item": tuple(sources.supply_items)} if
+                           self.kind in ("supply_points", "supply_stock") else {})
+            if self.kind == "supply_stock":
+                allowed.pop("kind", None)
+            if self.kind == "supply_points":
+                allowed.pop("item", None)
+        return {f: (self.src.values.get(f, {}), words) for f, words in allowed.items()}
 
     @property
     def selected_columns(self) -> list[str]:
         """The only source columns sitroom ever reads (personal columns are never selected)."""
-        c = self.cols
-        wanted = [c.source_key, c.updated_at, c.reported_at, c.status, c.region_code, c.region_name]
-        return list(dict.fromkeys(w for w in wanted if w))
+        return list(dict.fromkeys(self.cols.values()))
 
     def key_of(self, raw: dict) -> str | None:
-        key = raw.get(self.cols.source_key)
-        return None if key is None or str(key).strip() == "" else str(key).strip()
+        col = self.cols.get("source_key")
+        if col is None:
+            return None
+        key = raw.get(col)
+        return None if fp.blank(key) else str(key).strip()
 
-    def map(self, raw: dict, now: datetime) -> tuple[CaseFact | None, list[str]]:
-        c = self.cols
+    # ---------------------------------------------------------------- one row
+    def map(self, raw: dict, now: datetime) -> tuple[dict, list[str], set[str]]:
+        """(sitroom's values, every reason the row is bad, the columns at fault).
+
+        The values are partial when there are reasons (enough to identify the row)."""
+        values: dict = {}
         reasons: list[str] = []
-        key = self.key_of(raw)
-        if key is None:
-            reasons.append(f"missing key (column {c.source_key})")
-        updated = self._time(raw, c.updated_at, "update time", reasons)
-        reported = self._time(raw, c.reported_at, "report time", reasons)
-        if reported is not None:
-            if reported > now + FUTURE_TOLERANCE:
-                reasons.append(f"report time {reported:%Y-%m-%d %H:%M} UTC is in the future (column {c.reported_at})")
-            elif reported < EARLIEST:
-                reasons.append(f"report time {reported:%Y-%m-%d} is before {EARLIEST:%Y-%m-%d} (column {c.reported_at})")
-        status_raw = raw.get(c.status)
-        words = self.src.values.get("status", {})
-        raw_word = str(status_raw).strip() if status_raw is not None else None
-        status = words.get(raw_word, raw_word if raw_word in CASE_STATUSES else None)
-        if status is None:
-            allowed = ", ".join(words)
-            reasons.append(f"unknown status {status_raw!r} (column {c.status}); expected one of {allowed}")
-        region = self._region(raw, reasons)
-        if reasons:
-            return None, reasons
-        pref = self.gaz.prefecture_of(region)
-        return CaseFact(key, status, region, pref, self.gaz.province_of(region), reported, updated), []
-
-    def _time(self, raw: dict, col: str, what: str, reasons: list[str]) -> datetime | None:
-        value = raw.get(col)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            reasons.append(f"missing {what} (column {col})")
-            return None
-        try:
-            return to_utc(value, self.tz)
-        except (ValueError, TypeError, OverflowError):
-            reasons.append(f"unreadable {what} {value!r} (column {col})")
-            return None
-
-    def _region(self, raw: dict, reasons: list[str]) -> str | None:
-        """Code column first, then the place name; a province alone is not a place for a case."""
-        tried: list[str] = []
-        for col in (self.cols.region_code, self.cols.region_name):
-            value = raw.get(col) if col else None
-            if value is None or str(value).strip() == "":
+        bad: set[str] = set()
+        today = now.replace(tzinfo=timezone.utc).astimezone(self.tz).date()
+        for f in self.fields:
+            if f.type == "region":
+                self._region(raw, values, reasons, bad)
+                continue
+            col = self.cols[f.name]
+            v = raw.get(col)
+            if fp.blank(v):
+                if f.required:
+                    reasons.append(f"missing {f.what or _words(f.name)} (column {col})")
+                    bad.add(col)
                 continue
             try:
-                code = self.gaz.resolve(value)
-            except RegionError as e:
-                tried.append(f"{e} (column {col})")
+                values[f.name] = self._parse(f, v, now, today)
+            except fp.Bad as e:
+                reasons.append(f"{_what(f, e)} (column {col}){self._expected(f)}")
+                bad.add(col)
+        if not reasons:
+            self._finish(values, reasons, bad)
+        return values, reasons, bad
+
+    def _parse(self, f: Field, v, now: datetime, today: date):
+        t = f.type
+        if t == "key":
+            return fp.text(v, 200)
+        if t == "updated":
+            return fp.time_utc(v, self.tz, now, check_range=False)
+        if t == "time":
+            return fp.time_utc(v, self.tz, now)
+        if t == "day":
+            return fp.local_day(v, self.tz, today)
+        if t == "text":
+            return fp.text(v, 100 if f.name == "origin" else 300)
+        if t == "word":
+            mapping, allowed = self.words[f.name]
+            raw = fp.text(v, 100)
+            word = mapping.get(raw, raw if raw in allowed else None)
+            if word is None:
+                raise fp.Bad(f"unknown {f.name} {raw!r}")
+            return word
+        if t == "count":
+            return fp.count(v, self.src.factor(f.name))
+        if t in ("quantity", "duration"):
+            return fp.quantity(v, self.src.factor(f.name))
+        if t == "lon":
+            return fp.coordinate(v, -180, 180)
+        if t == "lat":
+            return fp.coordinate(v, -90, 90)
+        raise AssertionError(t)
+
+    def _expected(self, f: Field) -> str:
+        if f.type != "word":
+            return ""
+        mapping, allowed = self.words[f.name]
+        return f"; expected one of {', '.join(mapping or allowed)}"
+
+    def _region(self, raw: dict, values: dict, reasons: list[str], bad: set[str]) -> None:
+        """Code column first, then the place name. A province alone is a place only as a bucket."""
+        tried: list[str] = []
+        cols = [c for c in (self.cols.get("region_code"), self.cols.get("region_name")) if c]
+        for col in cols:
+            v = raw.get(col)
+            if fp.blank(v):
                 continue
-            if self.gaz.get(code).level == "province":
-                tried.append(f"region {value!r} is a whole province, not a prefecture or county (column {col})")
-                continue
-            return code
+            cache_key = (col, v)
+            hit = self._places.get(cache_key)
+            if hit is None:
+                hit = self._places[cache_key] = self._place(v, col)
+                if len(self._places) > 50_000:
+                    self._places.clear()
+            code, bucket, reason = hit
+            if code:
+                values["region"], values["bucket"] = code, bucket
+                return
+            tried.append(reason)
         if not tried:
-            cols = " / ".join(c for c in (self.cols.region_code, self.cols.region_name) if c)
-            tried.append(f"missing region (column {cols})")
+            tried.append(f"missing region (column {' / '.join(cols)})")
         reasons.extend(tried)
-        return None
+        bad.update(cols)
+
+    def _place(self, v, col: str) -> tuple[str | None, str | None, str | None]:
+        buckets = getattr(self.src, "buckets", {})
+        try:
+            name = fp.text(v, 100)
+        except fp.Bad as e:
+            return None, None, f"{e} (column {col})"
+        if name in buckets:
+            b = buckets[name]
+            return b.province, b.bucket, None
+        try:
+            code = self.gaz.resolve(name)
+        except RegionError as e:
+            return None, None, f"{e} (column {col})"
+        if self.gaz.get(code).level == "province":
+            return None, None, f"region {name!r} is a whole province, not a prefecture or county (column {col})"
+        return code, None, None
+
+    def _finish(self, values: dict, reasons: list[str], bad: set[str]) -> None:
+        """Checks across fields, and what follows from them."""
+        region = values.get("region")
+        if region is not None:
+            values["province"] = self.gaz.province_of(region)
+            values["prefecture"] = None if values.get("bucket") else self.gaz.prefecture_of(region)
+        if self.kind in LOCATED:
+            lon, lat = to_gcj02(values["lon"], values["lat"], self.src.datum)
+            if not self.gaz.contains(values["province"], lon, lat):
+                where = f"{self.cols['lon']} / {self.cols['lat']}"
+                reasons.append(f"location {values['lon']:g}, {values['lat']:g} ({self.src.datum}) is outside "
+                               f"{self.gaz.get(values['province']).name} (column {where})")
+                bad.update((self.cols["lon"], self.cols["lat"]))
+            values["lon"], values["lat"] = round(lon, 6), round(lat, 6)
+        for f, default in DEFAULTS.items():
+            if f in self.words and values.get(f) is None:
+                values[f] = default
+
+
+NAMES = {"source_key": "key", "updated_at": "update time", "daily_consumption": "daily consumption"}
+
+
+def _words(name: str) -> str:
+    return NAMES.get(name, name.replace("_", " "))
+
+
+def _what(f: Field, e: fp.Bad) -> str:
+    """'unreadable report time ...' rather than 'unreadable time ...' when the field has a name."""
+    msg = str(e)
+    if f.what and msg.startswith(("unreadable time", "time ")):
+        return msg.replace("time", f.what, 1)
+    if f.type in ("count", "quantity", "lon", "lat") and not msg.startswith(("negative", "not")):
+        return f"{_words(f.name)} {msg}"
+    return msg
+
+
+def record_digest(source: str, key: str) -> str:
+    """A travel record's identity in the dedup ledger: no person key, no place, no time."""
+    return hashlib.blake2b(f"{source}\x1f{key}".encode(), digest_size=16).hexdigest()
+
+
+def local_day_of(t: datetime, tz: ZoneInfo) -> date:
+    return t.replace(tzinfo=timezone.utc).astimezone(tz).date()
+

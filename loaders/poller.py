@@ -12,21 +12,25 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, column, delete, insert, or_, select, table, update
+import hashlib
+import json
+
+from sqlalchemy import and_, column, delete, event, insert, or_, select, table, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from sitroom.config import SourceConfig
+from sitroom.config import SourcesConfig
 from sitroom.regions import Gazetteer
 from sitroom.store import bump_version, make_engine
 from sitroom.store.db import utcnow
-from sitroom.store.models import CaseReport, Quarantine, SourceState
+from sitroom.store.models import Quarantine, SourceState
 
-from .mapping import CaseFact, CaseMapper
+from .feeds import FEEDS
+from .mapping import PERSON_LEVEL, RowMapper, record_digest
 from .timeparse import decode_cursor, encode_cursor, shift_raw
+from .travel import count_travel
 
 log = logging.getLogger(__name__)
-FACT_FIELDS = ("status", "region", "prefecture", "province", "reported_at", "source_updated_at")
 IN_CHUNK = 900  # stay under SQLite's bound-parameter limit
 
 
@@ -47,21 +51,32 @@ class PollResult:
 
 
 class SourcePoller:
-    def __init__(self, src: SourceConfig, sessions: sessionmaker[Session], gazetteer: Gazetteer):
+    def __init__(self, src, sessions: sessionmaker[Session], gazetteer: Gazetteer,
+                 sources: SourcesConfig | None = None):
         self.src = src
         self.sessions = sessions
-        self.mapper = CaseMapper(src, gazetteer)
+        self.mapper = RowMapper(src, gazetteer, sources)
+        self.feed = FEEDS[src.kind]
         self._engine: Engine | None = None
         cols = self.mapper.selected_columns
-        self.table = table(src.table, *(column(c) for c in cols))
+        if src.table:
+            self.table = table(src.table, *(column(c) for c in cols))
+        else:  # a SQL query, polled as a subquery with the same keyset as a table
+            self.table = text(src.query).columns(*(column(c) for c in cols)).subquery("source_query")
         self.ts_col = self.table.c[src.columns.updated_at]
-        self.key_col = self.table.c[src.columns.source_key]
+        key = self.mapper.cols.get("source_key")
+        self.key_col = self.table.c[key] if key else None   # the keyset's tie-breaker, when there is one
 
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = make_engine(self.src.url, pool_size=2) if not self.src.url.startswith("sqlite") \
-                else make_engine(self.src.url)
+            if self.src.url.startswith("sqlite"):
+                self._engine = make_engine(self.src.url)
+                # Undecodable text reaches the mapper as surrogates (-> quarantined), not as an error
+                # that would stop the whole source.
+                event.listen(self._engine, "connect", _lenient_text)
+            else:
+                self._engine = make_engine(self.src.url, pool_size=2)
         return self._engine
 
     def close(self) -> None:
@@ -94,89 +109,124 @@ class SourcePoller:
         return result
 
     def _read_all(self, cursor, result: PollResult) -> None:
-        query = select(*self.table.c).order_by(self.ts_col, self.key_col).limit(self.src.batch_size)
-        if cursor is not None:
-            query_first = query.where(self.ts_col >= shift_raw(cursor[0], self.src.overlap_seconds))
-        else:
-            query_first = query
-        stmt = query_first
+        key = self.key_col
+        query = select(*self.table.c).order_by(self.ts_col, *([key] if key is not None else [])) \
+            .limit(self.src.batch_size)
+        stmt = query.where(self.ts_col >= shift_raw(cursor[0], self.src.overlap_seconds)) if cursor else query
         while True:
-            with self.engine.connect() as conn:
-                rows = [dict(r._mapping) for r in conn.execute(stmt)]
-            last = (rows[-1][self.ts_col.name], rows[-1][self.key_col.name]) if rows else None
+            rows = self._fetch(stmt)
+            full = len(rows) == self.src.batch_size
+            ts = self.ts_col.name
+            if full and key is None:
+                # Without a key column there is no tie-breaker: finish the last time stamp in this batch.
+                last_ts = rows[-1][ts]
+                rows = [r for r in rows if r[ts] != last_ts] + \
+                    self._fetch(select(*self.table.c).where(self.ts_col == last_ts))
+            last = (rows[-1][ts], rows[-1][key.name] if key is not None else None) if rows else None
             self._store_batch(rows, last, result)
-            if len(rows) < self.src.batch_size:
+            if not full:
                 return
-            stmt = query.where(or_(self.ts_col > last[0], and_(self.ts_col == last[0], self.key_col > last[1])))
+            stmt = query.where(or_(self.ts_col > last[0], and_(self.ts_col == last[0], key > last[1]))) \
+                if key is not None else query.where(self.ts_col > last[0])
+
+    def _fetch(self, stmt) -> list[dict]:
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(stmt)]
+
+    def _sort(self, rows: list[dict], now) -> tuple[dict, dict]:
+        """Map a batch: {key: (values, store row)} for good rows, {key: (row as read, reasons)} for bad ones.
+
+        Several rows with one key in one read (possible without a key column) are kept only
+        if they agree; otherwise all are quarantined, since which one is right is unknown."""
+        groups: dict[str, list] = {}
+        for raw in rows:
+            values, reasons, bad_cols = self.mapper.map(raw, now)
+            key = self.mapper.key_of(raw) or (self.feed.natural_key(values) if self.feed.natural_key else None) \
+                or "row:" + hashlib.blake2b(json.dumps(_jsonable_row(raw), sort_keys=True).encode(),
+                                            digest_size=12).hexdigest()
+            groups.setdefault(key, []).append((raw, values, reasons, bad_cols))
+        good, bad = {}, {}
+        person_level = self.src.kind in PERSON_LEVEL
+        for key, entries in groups.items():
+            rows_ = [None if e[2] else self.feed.row(self.src, e[1]) for e in entries]
+            if len(entries) > 1 and (None in rows_ or any(r != rows_[0] for r in rows_)):
+                raw, _, reasons, bad_cols = entries[-1]
+                reasons = [f"duplicate key {key!r}: {len(entries)} rows in one read disagree"] + reasons
+                bad_cols = set()
+            else:
+                raw, values, reasons, bad_cols = entries[-1]
+                if not reasons:
+                    good[key] = (values, rows_[-1])
+                    continue
+            if person_level:  # keep only what was wrong, and not the record's id
+                key = "record:" + record_digest(self.src.name, key)
+                raw = {c: v for c, v in raw.items() if c in bad_cols}
+            bad[key] = (_jsonable_row(raw), reasons)
+        return good, bad
 
     def _store_batch(self, rows: list[dict], last, result: PollResult) -> None:
         now = utcnow()
-        good: dict[str, CaseFact] = {}
-        bad: dict[str, tuple[dict, list[str]]] = {}
-        for raw in rows:  # a key seen twice in one batch: the later version wins
-            fact, reasons = self.mapper.map(raw, now)
-            key = self.mapper.key_of(raw) or f"row:{sorted((k, str(v)) for k, v in raw.items())}"[:128]
-            good.pop(key, None)
-            bad.pop(key, None)
-            if fact:
-                good[key] = fact
-            else:
-                bad[key] = ({k: _jsonable(v) for k, v in raw.items()}, reasons)
+        good, bad = self._sort(rows, now)
         name = self.src.name
+        model = self.feed.model
         with self.sessions.begin() as s:
             state = s.get(SourceState, name, with_for_update=True)
             keys = list(good) + list(bad)
-            existing = self._existing(s, CaseReport, keys)
             held = self._existing(s, Quarantine, keys)
-            inserts, updates = [], []
-            for key, f in good.items():
-                old = existing.get(key)
-                values = {k: getattr(f, k) for k in FACT_FIELDS}
-                if old is None:
-                    inserts.append({"source": name, "source_key": key, "loaded_at": now, **values})
-                elif any(getattr(old, k) != v for k, v in values.items()):
-                    updates.append({"id": old.id, "loaded_at": now, **values})
-                    result.regions.add(old.prefecture)
-                result.regions.add(f.prefecture)
-            if inserts:
-                s.execute(insert(CaseReport), inserts)
-            if updates:
-                s.execute(update(CaseReport), updates)
+            inserts, updates, gone = 0, 0, []
+            if self.src.kind == "travel_records":
+                inserts = count_travel(s, self.src, good, last, now, result.regions)
+            else:
+                existing = self._existing(s, model, keys)
+                new_rows, changed = [], []
+                for key, (_values, row) in good.items():
+                    old = existing.get(key)
+                    if old is None:
+                        new_rows.append({"source": name, "source_key": key, "loaded_at": now, **row})
+                    elif any(getattr(old, k) != v for k, v in row.items()):
+                        changed.append({"id": old.id, "loaded_at": now, **row})
+                        result.regions.add(_where(old))
+                    result.regions.add(row.get("prefecture") or row.get("province"))
+                if new_rows:
+                    s.execute(insert(model), new_rows)
+                if changed:
+                    s.execute(update(model), changed)
+                inserts, updates = len(new_rows), len(changed)
+                # A row that went bad leaves the facts: the store mirrors the source's valid rows.
+                gone = [existing[k] for k in bad if k in existing]
+                if gone:
+                    s.execute(delete(model).where(model.id.in_([g.id for g in gone])))
+                    result.regions.update(_where(g) for g in gone)
             cleared = [held[k].id for k in good if k in held]
             if cleared:
                 s.execute(delete(Quarantine).where(Quarantine.id.in_(cleared)))
-            # A row that went bad leaves the facts: the store mirrors the source's valid rows.
-            gone = [existing[k] for k in bad if k in existing]
-            if gone:
-                s.execute(delete(CaseReport).where(CaseReport.id.in_([g.id for g in gone])))
-                result.regions.update(g.prefecture for g in gone)
             quarantined = 0
             for key, (row, reasons) in bad.items():
                 old = held.get(key)
                 if old is None:
-                    s.add(Quarantine(source=name, source_key=key, row=row, reasons=reasons,
+                    s.add(Quarantine(source=name, source_key=key[:200], row=row, reasons=reasons,
                                      first_seen=now, last_seen=now))
                     quarantined += 1
                 elif old.row != row or old.reasons != reasons:
                     old.row, old.reasons, old.last_seen = row, reasons, now
                     quarantined += 1
             if last is not None:
-                new = encode_cursor(*last)
                 prev = decode_cursor(state.cursor)
                 if prev is None or _after(last, prev):
-                    state.cursor = new
+                    state.cursor = encode_cursor(*last)
+            updated = updates + len(gone)
             result.read += len(rows)
-            result.inserted += len(inserts)
-            result.updated += len(updates) + len(gone)
+            result.inserted += inserts
+            result.updated += updated
             result.quarantined += quarantined
             state.rows_read += len(rows)
-            state.rows_inserted += len(inserts)
-            state.rows_updated += len(updates) + len(gone)
+            state.rows_inserted += inserts
+            state.rows_updated += updated
             state.rows_quarantined += quarantined
             state.last_poll = state.last_success = now
             recovered = state.failures > 0
             state.failures, state.retry_at, state.last_error = 0, None, None
-            if inserts or updates or gone or quarantined or recovered:
+            if inserts or updated or cleared or quarantined or recovered:
                 state.last_change = now
                 bump_version(s)
 
@@ -210,8 +260,22 @@ def _after(a, b) -> bool:
 
 
 def _jsonable(v):
-    if isinstance(v, (str, int, float, bool)) or v is None:
+    if isinstance(v, str):  # undecodable source bytes arrive as surrogates: store them visibly replaced
+        return v.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if isinstance(v, (int, float, bool)) or v is None:
         return v
     if isinstance(v, bytes):
         return v.decode("utf-8", errors="replace")
     return str(v)
+
+
+def _jsonable_row(raw: dict) -> dict:
+    return {k: _jsonable(v) for k, v in raw.items()}
+
+
+def _where(fact) -> str | None:
+    return getattr(fact, "prefecture", None) or getattr(fact, "province", None)
+
+
+def _lenient_text(dbapi_conn, _record) -> None:
+    dbapi_conn.text_factory = lambda b: b.decode("utf-8", "surrogateescape")

@@ -24,7 +24,8 @@ class LoaderService:
         self.gaz = gazetteer
         self.engine = make_engine(database_url)
         self.sessions = session_factory(self.engine)
-        self.pollers = {src.name: SourcePoller(src, self.sessions, gazetteer) for src in config.sources.sources}
+        self.pollers = {src.name: SourcePoller(src, self.sessions, gazetteer, config.sources)
+                        for src in config.sources.sources}
         self._rules_lock = threading.Lock()
         self.scheduler: BackgroundScheduler | None = None
 

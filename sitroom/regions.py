@@ -48,6 +48,9 @@ _LEVEL_RANK = {lvl: i for i, lvl in enumerate(LEVELS)}
 _CENSUS = "census_2020_prefectures.csv"
 
 
+CONTAINS_SLACK = 0.02  # degrees (about 2 km): the simplification error of the boundaries, and then some
+
+
 class RegionError(ValueError):
     __str__ = Exception.__str__  # plain message, also for the KeyError subclass
 
@@ -246,6 +249,7 @@ class Gazetteer:
                 self._children.setdefault(parent, []).append(code)
         self._index = self._build_index(data["pinyin"])
         self._fc_json: dict[tuple, str] = {}
+        self._shapes: dict[str, object] = {}
 
     # loading and caching
 
@@ -414,6 +418,22 @@ class Gazetteer:
         boxes = [self._bbox[c] for c in self._area(str(parent).strip())]
         return [[min(b[1] for b in boxes), min(b[0] for b in boxes)],
                 [max(b[3] for b in boxes), max(b[2] for b in boxes)]]
+
+    def contains(self, adcode: str, lon: float, lat: float) -> bool:
+        """Whether a GCJ-02 point lies in the region, within CONTAINS_SLACK degrees of its
+        (simplified) boundary: a clinic on the border is not "outside the province"."""
+        code = self.get(adcode).adcode
+        shape = self._shapes.get(code)
+        if shape is None:
+            from shapely import prepare
+            from shapely.geometry import shape as to_shape
+            from shapely.ops import unary_union
+            parts = [to_shape(f["geometry"]) for f in self.boundaries(code)["features"]]
+            shape = unary_union(parts).buffer(CONTAINS_SLACK)
+            prepare(shape)
+            self._shapes[code] = shape
+        from shapely import Point
+        return shape.contains(Point(lon, lat))
 
     def center(self, parent: str) -> list[float]:
         """[lat, lon] of the middle of ``bounds`` (what a map needs next to its zoom)."""

@@ -1,0 +1,111 @@
+"""Reading one source value as one of sitroom's field types; each failure is a reason naming the column.
+
+A parser takes the raw value and returns the typed value, or raises Bad with what is
+wrong in words an operator can act on. The row mapper adds the column name.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from .timeparse import to_utc
+
+EARLIEST = datetime(2019, 12, 1)         # no record of this epidemic can predate it
+FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks of other departments drift
+
+
+class Bad(ValueError):
+    """A value that cannot be used; the message says what is wrong (without the column)."""
+
+
+def blank(v) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def text(v, max_len: int = 200) -> str:
+    if isinstance(v, bytes):
+        try:
+            v = v.decode("utf-8")
+        except UnicodeDecodeError:
+            raise Bad("bad encoding (not UTF-8)") from None
+    s = str(v).strip()
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes surfaced as surrogates by the source reader
+        raise Bad("bad encoding (not UTF-8)") from None
+    if len(s) > max_len:
+        raise Bad(f"text longer than {max_len} characters")
+    return s
+
+
+def number(v) -> float:
+    if isinstance(v, bool):
+        raise Bad(f"not a number {v!r}")
+    if isinstance(v, (int, float)):
+        x = float(v)
+    else:
+        try:
+            x = float(text(v).replace(",", ""))
+        except ValueError:
+            raise Bad(f"not a number {v!r}") from None
+    if x != x or x in (float("inf"), float("-inf")):
+        raise Bad(f"not a number {v!r}")
+    return x
+
+
+def count(v, factor: float = 1.0) -> int:
+    x = number(v) * factor
+    if x < 0:
+        raise Bad(f"negative count {v!r}")
+    if abs(x - round(x)) > 1e-6:
+        raise Bad(f"not a whole number {v!r}")
+    return int(round(x))
+
+
+def quantity(v, factor: float = 1.0) -> float:
+    x = number(v) * factor
+    if x < 0:
+        raise Bad(f"negative quantity {v!r}")
+    return x
+
+
+def time_utc(v, tz: ZoneInfo, now: datetime, check_range: bool = True) -> datetime:
+    try:
+        t = to_utc(v.decode("utf-8") if isinstance(v, bytes) else v, tz)
+    except (ValueError, TypeError, OverflowError, UnicodeDecodeError):
+        raise Bad(f"unreadable time {v!r}") from None
+    if check_range:
+        if t > now + FUTURE_TOLERANCE:
+            raise Bad(f"time {t:%Y-%m-%d %H:%M} UTC is in the future")
+        if t < EARLIEST:
+            raise Bad(f"time {t:%Y-%m-%d} is before {EARLIEST:%Y-%m-%d}")
+    return t
+
+
+def local_day(v, tz: ZoneInfo, today: date) -> date:
+    """A calendar day in the source's zone: a date, a time (its local day), '2026-11-23' or 20261123."""
+    if isinstance(v, datetime):
+        d = (v.astimezone(tz) if v.tzinfo else v).date()
+    elif isinstance(v, date):
+        d = v
+    else:
+        s = str(v).strip()
+        try:
+            if s.isdigit() and len(s) == 8:
+                d = date(int(s[:4]), int(s[4:6]), int(s[6:]))
+            else:
+                d = datetime.fromisoformat(s.replace("/", "-")).date()
+        except ValueError:
+            raise Bad(f"unreadable day {v!r}") from None
+    if d > today:
+        raise Bad(f"day {d} is in the future")
+    if d < EARLIEST.date():
+        raise Bad(f"day {d} is before {EARLIEST:%Y-%m-%d}")
+    return d
+
+
+def coordinate(v, low: float, high: float) -> float:
+    x = number(v)
+    if not low <= x <= high:
+        raise Bad(f"{x:g} is outside {low:g}..{high:g}")
+    return x
