@@ -170,8 +170,7 @@ class BulletinSim(Simulator):
             updated = now_local if d == 0 else datetime.combine(day, datetime.min.time()) + timedelta(
                 hours=20, minutes=self.rng.randint(0, 180))
             rows += self._day_rows(day, cum, news, updated, corrections=d < days)
-            if self.bad():
-                rows.append(self._bad_case_row(day, updated))
+            rows += [self._bad_case_row(day, updated) for _ in range(self.poisson(len(self.weights) * self.bad_share))]
         if days >= 1 and not self._has_correction(rows):
             self._force_correction(rows)
         flows: list[dict] = []
@@ -180,11 +179,11 @@ class BulletinSim(Simulator):
             share = (now_local - datetime.combine(day, datetime.min.time())).total_seconds() / 86400 if d == 0 else 1
             updated = now_local if d == 0 else datetime.combine(day + timedelta(days=1), datetime.min.time()) \
                 + timedelta(hours=1, minutes=self.rng.randint(0, 120))
-            for (o, c, m), n in self._arrival_cells(self.poisson(self.arrivals * share)).items():
+            cells = self._arrival_cells(self.poisson(self.arrivals * share))
+            for (o, c, m), n in cells.items():
                 flows.append({"tongji_riqi": day_text(day), "laiyuan_di": o, "mudi_quxian": c,
                               "jiaotong_fangshi": m, "renshu": n, "gengxin_shijian": stamp(updated)})
-            if self.bad():
-                flows.append(self._bad_inflow(day, updated))
+            flows += [self._bad_inflow(day, updated) for _ in range(self.poisson(len(cells) * self.bad_share))]
         rows = list({(r["tongbao_riqi"], r["diqu"]): r for r in rows}.values())
         flows = list({(f["tongji_riqi"], f["laiyuan_di"], f["mudi_quxian"], f["jiaotong_fangshi"]): f
                       for f in flows}.values())

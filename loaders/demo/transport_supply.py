@@ -161,11 +161,9 @@ class TransportSupplySim(Simulator):
     def _traveller(self, record_id: int) -> str:
         return hashlib.sha1(f"traveller-{record_id}-{self.rng.random()}".encode()).hexdigest()[:16].upper()
 
-    def _stay(self, origin: str) -> int | None:
+    def _stay(self, origin: str) -> int:
         r = self.rng.random()
-        if r < 0.05:
-            return None                                   # not asked at the checkpoint
-        if r < 0.15 or origin.startswith("湖北") and r < 0.25:
+        if r < 0.1 or origin.startswith("湖北") and r < 0.25:
             return self.rng.randint(15, 110)              # a transfer: passed through
         return int(self.rng.lognormvariate(8.5, 1.0))      # lived or stayed there: days to months
 
@@ -180,8 +178,10 @@ class TransportSupplySim(Simulator):
                 "updated_at": second(updated)}
 
     def _spoil(self, row: dict, now: datetime) -> dict:
-        kind = self.rng.choice(["county", "future", "stay"])
-        if kind == "county":
+        kind = self.rng.choice(["county", "future", "stay", "no_stay"])
+        if kind == "no_stay":                             # not asked at the checkpoint; filled in later
+            row["minutes_in_origin"] = None
+        elif kind == "county":
             row["to_county"] = row["to_county"][:4] + "99"
         elif kind == "future":                            # the device's clock was a year ahead
             row["arrival_time"] = second(now + timedelta(days=365))
@@ -231,7 +231,7 @@ class TransportSupplySim(Simulator):
         return len(rows) + len(bad_points) + len(stock_rows) + n
 
     def tick(self, now: datetime | None = None) -> int:
-        """New arrivals; a stay filled in later on some records; points recount stock (a new row
+        """New arrivals; a missing stay filled in later on some records; points recount stock (a new row
         when the local day turns); now and then a point opens or closes."""
         now = now or datetime.utcnow()
         seconds = self.elapsed(now)
