@@ -191,6 +191,7 @@ class BulletinSim(Simulator):
             c.execute(bulletin.insert(), rows)
             if flows:
                 c.execute(inflows.insert(), flows)
+        self._last_tick = now   # history runs up to now: the first tick goes on from there
         return len(rows) + len(flows)
 
     def _has_correction(self, rows: list[dict]) -> bool:

@@ -167,6 +167,7 @@ class FeverClinicSim(Simulator):
             for i in range(0, len(visit_rows), 20000):
                 c.execute(visits.insert(), visit_rows[i:i + 20000])
         self._registry = {r["门诊编号"]: r for r in rows}
+        self._last_tick = now   # history runs up to now: the first tick goes on from there
         return len(rows) + len(bad) + len(visit_rows)
 
     def tick(self, now: datetime | None = None) -> int:

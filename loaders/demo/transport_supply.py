@@ -228,6 +228,7 @@ class TransportSupplySim(Simulator):
             if trips:
                 c.execute(travel.insert(), trips)
         self._points = {p["point_id"]: p for p in rows}
+        self._last_tick = now   # history runs up to now: the first tick goes on from there
         return len(rows) + len(bad_points) + len(stock_rows) + n
 
     def tick(self, now: datetime | None = None) -> int:
