@@ -65,7 +65,7 @@ def test_fever_clinics_chinese_schema_deterministic_history_and_ticks(make_sourc
             "SELECT AVG(v.就诊人次 * 1.0 / m.日接诊能力) FROM 门诊就诊统计 v JOIN 发热门诊 m USING (门诊编号) "
             "WHERE m.日接诊能力 > 0 AND substr(m.区划代码, 1, 4) " + op + " '4101'")).scalar() for op in ("=", "<>"))
     assert negative == 0                                 # bad_share=0: no bad rows
-    assert hot > 1.5 * cold                              # the hotspot's clinics are busier
+    assert float(hot) > 1.5 * float(cold)                             # the hotspot's clinics are busier
 
     assert a.tick(NOW + timedelta(hours=1, minutes=5)) > 0          # 15:35 local: the 15:00 rows begin
     with a.engine.connect() as c:
@@ -207,3 +207,55 @@ def test_health_commission_restricted_to_henan(make_source_url, gaz):
     with sim.engine.connect() as c:
         codes = c.execute(text("SELECT xzdm FROM bl_report WHERE xzdm <> ''")).scalars().all()
     assert codes and {c[:2] for c in codes} == {"41"}
+
+
+# ---------------------------------------------------------------- into the store
+def test_every_demo_source_loads_into_the_store(store, make_source_url, gaz):
+    """The shipped config maps the simulators' schemas: with no bad rows, nothing is quarantined,
+    and what lands is in sitroom's terms (regions, buckets, GCJ-02, units, arrivals counted)."""
+    from loaders.poller import SourcePoller
+    from sitroom.geo import wgs84_to_gcj02
+    from sitroom.store.models import CaseDaily, Clinic, ClinicVisit, Inflow, Quarantine, SupplyPoint, SupplyStock
+
+    _, sessions = store
+    sims = {"bulletin": make(BulletinSim, make_source_url, gaz), "fever": make(FeverClinicSim, make_source_url, gaz),
+            "transport": make(TransportSupplySim, make_source_url, gaz, backfill_travel_per_day=1000)}
+    for sim in sims.values():
+        sim.backfill(2, NOW)
+    url = {"sx": sims["bulletin"], "fc": sims["fever"], "ts": sims["transport"]}
+    srcs = [s.model_copy(update={"url": url[s.name[:2]].engine.url.render_as_string(hide_password=False)})
+            for s in CONFIG.sources.sources if s.name[:2] in url]
+    cfg = CONFIG.sources.model_copy(update={"sources": srcs})
+    results = {}
+    for s in srcs:
+        poller = SourcePoller(s, sessions, gaz, cfg)
+        results[s.name] = poller.poll(now=NOW + timedelta(seconds=1), force=True)
+        poller.close()
+    assert all(r.error is None and r.quarantined == 0 and r.read > 0 for r in results.values()), results
+
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Quarantine)) == 0
+        buckets = s.execute(select(CaseDaily.bucket, CaseDaily.region, CaseDaily.prefecture)
+                            .where(CaseDaily.bucket.is_not(None))).all()
+        assert {b for b, _, _ in buckets} == {"outside", "undetermined"}
+        assert {(r, p) for _, r, p in buckets} == {("610000", None)}
+        assert {r for r, in s.execute(select(CaseDaily.prefecture).where(CaseDaily.bucket.is_(None)))} == \
+            {p.adcode for p in gaz.prefectures("610000")}
+        clinic = s.execute(select(Clinic).where(Clinic.source_key == "FR41010201")).scalar_one()
+        raw = next(r for r in dump(sims["fever"], fc.clinics) if r[0] == "FR41010201")
+        assert (clinic.lon, clinic.lat) == pytest.approx(wgs84_to_gcj02(float(raw[3]), float(raw[4])), abs=1e-6)
+        assert s.scalar(select(func.count()).select_from(ClinicVisit)) == len(dump(sims["fever"], fc.visits))
+        kinds = {k for k, in s.execute(select(SupplyPoint.kind))}
+        assert kinds == {"mask_pharmacy", "veg_outlet", "med_warehouse"}
+        n95 = s.execute(select(SupplyStock).where(SupplyStock.item == "n95").limit(1)).scalar_one()
+        raw_qty = next(r[3] for r in dump(sims["transport"], ts.stock)
+                       if r[1] == n95.point and r[2] == "N95" and r[5] == n95.at)
+        assert n95.stock == pytest.approx(raw_qty * 10000)               # 万只 -> pieces
+        veg = s.execute(select(SupplyStock).where(SupplyStock.item == "vegetables").limit(1)).scalar_one()
+        assert veg.stock == pytest.approx(next(r[3] for r in dump(sims["transport"], ts.stock)
+                                               if r[1] == veg.point and r[2] == "VEG" and r[5] == veg.at))
+        by_source = dict(s.execute(select(Inflow.source, func.sum(Inflow.count)).group_by(Inflow.source)).all())
+        assert by_source["ts_travel"] == len(dump(sims["transport"], ts.travel))   # every record counted once
+        assert by_source["sx_inflows"] == sum(r[4] for r in dump(sims["bulletin"], bt.inflows))
+        assert s.scalar(select(func.count()).select_from(Inflow).where(
+            Inflow.source == "ts_travel", Inflow.origin == "湖北省武汉市", Inflow.stayed.is_(False))) > 0
