@@ -124,25 +124,25 @@ def serve(settings: Settings, host: str, port: int, threads: int) -> None:
 @click.option("--seed", type=int, default=None, help="Seed of the simulator, for a repeatable demo.")
 @common
 def demo(settings: Settings, host: str, port: int, seed: int | None) -> None:
-    """Simulated source, loaders and web server in one process, on a local SQLite store."""
-    from loaders.demo.health_commission import HealthCommissionSim
+    """Simulated sources (four departments' systems), loaders and web server in one process."""
+    from loaders.demo.suite import backfill_all, demo_simulators, start_all
     from loaders.service import LoaderService
     rt = runtime(settings, upgrade_store=True)
-    sim = HealthCommissionSim(rt.config.source("hc_cases").url, rt.gazetteer, seed=seed)
-    sim.create()
-    n = sim.backfill()
-    if n:
-        click.echo(f"simulated source: {n} historical case reports written")
+    sims = demo_simulators(rt.config, rt.gazetteer, seed=seed)
+    written = backfill_all(sims)
+    if any(written.values()):
+        click.echo("simulated sources, history written: "
+                   + ", ".join(f"{name} {n:,} rows" for name, n in written.items() if n))
     stop = threading.Event()
-    sim_thread = threading.Thread(target=sim.run, args=(stop,), name="simulator", daemon=True)
-    sim_thread.start()
+    threads = start_all(sims, stop)
     svc = LoaderService(rt.config, rt.gazetteer, settings.database_url)
     svc.start()
     try:
         _serve(rt, host, port, 16)
     finally:
         stop.set()
-        sim_thread.join(timeout=5)
+        for t in threads:
+            t.join(timeout=5)
         svc.stop()
         click.echo("demo stopped")
 

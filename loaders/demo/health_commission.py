@@ -49,13 +49,14 @@ def local(dt_utc: datetime) -> str:
 class HealthCommissionSim:
     def __init__(self, url: str, gazetteer: Gazetteer, *, confirmed_per_day: float = 600,
                  hotspot: str | None = "410100", hotspot_share: float = 0.4, bad_share: float = 0.02,
-                 seed: int | None = None):
+                 seed: int | None = None, provinces: tuple[str, ...] | None = None):
         self.engine: Engine = make_engine(url)
         self.gaz = gazetteer
         self.rate = confirmed_per_day
         self.bad_share = bad_share
         self.rng = random.Random(seed)
-        prefs = gazetteer.prefectures()
+        # the demo reports Henan here and Shaanxi through its bulletin: one case source per region
+        prefs = [p for prov in (provinces or gazetteer.province_codes) for p in gazetteer.prefectures(prov)]
         total = sum(p.population or 0 for p in prefs) or 1
         self.weights = {p.adcode: (1 - hotspot_share) * (p.population or 0) / total for p in prefs}
         if hotspot in self.weights:
