@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 import hashlib
 import json
+import threading
 
 from sqlalchemy import and_, column, delete, event, or_, select, table, text, update
 from sqlalchemy.engine import Engine
@@ -64,6 +65,7 @@ class SourcePoller:
         self.feed = FEEDS[src.kind]
         self.ledger = TravelLedger(src.name) if src.kind == "travel_records" else None
         self._expect: str | None = None   # the cursor this poller last saw committed
+        self.stopping = threading.Event()  # set on shutdown: stop between batches, not after catching up
         self._engine: Engine | None = None
         cols = self.mapper.selected_columns
         if src.table:
@@ -137,7 +139,7 @@ class SourcePoller:
                     self._fetch(select(*self.table.c).where(self.ts_col == last_ts))
             last = (rows[-1][ts], rows[-1][key.name] if key is not None else None) if rows else None
             self._store_batch(rows, last, result)
-            if not full:
+            if not full or self.stopping.is_set():
                 return
             stmt = query.where(or_(self.ts_col > last[0], and_(self.ts_col == last[0], key > last[1]))) \
                 if key is not None else query.where(self.ts_col > last[0])

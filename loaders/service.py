@@ -57,11 +57,15 @@ class LoaderService:
             sched.add_job(self.poll, "interval", args=[src.name], seconds=src.poll_seconds, id=f"poll:{src.name}",
                           next_run_time=_now())
         sched.add_job(self.evaluate_rules, "interval", seconds=RULES_EVERY_SECONDS, id="rules", next_run_time=_now())
+        # While a source catches up, its next runs are skipped (max_instances=1): expected, not a warning.
+        logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
         sched.start()
         self.scheduler = sched
         return sched
 
     def stop(self) -> None:
+        for p in self.pollers.values():
+            p.stopping.set()
         if self.scheduler:
             self.scheduler.shutdown(wait=True)
             self.scheduler = None

@@ -28,12 +28,13 @@ def _free_port() -> int:
 class Stack:
     """Source DB + `sitroom loaders` + `sitroom serve`, all on a temp data dir."""
 
-    def __init__(self, root: Path, seed: int = 1):
+    def __init__(self, root: Path, seed: int = 1, sources: tuple[str, ...] = ("hc_cases",)):
         self.seed = seed
         self.data_dir = root / "data"
         self.config_dir = root / "config"
         self.data_dir.mkdir(parents=True)
         shutil.copytree(REPO / "config", self.config_dir)
+        self._keep_sources(sources)
         self.store_path = self.data_dir / "sitroom.db"
         self.source_path = self.data_dir / "sources" / "health_commission.db"
         self.port = _free_port()
@@ -41,6 +42,14 @@ class Stack:
         self.procs: dict[str, subprocess.Popen] = {}
         self.logs: dict[str, Path] = {}
         self.sim = None
+
+    def _keep_sources(self, names: tuple[str, ...]) -> None:
+        """Only the named sources: a stack that doesn't simulate a source must not poll it."""
+        import yaml
+        path = self.config_dir / "sources.yaml"
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data["sources"] = [s for s in data["sources"] if s["name"] in names]
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
 
     def poll_seconds(self) -> float:
         import yaml

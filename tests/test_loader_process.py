@@ -30,6 +30,7 @@ def setup(tmp_path, store_url, make_source_url, gaz):
     source_url = make_source_url("hc")
     path = conf / "sources.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["sources"] = [data["sources"][0]]   # the health commission alone
     data["sources"][0].update(url=source_url, batch_size=50, poll_seconds=0.2)
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
 

@@ -136,7 +136,6 @@ class SourceBase(Strict):
     VALUE_FIELDS: ClassVar[dict[str, tuple[str, ...]]] = {}   # field -> sitroom's words
     UNIT_FIELDS: ClassVar[tuple[str, ...]] = ()
     DURATION_FIELDS: ClassVar[tuple[str, ...]] = ()
-    NATURAL_KEY: ClassVar[tuple[str, ...]] = ()   # fields that identify a row when it has no key column
 
     @field_validator("timezone")
     @classmethod
@@ -205,7 +204,6 @@ class CaseAggregate(SourceBase):
     columns: CaseAggregateColumns
     counting: Literal["cumulative", "new"]
     buckets: dict[str, Bucket] = Field(default_factory=dict)   # raw place name -> province bucket
-    NATURAL_KEY: ClassVar = ("region", "day")
 
 
 class ClinicRegistry(SourceBase):
@@ -219,7 +217,6 @@ class ClinicVisits(SourceBase):
     kind: Literal["clinic_visits"]
     columns: ClinicVisitColumns
     registry: str                      # name of the clinic_registry source the clinic keys belong to
-    NATURAL_KEY: ClassVar = ("clinic", "at")
 
 
 class SupplyPoints(SourceBase):
@@ -235,7 +232,6 @@ class SupplyStock(SourceBase):
     points: str                        # name of the supply_points source the point keys belong to
     VALUE_FIELDS: ClassVar = {"item": ()}                               # items: sources.yaml supply_items
     UNIT_FIELDS: ClassVar = ("stock", "daily_consumption")
-    NATURAL_KEY: ClassVar = ("point", "item", "day")
 
 
 class InflowCounts(SourceBase):
@@ -243,7 +239,6 @@ class InflowCounts(SourceBase):
     columns: InflowCountColumns
     VALUE_FIELDS: ClassVar = {"mode": MODES}
     UNIT_FIELDS: ClassVar = ("count",)
-    NATURAL_KEY: ClassVar = ("day", "origin", "region", "mode")
 
 
 class TravelRecords(SourceBase):
