@@ -8,6 +8,7 @@ from sitroom.config import SourcesConfig
 from sitroom.store import make_engine
 
 TABLES = {
+    "cases": "CREATE TABLE cases (kh TEXT UNIQUE, zt TEXT, qx TEXT, bgsj TEXT, gxsj TEXT)",
     "agg": "CREATE TABLE agg (diqu TEXT, riqi TEXT, ljqz TEXT, ljzy TEXT, gxsj TEXT)",
     "clinic": "CREATE TABLE clinic (id TEXT UNIQUE, mc TEXT, dz TEXT, jd TEXT, wd TEXT, qh TEXT, zt TEXT,"
               " nl TEXT, gxsj TEXT)",
@@ -33,6 +34,11 @@ def sources_dict(url: str) -> dict:
                          "warehouse": {"zh": "医疗物资仓库", "en": "Medical warehouse"}},
         "supply_items": {"n95": {"title": {"zh": "N95口罩", "en": "N95 masks"}, "unit": {"zh": "只", "en": "pcs"}}},
         "sources": [
+            {**common, "name": "cases", "title": {"zh": "个案", "en": "Cases"}, "kind": "case_line_list",
+             "table": "cases",
+             "columns": {"source_key": "kh", "updated_at": "gxsj", "reported_at": "bgsj", "status": "zt",
+                         "region_code": "qx"},
+             "values": {"status": {"确诊": "confirmed", "疑似": "suspected", "治愈": "cured"}}},
             {**common, "name": "agg", "title": {"zh": "通报", "en": "Bulletin"}, "kind": "case_aggregate",
              "table": "agg", "counting": "cumulative",
              "columns": {"updated_at": "gxsj", "day": "riqi", "region_name": "diqu", "confirmed": "ljqz",

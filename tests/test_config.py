@@ -77,22 +77,22 @@ def kind(d, name):
 
 
 MISTAKES += [
-    ("sources", feeds(lambda d: kind(d, "clinic").pop("datum")), "sources[1].datum", "Field required"),
-    ("sources", feeds(lambda d: kind(d, "clinic").update(datum="bd09")), "sources[1].datum", "'wgs84' or 'gcj02'"),
+    ("sources", feeds(lambda d: kind(d, "clinic").pop("datum")), "sources[2].datum", "Field required"),
+    ("sources", feeds(lambda d: kind(d, "clinic").update(datum="bd09")), "sources[2].datum", "'wgs84' or 'gcj02'"),
     ("sources", feeds(lambda d: kind(d, "visit").update(registry="nowhere")), "sources",
-     "[2].registry: 'nowhere' is not a clinic_registry source"),
-    ("sources", feeds(lambda d: kind(d, "stock")["units"].update(item=10)), "sources[4]",
+     "[3].registry: 'nowhere' is not a clinic_registry source"),
+    ("sources", feeds(lambda d: kind(d, "stock")["units"].update(item=10)), "sources[5]",
      "units.item: this field has no unit"),
-    ("sources", feeds(lambda d: kind(d, "trip")["units"].update(stay="fortnights")), "sources[6]",
+    ("sources", feeds(lambda d: kind(d, "trip")["units"].update(stay="fortnights")), "sources[7]",
      "units.stay: 'fortnights' is not one of seconds, minutes, hours, days"),
     ("sources", feeds(lambda d: kind(d, "point")["values"]["kind"].update(BAR="bar")), "sources",
-     "[3].values.kind.BAR: 'bar' is not in supply_kinds"),
-    ("sources", feeds(lambda d: kind(d, "agg").update(counting="daily")), "sources[0].counting",
+     "[4].values.kind.BAR: 'bar' is not in supply_kinds"),
+    ("sources", feeds(lambda d: kind(d, "agg").update(counting="daily")), "sources[1].counting",
      "'cumulative' or 'new'"),
     ("sources", feeds(lambda d: kind(d, "agg")["buckets"].update({"外地": {"province": "61", "bucket": "outside"}})),
-     "sources[0].buckets.外地.province", "should match pattern"),
-    ("sources", feeds(lambda d: kind(d, "flow").update(kind="inflow")), "sources[5]", "does not match any of the expected tags"),
-    ("sources", feeds(lambda d: kind(d, "flow")["columns"].pop("count")), "sources[5].columns.count", "Field required"),
+     "sources[1].buckets.外地.province", "should match pattern"),
+    ("sources", feeds(lambda d: kind(d, "flow").update(kind="inflow")), "sources[6]", "does not match any of the expected tags"),
+    ("sources", feeds(lambda d: kind(d, "flow")["columns"].pop("count")), "sources[6].columns.count", "Field required"),
 ]
 
 
