@@ -7,6 +7,7 @@ import threading
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import IntegrityError
 
+from sitroom import notify
 from sitroom.alerts import Evaluation, evaluate
 from sitroom.config import Config
 from sitroom.regions import Gazetteer
@@ -56,6 +57,7 @@ class LoaderService:
             sched.add_job(self.poll, "interval", args=[src.name], seconds=src.poll_seconds, id=f"poll:{src.name}",
                           next_run_time=_now())
         sched.add_job(self.evaluate_rules, "interval", seconds=RULES_EVERY_SECONDS, id="rules", next_run_time=_now())
+        notify.schedule(sched, self.config.notify, self.sessions, self.gaz, rules=lambda: self.config.rules.rules)
         sched.start()
         self.scheduler = sched
         return sched
