@@ -113,4 +113,12 @@ window.dashExtensions = Object.assign({}, window.dashExtensions, {
     if (audio && audio.state === "suspended") audio.resume().catch(function () {});
   }, true);
   window.setInterval(tick, 250);
+  // Show the remembered choice as soon as Dash renders the toggle, not up to a tick later.
+  new MutationObserver(function () {
+    const btn = document.getElementById("sound-toggle");
+    if (btn && !btn.dataset.ready) {
+      btn.dataset.ready = "1";
+      tick();
+    }
+  }).observe(document.documentElement, {childList: true, subtree: true});
 })();
