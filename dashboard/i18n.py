@@ -99,6 +99,7 @@ TEXT = {
     "col_attempts": ("尝试次数", "Attempts"),
     "col_answer": ("最近应答", "Last answer"),
     "col_when": ("时间", "When"),
+    "next_try": ("下次 {at}", "next {at}"),
     "delivery_queued": ("待发送", "Queued"),
     "delivery_pending": ("待重试", "Retrying"),
     "delivery_delivered": ("已送达", "Delivered"),

@@ -14,7 +14,6 @@ from __future__ import annotations
 import http.client
 import json
 import logging
-import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor

@@ -37,7 +37,7 @@ class MultiStack(Stack):
         return {**super().env(), "SITROOM_DATABASE_URL": self.database_url}
 
     def start(self) -> None:
-        from loaders.demo.health_commission import SUSPECTED, HealthCommissionSim
+        from loaders.demo.health_commission import HealthCommissionSim
         from sitroom.regions import load_gazetteer
 
         self.gaz = load_gazetteer(("410000", "610000"), self.data_dir / "cache")

@@ -126,7 +126,7 @@ def test_an_acknowledgement_made_elsewhere_shows_on_an_open_page_without_reload(
 
 def test_pending_alerts_stay_off_the_banner(wall, stack):
     duo, console, _ = wall
-    alert = _fire(stack, PINGDINGSHAN)
+    _fire(stack, PINGDINGSHAN)
     now = datetime.utcnow().strftime("%Y-%m-%d %H:%M:%S")
     _store_write(stack, "INSERT INTO alerts (rule, region, level, state, value, threshold, fired_at, updated_at) "
                         "VALUES ('test_pending', ?, 'II', 'pending', 200, 150, ?, ?)", (JIAOZUO, now, now))

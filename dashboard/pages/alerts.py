@@ -114,7 +114,8 @@ def _deliveries(alert_id: int, lang: str):
         html.Td(str(d["attempts"]), className="num"),
         html.Td(d["last_error"] or (f"HTTP {d['last_status']}" if d["last_status"] else ""),
                 className="error" if d["last_error"] else None),
-        html.Td(local_time(d["delivered_at"] or d["next_attempt_at"] or d["last_attempt_at"], "%m-%d %H:%M:%S")),
+        html.Td(t("next_try", lang, at=local_time(d["next_attempt_at"], "%H:%M:%S")) if d["next_attempt_at"]
+                else local_time(d["delivered_at"] or d["last_attempt_at"], "%m-%d %H:%M:%S")),
     ], className=f"delivery-row {d['status']}") for d in rows]
     return html.Table([html.Thead(head), html.Tbody(body)], className="grid deliveries")
 
