@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import OperationalError
 
+from sitroom import notify
 from sitroom.alerts import OFFICER_ACTIONS, AlertConflict, AlertNotFound
 from sitroom.regions import RegionError
 
@@ -113,6 +114,28 @@ def alert_action(alert_id: int, action: str):
 def alert_detail(alert_id: int):
     found = data().alert(alert_id, with_trail=True)
     return jsonify(found) if found else bad_request(f"no alert {alert_id}", 404)
+
+
+DELIVERY_STATUSES = ("pending", "delivered", "failed")
+
+
+@api.get("/api/v1/deliveries")
+def deliveries():
+    """Webhook deliveries of alert events, newest first (read-only; the loader process sends them)."""
+    args = request.args
+    status, target = args.get("status") or None, args.get("target") or None
+    if status and status not in DELIVERY_STATUSES:
+        return bad_request(f"status must be one of {', '.join(DELIVERY_STATUSES)}; got '{status}'")
+    try:
+        alert_id = int(args["alert"]) if args.get("alert") else None
+        limit = int(args.get("limit", 100))
+    except ValueError:
+        return bad_request("alert and limit must be whole numbers")
+    if not 1 <= limit <= 1000:
+        return bad_request("limit must be 1 to 1000")
+    with data().sessions() as s:
+        rows = notify.deliveries(s, alert_id=alert_id, status=status, target=target, limit=limit)
+        return jsonify([notify.delivery_dict(d) for d in rows])
 
 
 @api.get("/api/v1/sources")

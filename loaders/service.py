@@ -7,6 +7,7 @@ import threading
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import IntegrityError
 
+from sitroom import notify
 from sitroom.alerts import Evaluation, evaluate
 from sitroom.config import Config
 from sitroom.regions import Gazetteer
@@ -57,6 +58,7 @@ class LoaderService:
             sched.add_job(self.poll, "interval", args=[src.name], seconds=src.poll_seconds, id=f"poll:{src.name}",
                           next_run_time=_now())
         sched.add_job(self.evaluate_rules, "interval", seconds=RULES_EVERY_SECONDS, id="rules", next_run_time=_now())
+        notify.schedule(sched, self.config.notify, self.sessions, self.gaz, rules=lambda: self.config.rules.rules)
         # While a source catches up, its next runs are skipped (max_instances=1): expected, not a warning.
         logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
         sched.start()

@@ -1,6 +1,8 @@
 """The duty officer's pages in headless Chromium: /alerts (note, assign, resolve) and /sources."""
 from __future__ import annotations
 
+import sqlite3
+import time
 from datetime import datetime
 
 import pytest
@@ -46,3 +48,156 @@ def test_sources_page_shows_health_and_quarantine(wall, stack):
     duo.wait_for_contains_text("#quarantine", "unknown region '火星市' (column xzdz)", timeout=10)
     row_text = duo.find_element("#quarantine").text
     assert "王" not in row_text and "hzxm" not in row_text  # personal columns are never read, so never shown
+
+
+# ------------------------------------------------------------------ the shared banner and its sound
+NANYANG, KAIFENG, PINGDINGSHAN, JIAOZUO, ANYANG = "411300", "410200", "410400", "410800", "410500"
+
+
+def _banner_row(region: str) -> str:
+    return f'#alert-banner .alert-row[data-region="{region}"]'
+
+
+def _fire(stack, region: str) -> dict:
+    stack.sim.add_cases(region, 320)  # level I
+    return stack.wait_for(lambda: stack.alert_for(region, "firing"), 20, f"the alert in {region} to fire")
+
+
+def _store_write(stack, sql: str, params=()) -> None:
+    """A change as another writer makes it (the row and the data version, in one transaction)."""
+    con = sqlite3.connect(stack.store_path, timeout=30)
+    try:
+        with con:
+            con.execute(sql, params)
+            con.execute("UPDATE data_version SET version = version + 1 WHERE id = 1")
+    finally:
+        con.close()
+
+
+def _acknowledge_all(stack) -> None:
+    """Leave nothing firing (a resolved alert whose value is still high would fire again)."""
+    for a in stack.alerts("firing"):
+        stack.post(f"/api/v1/alerts/{a['id']}/ack", {"by": "测试清理"})
+
+
+def test_every_page_shows_the_banner_and_acknowledges_from_it(wall, stack):
+    duo, console, _ = wall
+    alert = _fire(stack, NANYANG)
+    row_sel = _banner_row(NANYANG) + ".level-I"
+    for path in ("/alerts", "/sources"):
+        duo.driver.get(stack.url + path)
+        row = duo.wait_for_element(row_sel + ".firing", timeout=20)
+        assert "南阳市" in row.text and "Ⅰ级" in row.text, row.text
+        # flashing until acknowledged, in the level's colour
+        assert duo.driver.execute_script("return getComputedStyle(arguments[0]).animationName", row) == "flash"
+        assert row.value_of_css_property("background-color") == "rgba(215, 25, 28, 1)"  # LEVEL_COLOURS["I"]
+    # on /sources: no name, no acknowledgement; with a name, acknowledged here and in the store
+    box = duo.find_element("#ack-name")
+    box.clear()
+    duo.find_element(row_sel + " .ack-btn").click()
+    duo.wait_for_contains_text("#ack-message", "请先填写值班员姓名", timeout=10)
+    box.send_keys("值班员丙")
+    duo.find_element(row_sel + " .ack-btn").click()
+    duo.wait_for_contains_text(row_sel + ".acknowledged .acked-by", "已由 值班员丙", timeout=10)
+    row = duo.find_element(row_sel)
+    assert duo.driver.execute_script("return getComputedStyle(arguments[0]).animationName", row) == "none"
+    got = stack.get(f"/api/v1/alerts/{alert['id']}")
+    assert (got["state"], got["acked_by"]) == ("acknowledged", "值班员丙")
+    console.assert_clean("after acknowledging from /sources")
+
+
+def test_an_acknowledgement_made_elsewhere_shows_on_an_open_page_without_reload(wall, stack):
+    duo, console, open_ = wall
+    alert = _fire(stack, KAIFENG)
+    open_("/")
+    row_sel = _banner_row(KAIFENG)
+    duo.wait_for_element(row_sel + ".firing", timeout=10)
+    duo.driver.execute_script("window.sitroomSameDocument = true")  # gone if the page reloaded
+    t0 = time.monotonic()
+    stack.post(f"/api/v1/alerts/{alert['id']}/ack", {"by": "另一屏值班员"})  # another screen, another worker
+    duo.wait_for_element(row_sel + ".acknowledged", timeout=4)
+    elapsed = time.monotonic() - t0
+    print(f"acknowledgement on the open wall after {elapsed:.2f} s")
+    assert duo.driver.execute_script("return window.sitroomSameDocument === true")
+    assert "已由 另一屏值班员" in duo.find_element(row_sel).text
+    assert not duo.find_elements(row_sel + " .ack-btn")
+    console.assert_clean("after the remote acknowledgement")
+
+
+def test_pending_alerts_stay_off_the_banner(wall, stack):
+    duo, console, _ = wall
+    _fire(stack, PINGDINGSHAN)
+    now = datetime.utcnow().strftime("%Y-%m-%d %H:%M:%S")
+    _store_write(stack, "INSERT INTO alerts (rule, region, level, state, value, threshold, fired_at, updated_at) "
+                        "VALUES ('test_pending', ?, 'II', 'pending', 200, 150, ?, ?)", (JIAOZUO, now, now))
+    try:
+        assert any(a["region"] == JIAOZUO and a["state"] == "pending" for a in stack.alerts())
+        duo.driver.get(stack.url + "/sources")
+        duo.wait_for_element(_banner_row(PINGDINGSHAN) + ".firing", timeout=20)
+        assert not duo.find_elements(_banner_row(JIAOZUO))
+    finally:
+        _store_write(stack, "DELETE FROM alerts WHERE rule = 'test_pending'")
+        _acknowledge_all(stack)
+    console.assert_clean("with a pending alert")
+
+
+def test_sound_on_by_default_on_the_wall_off_elsewhere_remembered_and_faster_when_escalated(wall, stack):
+    duo, console, open_ = wall
+    alert = _fire(stack, ANYANG)
+
+    def toggle_state(expected: str, timeout: float = 5):
+        duo._wait_for(lambda d: d.find_element("css selector", "#sound-toggle").get_attribute("data-state")
+                      == expected, timeout, f"sound state {expected}")
+
+    def beeps() -> int:
+        return int(duo.find_element("#sound-toggle").get_attribute("data-beeps") or 0)
+
+    try:
+        open_("/")
+        duo.wait_for_element(_banner_row(ANYANG) + ".firing", timeout=10)
+        assert duo.find_element("#sound-toggle").text == "提示音：开"
+        # headless Chromium blocks audio before a gesture, like any browser without the kiosk flag
+        toggle_state("blocked")
+        assert duo.find_element("#sound-note").is_displayed()
+        assert "浏览器阻止了提示音" in duo.find_element("#sound-note").text
+        duo.find_element("h1").click()  # a user gesture unblocks it
+        toggle_state("playing")
+        duo._wait_for(lambda d: beeps() >= 1, 3, "a beep")
+        assert not duo.find_element("#sound-note").is_displayed()
+        # normal cadence: one beep every 5 s; escalated: louder and every 1.5 s
+        b0 = beeps()
+        time.sleep(3.2)
+        assert beeps() - b0 <= 1
+        _store_write(stack, "UPDATE alerts SET escalated_at = ? WHERE id = ?",
+                     (datetime.utcnow().strftime("%Y-%m-%d %H:%M:%S"), alert["id"]))
+        duo.wait_for_element(_banner_row(ANYANG) + ".firing.escalated", timeout=5)
+        b0 = beeps()
+        time.sleep(3.2)
+        assert beeps() - b0 >= 2
+        # elsewhere: off by default; the choice is remembered across reloads
+        duo.driver.get(stack.url + "/alerts")
+        duo.wait_for_element(_banner_row(ANYANG) + ".firing", timeout=20)
+        toggle_state("off")
+        assert duo.find_element("#sound-toggle").text == "提示音：关"
+        assert not duo.find_element("#sound-note").is_displayed()
+        duo.find_element("#sound-toggle").click()
+        toggle_state("playing")
+        assert duo.find_element("#sound-toggle").text == "提示音：开"
+        duo.driver.refresh()
+        duo.wait_for_element(_banner_row(ANYANG) + ".firing", timeout=20)
+        duo.wait_for_text_to_equal("#sound-toggle", "提示音：开", timeout=2)
+        # the wall's choice is its own: switched off there, it stays off there
+        open_("/")
+        duo.find_element("#sound-toggle").click()
+        toggle_state("off")
+        duo.driver.refresh()
+        duo.wait_for_element(_banner_row(ANYANG), timeout=20)
+        toggle_state("off")
+        # acknowledged: nothing left to sound for
+        duo.find_element("#sound-toggle").click()
+        toggle_state("playing")
+        _acknowledge_all(stack)
+        toggle_state("quiet")
+        console.assert_clean("with sound")
+    finally:
+        _acknowledge_all(stack)

@@ -31,3 +31,94 @@ window.dashExtensions = Object.assign({}, window.dashExtensions, {
     };
   })(),
 });
+
+/* The alert tone: a short beep made with the Web Audio API (no audio file) while a warning on
+   the banner awaits acknowledgement; escalated warnings beep louder and faster. The toggle
+   (#sound-toggle, rendered by components/alert_banner.py) is remembered in this browser per kind
+   of screen ("wall" or "desk"). Browsers refuse audio before a user gesture unless started with
+   --autoplay-policy=no-user-gesture-required (the wall's kiosk): then #sound-note says so. */
+(function () {
+  const KEY = "sitroom.sound.";
+  const EVERY_MS = {normal: 5000, escalated: 1500};
+  let audio = null;
+  let lastBeep = 0;
+
+  function enabled(btn) {
+    const saved = window.localStorage.getItem(KEY + btn.dataset.context);
+    return saved === null ? btn.dataset.default === "on" : saved === "on";
+  }
+
+  function context() {
+    if (!audio) {
+      const Ctx = window.AudioContext || window.webkitAudioContext;
+      if (!Ctx) return null;
+      audio = new Ctx();  // starts suspended where autoplay is blocked; a gesture resumes it
+    }
+    return audio;
+  }
+
+  function beep(ctx, loud) {
+    const notes = loud ? [988, 1319, 988, 1319] : [880, 660];
+    const peak = loud ? 0.6 : 0.2;
+    notes.forEach(function (freq, i) {
+      const osc = ctx.createOscillator();
+      const gain = ctx.createGain();
+      const start = ctx.currentTime + i * 0.18;
+      osc.type = loud ? "square" : "sine";
+      osc.frequency.value = freq;
+      gain.gain.setValueAtTime(0.0001, start);
+      gain.gain.exponentialRampToValueAtTime(peak, start + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, start + 0.16);
+      osc.connect(gain).connect(ctx.destination);
+      osc.start(start);
+      osc.stop(start + 0.17);
+    });
+  }
+
+  function tick() {
+    const btn = document.getElementById("sound-toggle");
+    if (!btn) return;
+    const on = enabled(btn);
+    const label = on ? btn.dataset.labelOn : btn.dataset.labelOff;
+    if (btn.textContent !== label) btn.textContent = label;
+    btn.classList.toggle("on", on);
+    const firing = document.querySelector("#alert-banner .alert-row.firing");
+    const loud = !!document.querySelector("#alert-banner .alert-row.firing.escalated");
+    let state = on ? "quiet" : "off";
+    if (on && firing) {
+      const ctx = context();
+      state = ctx && ctx.state === "running" ? "playing" : "blocked";
+      const now = Date.now();
+      if (state === "playing" && now - lastBeep >= EVERY_MS[loud ? "escalated" : "normal"]) {
+        beep(ctx, loud);
+        lastBeep = now;
+        btn.dataset.beeps = String(Number(btn.dataset.beeps || 0) + 1);  // what a test can see
+      }
+    }
+    btn.dataset.state = state;
+    const note = document.getElementById("sound-note");
+    if (note) note.hidden = state !== "blocked";
+  }
+
+  document.addEventListener("click", function (e) {
+    const btn = e.target.closest && e.target.closest("#sound-toggle");
+    if (btn) {
+      window.localStorage.setItem(KEY + btn.dataset.context, enabled(btn) ? "off" : "on");
+      lastBeep = 0;
+    }
+    if (audio && audio.state === "suspended") audio.resume().catch(function () {});  // a gesture unblocks
+    tick();
+  }, true);
+  document.addEventListener("keydown", function () {
+    if (audio && audio.state === "suspended") audio.resume().catch(function () {});
+  }, true);
+  window.setInterval(tick, 250);
+  // Show the remembered choice as soon as Dash renders the toggle, not up to a tick later.
+  new MutationObserver(function () {
+    const btn = document.getElementById("sound-toggle");
+    if (btn && !btn.dataset.ready) {
+      btn.dataset.ready = "1";
+      tick();
+    }
+  }).observe(document.documentElement, {childList: true, subtree: true});
+})();

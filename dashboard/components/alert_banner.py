@@ -1,15 +1,25 @@
-"""The alert banner: the most severe open warnings, in the level's colour, with Acknowledge."""
+"""The alert banner every page shows: the open warnings in the level's colour, flashing until
+acknowledged, with Acknowledge, the officer's name and the sound toggle.
+
+One component, one set of callbacks (registered here, once): a page puts `header_tools()` in
+its header and `alert_banner()` under it. The tone itself is played by assets/sitroom.js,
+which watches the banner's rows (firing, escalated) and the toggle's remembered choice.
+"""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from dash import dcc, html
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
+from sitroom.alerts import AlertConflict, AlertNotFound, acknowledge
+
+from ..app import screen_data
 from ..i18n import t
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SHOWN = 3
+ON_BANNER = ("firing", "acknowledged")  # not pending (not yet a warning), not resolved
 
 
 def local_time(iso: str | None, fmt: str = "%H:%M:%S") -> str:
@@ -36,10 +46,11 @@ def alert_row(a: dict, lang: str) -> html.Div:
     return html.Div([html.Span(text, className="alert-text"), action],
                     className=f"alert-row level-{a['level']} {a['state']}" + (" escalated" if a["escalated_at"] else ""),
                     id=f"alert-{a['id']}",
-                    **{"data-region": a["region"]})
+                    **{"data-region": a["region"], "data-alert": str(a["id"])})
 
 
 def banner(alerts: list[dict], lang: str, message: str | None = None) -> list:
+    alerts = [a for a in alerts if a["state"] in ON_BANNER]
     if not alerts:
         rows = [html.Div(t("no_alerts", lang), className="alert-row none")]
     else:
@@ -56,3 +67,65 @@ def officer_box(lang: str) -> html.Div:
         dcc.Input(id="ack-name", type="text", placeholder=t("ack_name", lang), maxLength=100,
                   persistence=True, persistence_type="local", className="ack-name", debounce=False),
     ], className="officer-box")
+
+
+def sound_toggle(lang: str, wall: bool) -> html.Div:
+    """On by default on the wall (dashboard.yaml sound_on_wall), off elsewhere; the browser
+    remembers a person's choice per kind of screen (assets/sitroom.js)."""
+    default_on = wall and screen_data().rt.config.dashboard.sound_on_wall
+    on, off = t("sound_on", lang), t("sound_off", lang)
+    return html.Div(className="sound-box", children=[
+        html.Button(on if default_on else off, id="sound-toggle", className="sound-toggle", title=t("sound_title", lang),
+                    **{"data-context": "wall" if wall else "desk", "data-default": "on" if default_on else "off",
+                       "data-label-on": on, "data-label-off": off, "data-state": "off"}),
+        html.Span(t("sound_blocked", lang), id="sound-note", className="sound-note", hidden=True),
+    ])
+
+
+def header_tools(lang: str, wall: bool = False) -> list:
+    """What every page header carries for the banner: the sound toggle and the officer's name."""
+    return [sound_toggle(lang, wall), officer_box(lang)]
+
+
+def alert_banner(lang: str, wall: bool = False) -> html.Div:
+    """The banner and what keeps it current: its own tick, redrawn only when the data version moves."""
+    refresh = screen_data().rt.config.dashboard.refresh_ms
+    return html.Div(className="alert-banner-box", children=[
+        dcc.Store(id="ab-lang", data=lang),
+        dcc.Store(id="ab-version", data=-1),
+        dcc.Interval(id="ab-tick", interval=refresh),
+        html.Div(id="alert-banner", className="alert-banner " + ("banner-wall" if wall else "banner-desk")),
+    ])
+
+
+@callback(Output("alert-banner", "children"), Output("ab-version", "data"),
+          Input("ab-tick", "n_intervals"), State("ab-version", "data"), State("ab-lang", "data"))
+def _refresh(_n, seen, lang):
+    d = screen_data()
+    version = d.heartbeat()["version"]
+    if version == seen:
+        return no_update, no_update
+    return banner(d.alerts("active"), lang), version
+
+
+@callback(Output("alert-banner", "children", allow_duplicate=True),
+          Input({"type": "ack-btn", "alert": ALL}, "n_clicks"), State("ack-name", "value"),
+          State("ab-lang", "data"), prevent_initial_call=True)
+def _acknowledge_clicked(clicks, name, lang):
+    if not ctx.triggered_id or not any(clicks):
+        return no_update
+    d = screen_data()
+    alert_id = ctx.triggered_id["alert"]
+    if not (name or "").strip():
+        return banner(d.alerts("active"), lang, t("ack_need_name", lang))
+    message = None
+    try:
+        with d.sessions.begin() as s:
+            acknowledge(s, alert_id, name.strip())
+    except AlertConflict as e:
+        message = t("acked_by", lang, by=e.by, at=local_time(e.at.isoformat() + "Z", "%m-%d %H:%M")) if e.by \
+            else str(e)
+    except AlertNotFound as e:
+        message = str(e)
+    d.forget()
+    return banner(d.alerts("active"), lang, message)

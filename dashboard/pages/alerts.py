@@ -6,9 +6,10 @@ import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard.app import screen_data
-from dashboard.components.alert_banner import local_time
+from dashboard.components.alert_banner import alert_banner, header_tools, local_time
 from dashboard.components.nav import nav
-from dashboard.i18n import pick_lang, t
+from dashboard.i18n import TEXT, pick_lang, t
+from sitroom import notify
 from sitroom.alerts import OFFICER_ACTIONS, AlertConflict, AlertNotFound
 from sitroom.config import LEVEL_COLOURS, LEVELS
 
@@ -27,9 +28,8 @@ def layout(lang: str | None = None, state: str | None = None, alert: str | None 
         dcc.Interval(id="al-tick", interval=d.rt.config.dashboard.refresh_ms),
         html.Header(className="page-header", children=[
             html.H1(t("alerts_title", lang)),
-            html.Div([dcc.Input(id="ack-name", placeholder=t("ack_name", lang), persistence=True,
-                                persistence_type="local", className="ack-name"), nav(lang, "/alerts")],
-                     className="header-right")]),
+            html.Div([*header_tools(lang), nav(lang, "/alerts")], className="header-right")]),
+        alert_banner(lang),
         dcc.RadioItems(id="al-state", value=state if state in STATES else "active", inline=True,
                        className="metric-picker", options=[{"label": t(f"state_{s}", lang), "value": s} for s in STATES]),
         html.Div(className="alerts-split", children=[
@@ -41,6 +41,8 @@ def layout(lang: str | None = None, state: str | None = None, alert: str | None 
                 html.Div(id="al-message", className="alert-message"),
                 html.H3(t("trail", lang)),
                 html.Ul(id="al-trail", className="trail"),
+                html.H3(t("deliveries", lang)),
+                html.Div(id="al-deliveries"),
             ]),
         ]),
     ])
@@ -79,17 +81,43 @@ def select(clicks):
 
 @callback(Output("al-title", "children"), Output("al-chart", "figure"), Output("al-trail", "children"),
           Output("al-actions", "hidden"), Output({"type": "al-act", "action": "ack"}, "disabled"),
+          Output("al-deliveries", "children"),
           Input("al-selected", "data"), Input("al-version", "data"), State("al-lang", "data"))
 def detail(alert_id, _v, lang):
     a = screen_data().alert(alert_id, with_trail=True) if alert_id is not None else None
     if a is None:
-        return t("select_alert", lang), go.Figure(layout=_DARK), [], True, True
+        return t("select_alert", lang), go.Figure(layout=_DARK), [], True, True, []
     level = t("level_" + a["level"], lang)
     region = a["region_name_en"] if lang == "en" else a["region_name"]
     trail = [html.Li(f"{local_time(e['at'], '%m-%d %H:%M:%S')}  {t('ev_' + e['kind'], lang)}  {e['by'] or ''}"
                      + (f" — {e['note']}" if e["note"] else ""), className=f"ev ev-{e['kind']}") for e in a["trail"]]
     return (f"{level} · {region} · {a['rule_title'][lang]} {a['value']:g}", _chart(a, lang), trail,
-            a["state"] == "resolved", a["state"] != "firing")
+            a["state"] == "resolved", a["state"] != "firing", _deliveries(alert_id, lang))
+
+
+def _outcome(d: dict) -> str:
+    return "queued" if d["status"] == "pending" and not d["attempts"] else d["status"]
+
+
+def _deliveries(alert_id: int, lang: str):
+    """Who was told about this alert's events (webhook targets), and how that went."""
+    with screen_data().sessions() as s:
+        rows = [notify.delivery_dict(d) for d in notify.deliveries(s, alert_id=alert_id, limit=50)]
+    if not rows:
+        return html.Div(t("no_deliveries", lang), className="muted", id="al-no-deliveries")
+    head = html.Tr([html.Th(t(c, lang)) for c in ("col_event", "col_target", "col_delivery", "col_attempts",
+                                                  "col_answer", "col_when")])
+    body = [html.Tr([
+        html.Td(t("ev_" + d["event"], lang) if ("ev_" + d["event"]) in TEXT else d["event"]),
+        html.Td(d["target"]),
+        html.Td(t("delivery_" + _outcome(d), lang), className=f"delivery {d['status']}"),
+        html.Td(str(d["attempts"]), className="num"),
+        html.Td(d["last_error"] or (f"HTTP {d['last_status']}" if d["last_status"] else ""),
+                className="error" if d["last_error"] else None),
+        html.Td(t("next_try", lang, at=local_time(d["next_attempt_at"], "%H:%M:%S")) if d["next_attempt_at"]
+                else local_time(d["delivered_at"] or d["last_attempt_at"], "%m-%d %H:%M:%S")),
+    ], className=f"delivery-row {d['status']}") for d in rows]
+    return html.Table([html.Thead(head), html.Tbody(body)], className="grid deliveries")
 
 
 def _actions(lang: str) -> html.Div:

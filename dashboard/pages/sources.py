@@ -7,7 +7,7 @@ import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard.app import screen_data
-from dashboard.components.alert_banner import local_time
+from dashboard.components.alert_banner import alert_banner, header_tools, local_time
 from dashboard.components.nav import nav
 from dashboard.i18n import pick_lang, t
 
@@ -23,7 +23,10 @@ def layout(lang: str | None = None, source: str | None = None, reason: str | Non
     return html.Div(className=f"page lang-{lang}", children=[
         dcc.Store(id="src-lang", data=lang),
         dcc.Interval(id="src-tick", interval=max(2000, d.rt.config.dashboard.refresh_ms)),
-        html.Header(className="page-header", children=[html.H1(t("sources_title", lang)), nav(lang, "/sources")]),
+        html.Header(className="page-header", children=[
+            html.H1(t("sources_title", lang)),
+            html.Div([*header_tools(lang), nav(lang, "/sources")], className="header-right")]),
+        alert_banner(lang),
         html.Div(id="sources-table"),
         html.Div(className="filters", children=[
             dcc.Dropdown(id="q-source", options=options, value=source or "", clearable=False, className="q-source"),

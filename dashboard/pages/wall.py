@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import dash
 import plotly.graph_objects as go
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from sitroom.alerts import AlertConflict, AlertNotFound, acknowledge
 from sitroom.config import LEVEL_COLOURS
 
 from dashboard.app import screen_data
-from dashboard.screen_data import iso_utc
-from dashboard.components.alert_banner import banner, local_time, officer_box
+from dashboard.components.alert_banner import alert_banner, header_tools, local_time
 from dashboard.components.nav import nav
 from dashboard.components.choropleth import fit_zoom, hideout, legend, region_map
 from dashboard.i18n import pick_lang, t
@@ -37,12 +35,12 @@ def layout(lang: str | None = None, metric: str | None = None, **_):
             html.H1(f"{provinces} {t('title', lang)}"),
             html.Div(className="header-right", children=[
                 html.Span(t("as_of", lang), className="as-of-label"), html.Span("—", id="as-of", className="as-of"),
-                officer_box(lang),
+                *header_tools(lang, wall=True),
                 nav(lang, "/"),
             ]),
         ]),
         html.Div(id="stale-banner", className="stale-banner", hidden=True),
-        html.Div(id="alert-banner", className="alert-banner"),
+        alert_banner(lang, wall=True),
         html.Main(className="wall-main", children=[
             html.Section(className="map-panel", children=[
                 html.Div(className="map-tools", children=[
@@ -153,30 +151,3 @@ def _empty_figure(title: str = "") -> go.Figure:
                       font={"size": 16}, xaxis={"tickformat": "%m-%d"},
                       bargap=0.15, uirevision="keep", autosize=True)
     return fig
-
-
-@callback(Output("alert-banner", "children"), Input("wall-version", "data"), State("wall-lang", "data"))
-def alert_banner(_version, lang):
-    return banner(screen_data().alerts("active"), lang)
-
-
-@callback(Output("alert-banner", "children", allow_duplicate=True),
-          Input({"type": "ack-btn", "alert": ALL}, "n_clicks"), State("ack-name", "value"),
-          State("wall-lang", "data"), prevent_initial_call=True)
-def acknowledge_clicked(clicks, name, lang):
-    if not ctx.triggered_id or not any(clicks):
-        return no_update
-    d = screen_data()
-    alert_id = ctx.triggered_id["alert"]
-    if not (name or "").strip():
-        return banner(d.alerts("active"), lang, t("ack_need_name", lang))
-    message = None
-    try:
-        with d.sessions.begin() as s:
-            acknowledge(s, alert_id, name.strip())
-    except AlertConflict as e:
-        message = t("acked_by", lang, by=e.by, at=local_time(iso_utc(e.at), "%m-%d %H:%M")) if e.by else str(e)
-    except AlertNotFound as e:
-        message = str(e)
-    d.forget()
-    return banner(d.alerts("active"), lang, message)

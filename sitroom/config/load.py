@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from .base import ConfigError, Strict
 from .dashboard import DashboardConfig
+from .notify import NotifyConfig
 from .regions import RegionsConfig
 from .rules import RulesConfig
 from .sources import KINDS, SourcesConfig
@@ -25,12 +26,15 @@ class Config(Strict):
     sources: SourcesConfig
     rules: RulesConfig
     dashboard: DashboardConfig
+    notify: NotifyConfig = NotifyConfig()
 
     def source(self, name: str):
         return next(s for s in self.sources.sources if s.name == name)
 
 
-FILES = {"regions": RegionsConfig, "sources": SourcesConfig, "rules": RulesConfig, "dashboard": DashboardConfig}
+FILES = {"regions": RegionsConfig, "sources": SourcesConfig, "rules": RulesConfig, "dashboard": DashboardConfig,
+         "notify": NotifyConfig}
+OPTIONAL = {"notify"}  # absent: its defaults (no webhook targets)
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -67,7 +71,8 @@ def load_config(config_dir: Path, env: dict[str, str] | None = None) -> Config:
     for stem, model in FILES.items():
         path = Path(config_dir) / f"{stem}.yaml"
         if not path.exists():
-            problems.append(f"{path}: file is missing")
+            if stem not in OPTIONAL:
+                problems.append(f"{path}: file is missing")
             continue
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}

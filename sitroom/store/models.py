@@ -231,3 +231,35 @@ class DataVersion(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
     changed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class NotifySeen(Base):
+    """Alert events the notifier has looked at (whatever the targets): the outbox's read marks.
+    A key per event, not a high-water id, because PostgreSQL may commit ids out of order."""
+    __tablename__ = "notify_seen"
+    event_id: Mapped[int] = mapped_column(ForeignKey("alert_events.id"), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class NotifyDelivery(Base):
+    """One alert event to one webhook target: attempts, outcome, next try. Never sent twice."""
+    __tablename__ = "notify_deliveries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("alert_events.id"))
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    level: Mapped[str | None] = mapped_column(String(4))
+    target: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict] = mapped_column(JSON)          # fixed when queued: every attempt sends the same body
+    status: Mapped[str] = mapped_column(String(12))      # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime)  # also the lease of an attempt under way
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_status: Mapped[int | None] = mapped_column(Integer)     # HTTP status of the last answer
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    __table_args__ = (
+        UniqueConstraint("event_id", "target", name="uq_notify_deliveries_event_target"),
+        Index("ix_notify_deliveries_due", "status", "next_attempt_at"),
+    )
