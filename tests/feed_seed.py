@@ -3,7 +3,9 @@ correction and province buckets, fever clinics and visits, supply points and sto
 
 Used by tests/test_feed_queries.py, the layers browser test, and by hand for screenshots:
 
-    python tests/feed_seed.py sqlite:///DATA_DIR/sitroom.db      # upgrades the store first
+    python tests/feed_seed.py sqlite:///DATA_DIR/sitroom.db [CONFIG_DIR] [--many]
+    (upgrades the store first; with CONFIG_DIR, a copy of config/, adds the kinds and risk areas;
+    --many adds clinics, supply points and inflows in every prefecture, for screenshots)
 
 Every figure the tests expect is derived from the constants below (see EXPECTED).
 """
@@ -139,15 +141,88 @@ def seed(session, now: datetime | None = None, bump: bool = True) -> None:
         bump_version(session)
 
 
-def main(url: str) -> None:
+def seed_many(session, gaz, now: datetime | None = None, seed: int = 1) -> None:
+    """A province-sized picture for screenshots: clinics, supply points and inflows in every prefecture."""
+    import random
+    rnd = random.Random(seed)
+    now = now or utcnow()
+    today = local_today(now)
+    stamp = {"source_updated_at": now, "loaded_at": now}
+    origins = ["湖北省武汉市", "湖北省孝感市", "北京市", "上海市", "广东省广州市", "浙江省杭州市", "山西省太原市",
+               "四川省成都市", "河北省石家庄市", "山东省济南市"]
+    kinds = list(SUPPLY_KINDS)
+    for pref in gaz.prefectures():
+        counties = gaz.children(pref.adcode) or [pref]
+        for i in range(rnd.randint(2, 6)):
+            c = rnd.choice(counties)
+            key = f"m-{pref.adcode}-{i}"
+            cap = rnd.choice([60, 80, 120, 200, None]) if i else 150
+            status = "closed" if rnd.random() < 0.08 else "open"
+            session.add(Clinic(source=CLINIC_SOURCE, source_key=key, name=f"{c.name}第{i + 1}发热门诊",
+                               address=f"{pref.name}{c.name}", lon=c.lon + rnd.uniform(-.05, .05),
+                               lat=c.lat + rnd.uniform(-.05, .05), region=c.adcode if c is not pref else pref.adcode,
+                               prefecture=pref.adcode, province=pref.parent, status=status, capacity=cap, **stamp))
+            base = (cap or 100) * rnd.choice([0.2, 0.4, 0.6, 0.9, 1.2]) / 6
+            for h in range(0, 24 * 7, 4):
+                at = (now - timedelta(hours=h)).replace(minute=0, second=0, microsecond=0)
+                n = 0 if status != "open" else max(0, int(rnd.gauss(base, base / 4)))
+                fever = n // rnd.randint(3, 6)
+                session.add(ClinicVisit(source="clinic_visits", source_key=f"{key}|{at}", clinic_source=CLINIC_SOURCE,
+                                        clinic=key, at=at, visits=n, fever=fever, referred=fever // 4, **stamp))
+        for i in range(rnd.randint(1, 4)):
+            c = rnd.choice(counties)
+            key = f"m-{pref.adcode}-{i}"
+            kind = kinds[i % len(kinds)]
+            session.add(SupplyPoint(source=SUPPLY_SOURCE, source_key=key, name=f"{c.name}{SUPPLY_KINDS[kind]['zh']}",
+                                    kind=kind, lon=c.lon + rnd.uniform(-.08, .08), lat=c.lat + rnd.uniform(-.08, .08),
+                                    region=c.adcode if c is not pref else pref.adcode, prefecture=pref.adcode,
+                                    province=pref.parent, status="open", **stamp))
+            item = {"mask_pharmacy": "masks", "vegetable_outlet": "vegetables", "medical_warehouse": "sanitizer"}[kind]
+            use = rnd.choice([50, 100, 200])
+            stock = use * rnd.choice([2, 5, 10, 20, 30])
+            for ago in range(13, -1, -1):
+                day = today - timedelta(days=ago)
+                session.add(SupplyStock(source="supply_stock", source_key=f"{key}|{item}|{day}", point_source=SUPPLY_SOURCE,
+                                        point=key, item=item, day=day, at=_at(now, day),
+                                        stock=stock + use * ago * 0.6, daily_consumption=use, **stamp))
+        for ago in range(14):
+            for o in rnd.sample(origins, 4):
+                c = rnd.choice(counties)
+                session.add(Inflow(source="inflows", source_key=f"m-{pref.adcode}-{ago}-{o}", day=today - timedelta(days=ago),
+                                   origin=o, region=c.adcode if c is not pref else pref.adcode, prefecture=pref.adcode,
+                                   province=pref.parent, mode=rnd.choice(["rail", "air", "road", None]),
+                                   stayed=rnd.choice([True, False, None]), count=rnd.randint(5, 120), **stamp))
+    bump_version(session)
+
+
+def add_feed_config(config_dir: Path) -> None:
+    """Write the supply kinds and items and the risk areas these rows need into a copy of config/."""
+    import yaml
+    sources = config_dir / "sources.yaml"
+    doc = yaml.safe_load(sources.read_text(encoding="utf-8"))
+    doc["supply_kinds"], doc["supply_items"] = SUPPLY_KINDS, SUPPLY_ITEMS
+    sources.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    regions = config_dir / "regions.yaml"
+    doc = yaml.safe_load(regions.read_text(encoding="utf-8"))
+    doc["risk_areas"] = RISK_AREAS
+    regions.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def main(url: str, config_dir: str | None = None, many: bool = False) -> None:
+    from sitroom.regions import load_gazetteer
     from sitroom.store import make_engine, session_factory, upgrade
+    if config_dir:
+        add_feed_config(Path(config_dir))
     upgrade(url)
     engine = make_engine(url)
     with session_factory(engine).begin() as s:
         seed(s)
+        if many:
+            seed_many(s, load_gazetteer((HENAN, SHAANXI)))
     engine.dispose()
     print(f"seeded {url}")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    args = [a for a in sys.argv[1:] if a != "--many"]
+    main(*args[:2], many="--many" in sys.argv)
