@@ -77,7 +77,7 @@ window.dashExtensions.sitroom = Object.assign(window.dashExtensions.sitroom, (fu
     inflowCircle: function (feature, latlng) {
       const p = feature.properties;
       return L.circleMarker(latlng, {
-        radius: p.radius, fillColor: p.colour, fillOpacity: 0.45, color: p.colour, weight: p.risk ? 3 : 2,
+        radius: p.radius, fillColor: p.colour, fillOpacity: 0.55, color: "#ffffff", weight: p.risk ? 3 : 1.5,
         className: "inflow inflow-" + p.id + (p.risk ? " inflow-risk" : ""),
       });
     },

@@ -27,7 +27,7 @@ LOAD_UNKNOWN = "#c9d6e3"
 # days of cover: (upper bound, colour)
 COVER_CLASSES = [(3, "#ff2d2d"), (7, "#f07800"), (14, "#f2c200"), (math.inf, "#2ecc71")]
 SHAPES = ("circle", "square", "diamond", "triangle", "hexagon", "star")
-INFLOW_PLAIN, INFLOW_RISK = "#3aa6ff", "#ff4d6d"
+INFLOW_PLAIN, INFLOW_RISK = "#29b6f6", "#d63cff"   # apart from the orange case colours
 INFLOW_MAX_RADIUS, INFLOW_MIN_RADIUS = 30, 6
 
 
