@@ -170,3 +170,30 @@ def boundaries(parent: str):
     resp.cache_control.public = True
     resp.cache_control.max_age = 3600
     return resp
+
+
+MARKER_LAYERS = ("clinics", "supply", "inflows")
+
+
+@api.get("/api/v1/layers/<name>.geojson")
+def layer(name: str):
+    """A map layer's markers as GeoJSON (?parent= region whose children get inflow circles, ?lang=).
+    The wall asks with ?v=<digest of the content>, so such a URL never changes and is cached."""
+    if name not in MARKER_LAYERS:
+        return bad_request(f"unknown layer '{name}'; one of {', '.join(MARKER_LAYERS)}", 404)
+    d = data()
+    parent = request.args.get("parent", "all")
+    if parent != "all" and parent not in d.gaz.regions:
+        return bad_request(f"unknown region '{parent}'", 404)
+    lang = request.args.get("lang", "zh")
+    if lang not in ("zh", "en"):
+        return bad_request(f"lang must be zh or en; got '{lang}'")
+    body, digest = d.layer(name, parent, lang)
+    resp = Response(body, mimetype="application/geo+json")
+    resp.headers["ETag"] = digest
+    if request.args.get("v") == digest:
+        resp.cache_control.public = True
+        resp.cache_control.max_age = 86400
+    else:
+        resp.cache_control.no_cache = True
+    return resp

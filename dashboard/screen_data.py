@@ -7,6 +7,8 @@ indexed single-row read.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 import time
 from datetime import datetime, timedelta
@@ -16,7 +18,7 @@ from sitroom.alerts import trail
 from sitroom.runtime import Runtime
 from sitroom.store import make_engine, session_factory
 from sitroom.store.db import utcnow
-from sitroom.store.models import Alert, CaseReport
+from sitroom.store.models import Alert
 
 HEARTBEAT_TTL = 0.5     # seconds; bounds the database load from N browsers to 2 reads/s
 SLIDE_SECONDS = 60      # time windows are recomputed at least this often
@@ -78,44 +80,104 @@ class ScreenData:
             self._cache[slot] = value
         return value
 
-    # ---------------------------------------------------------------- figures
+    # ---------------------------------------------------------------- case figures
+    def case_figures(self) -> queries.CaseFigures:
+        """Line list + aggregates at the most specific level, once per data version."""
+        def compute():
+            with self.sessions() as s:
+                return queries.case_figures(s, utcnow(), self.rt.config.dashboard.trend_days)
+        return self._cached(("case_figures",), compute)
+
+    def cases(self, parent: str = "all") -> dict:
+        """Per child region of `parent` ('all' = every prefecture) with the rate per 100k, plus what is
+        not on a child region: province buckets, figures given only for `parent`, and corrections."""
+        def compute():
+            view = queries.roll_up(self.case_figures(), self.gaz, parent)
+            for code, v in view["regions"].items():
+                pop = self.gaz.get(code).population
+                v["per_100k"] = round(v["confirmed"] / pop * 1e5, 2) if pop else None
+            return view
+        return self._cached(("cases", parent), compute)
+
     def region_values(self, parent: str = "all") -> dict[str, dict]:
         """Per child region of `parent` ('all' = every prefecture): counts, new in 24 h, rate per 100k."""
-        def compute():
-            now = utcnow()
-            by = CaseReport.prefecture if parent == "all" or self.gaz.get(parent).level == "province" \
-                else CaseReport.region
-            within = parent if by is CaseReport.region else None
-            with self.sessions() as s:
-                counts = queries.case_counts(s, by=by, within=within)
-                new = queries.new_confirmed_since(s, now - timedelta(hours=24), by=by)
-            children = self.gaz.prefectures() if parent == "all" else self.gaz.children(parent) or [self.gaz.get(parent)]
-            out = {}
-            for r in children:
-                c = counts.get(r.adcode, {"confirmed": 0, "suspected": 0, "cured": 0, "dead": 0, "active": 0})
-                out[r.adcode] = {**c, "new_24h": new.get(r.adcode, 0),
-                                 "per_100k": round(c["confirmed"] / r.population * 1e5, 2) if r.population else None}
-            return out
-        return self._cached(("values", parent), compute)
+        return self.cases(parent)["regions"]
 
     def totals(self, province: str | None = None) -> dict:
+        """Everything counted for the provinces (or one): regions, province buckets, unplaced figures."""
         def compute():
-            values = self.region_values("all")
-            keys = [r.adcode for r in self.gaz.prefectures(province)]
-            out = {k: sum(values[c][k] for c in keys) for k in
-                   ("confirmed", "new_24h", "active", "suspected", "cured", "dead")}
+            view = self.cases(province or "all")
+            parts = list(view["regions"].values()) + list(view["buckets"].values()) + [view["unplaced"]]
+            out = {k: sum(p[k] for p in parts) for k in ("confirmed", "new_24h", "active", "suspected", "cured", "dead")}
             out["active_alerts"] = sum(1 for a in self.alerts("active") if a["state"] == "firing")
             out["open_alerts"] = len(self.alerts("active"))
             return out
         return self._cached(("totals", province), compute)
 
     def trend(self, region: str | None, days: int) -> list[dict]:
+        """[{day, confirmed, suspected, corr_confirmed, corr_suspected}] per local day (line list + aggregates)."""
         def compute():
             since = utcnow() - timedelta(days=days)
             with self.sessions() as s:
-                rows = queries.daily_new(s, since, self.gaz.get(region).level if region else None, region)
-            return [{"day": d, "confirmed": c, "suspected": p} for d, c, p in rows]
+                return queries.daily_new(s, since, self.gaz.get(region).level if region else None, region)
         return self._cached(("trend", region, days), compute)
+
+    # ---------------------------------------------------------------- map layers
+    def clinics(self) -> list[dict]:
+        def compute():
+            with self.sessions() as s:
+                return queries.clinics(s, utcnow())
+        return self._cached(("clinics",), compute)
+
+    def supply_points(self) -> list[dict]:
+        def compute():
+            with self.sessions() as s:
+                return queries.supply_points(s)
+        return self._cached(("supply",), compute)
+
+    def inflows(self, parent: str = "all") -> dict[str, dict]:
+        def rows():
+            with self.sessions() as s:
+                return queries.inflow_rows(s, utcnow())
+        def compute():
+            return queries.inflow_summary(self._cached(("inflow_rows",), rows), self.gaz, parent,
+                                          self.rt.config.regions.is_risk_origin)
+        return self._cached(("inflows", parent), compute)
+
+    def layer(self, name: str, parent: str, lang: str) -> tuple[str, str]:
+        """(GeoJSON text, digest) of a marker layer; the digest names its content in the layer's URL."""
+        from dashboard.components import map_layers as ml
+
+        def compute():
+            if name == "clinics":
+                geo = ml.clinic_features(self.clinics(), lang)
+            elif name == "supply":
+                geo = ml.supply_features(self.supply_points(), self.rt.config.sources.supply_kinds, lang)
+            else:
+                geo = ml.inflow_features(self.inflows(parent), self.gaz, lang)
+            body = json.dumps(geo, ensure_ascii=False, separators=(",", ":"))
+            return body, hashlib.sha1(body.encode()).hexdigest()[:12]
+        return self._cached(("layer", name, parent if name == "inflows" else "", lang), compute)
+
+    def clinic(self, clinic_id: str) -> dict | None:
+        """One clinic as in clinics(), with its visits per day over the last 7 days."""
+        def compute():
+            found = next((c for c in self.clinics() if c["id"] == clinic_id), None)
+            if found is None:
+                return None
+            with self.sessions() as s:
+                return {**found, "days": queries.clinic_days(s, found["source"], found["key"], utcnow())}
+        return self._cached(("clinic", clinic_id), compute)
+
+    def supply_point(self, point_id: str) -> dict | None:
+        """One supply point as in supply_points(), with each item's last 14 days."""
+        def compute():
+            found = next((p for p in self.supply_points() if p["id"] == point_id), None)
+            if found is None:
+                return None
+            with self.sessions() as s:
+                return {**found, "days": queries.supply_days(s, found["source"], found["key"], utcnow())}
+        return self._cached(("supply_point", point_id), compute)
 
     def alerts(self, state: str | None = "active") -> list[dict]:
         def compute():

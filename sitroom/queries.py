@@ -1,14 +1,14 @@
 """Read queries shared by the API, the wall page and the rules. No page writes SQL."""
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, func, literal_column, select
+from sqlalchemy import String, and_, case, cast, func, literal_column, select
 from sqlalchemy.orm import Session
 
-from sqlalchemy import String, cast
-
-from .store.models import Alert, CaseReport, DataVersion, Quarantine, SourceState
+from .store.models import (Alert, CaseDaily, CaseReport, Clinic, ClinicVisit, DataVersion, Inflow, Quarantine,
+                           SourceState, SupplyPoint, SupplyStock)
 
 EVER_CONFIRMED = ("confirmed", "cured", "dead")  # a cured or dead case was confirmed first
 LOCAL_OFFSET_HOURS = 8                            # Asia/Shanghai has no DST
@@ -46,8 +46,12 @@ def _local_day(s: Session, col):
     return func.date(col + literal_column(f"interval '{LOCAL_OFFSET_HOURS} hours'"))
 
 
-def daily_new(s: Session, since: datetime, level: str | None = None, code: str | None = None) -> list[tuple[str, int, int]]:
-    """(local day, new confirmed, new suspected) per day since `since` (UTC), for one region or all."""
+def daily_new(s: Session, since: datetime, level: str | None = None, code: str | None = None) -> list[dict]:
+    """Per local day since `since` (UTC), for one region or all: new confirmed and suspected from the
+    line list plus the aggregates, and the aggregates' corrections of those days (<= 0).
+
+    [{"day": "2024-03-01", "confirmed": n, "suspected": n, "corr_confirmed": n, "corr_suspected": n}]
+    """
     day = _local_day(s, CaseReport.reported_at).label("day")
     q = (select(day,
                 func.sum(case((CaseReport.status.in_(EVER_CONFIRMED), 1), else_=0)),
@@ -56,7 +60,30 @@ def daily_new(s: Session, since: datetime, level: str | None = None, code: str |
     if code:
         col = {"province": CaseReport.province, "prefecture": CaseReport.prefecture, "county": CaseReport.region}[level]
         q = q.where(col == code)
-    return [(str(d), int(c or 0), int(p or 0)) for d, c, p in s.execute(q)]
+    out: dict[str, dict] = {}
+
+    def row(d: str) -> dict:
+        return out.setdefault(d, {"day": d, "confirmed": 0, "suspected": 0, "corr_confirmed": 0, "corr_suspected": 0})
+
+    for d, c, p in s.execute(q):
+        r = row(str(d))
+        r["confirmed"] += int(c or 0)
+        r["suspected"] += int(p or 0)
+    first = local_today(since)
+    inner, cols = _aggregate_days(first)
+    by_name = {c.name: c for c in cols}
+    wanted = [by_name[n] for n in ("new_confirmed", "new_suspected", "corr_confirmed", "corr_suspected")]
+    q = select(inner.c.day, *[func.sum(c) for c in wanted]).where(inner.c.day >= first)
+    if code:
+        col = {"province": inner.c.province, "prefecture": inner.c.prefecture, "county": inner.c.region}[level]
+        q = q.where(col == code)
+    for d, nc, ns, cc, cs in s.execute(q.group_by(inner.c.day)):
+        r = row(d.isoformat())
+        r["confirmed"] += int(nc or 0)
+        r["suspected"] += int(ns or 0)
+        r["corr_confirmed"] += int(cc or 0)
+        r["corr_suspected"] += int(cs or 0)
+    return [out[d] for d in sorted(out)]
 
 
 def alerts(s: Session, state: str | None = None, limit: int = 200) -> list[Alert]:
@@ -87,3 +114,321 @@ def quarantine(s: Session, source: str | None = None, reason: str | None = None,
     total = s.scalar(select(func.count()).select_from(q.subquery()))
     rows = s.scalars(q.order_by(Quarantine.last_seen.desc(), Quarantine.id.desc()).limit(limit).offset(offset))
     return int(total), list(rows)
+
+
+# ------------------------------------------------------------------------------------------------ cases
+# A region's figures = line-list counts (case_reports) + aggregate counts (case_daily). Aggregates
+# come cumulative (new = the difference to the previous reported day of the same series; the first
+# day has no "new"; a negative difference is a correction: 0 new, and reported as such) or as
+# daily new counts. Bucket rows (people from outside the province, place undetermined) belong to
+# their province only.
+CASE_METRICS = ("confirmed", "suspected", "asymptomatic", "cured", "dead")
+FIGURES = CASE_METRICS + ("active", "new_24h")
+BUCKETS = ("outside", "undetermined")
+LOOKBACK_DAYS = 60   # how far before a window the previous reported day of a cumulative series is looked for
+
+
+def zero_figures() -> dict:
+    return {k: 0 for k in FIGURES}
+
+
+@dataclass
+class CaseFigures:
+    """Case figures at the most specific level the store has, ready to be rolled up."""
+    regions: dict[str, dict] = field(default_factory=dict)       # region code -> figures
+    place: dict[str, tuple[str | None, str]] = field(default_factory=dict)  # region -> (prefecture, province)
+    buckets: dict[tuple[str, str], dict] = field(default_factory=dict)      # (province, bucket) -> figures
+    corrections: list[dict] = field(default_factory=list)         # {region, bucket, prefecture, province, day, metric, delta}
+
+
+def local_today(now: datetime) -> date:
+    return (now + timedelta(hours=LOCAL_OFFSET_HOURS)).date()
+
+
+def _series_key():
+    return (CaseDaily.source, CaseDaily.counting, CaseDaily.region, CaseDaily.bucket)
+
+
+def _aggregate_days(since_day: date):
+    """Per case_daily row from `since_day` on: new_<metric> (>= 0) and corr_<metric> (<= 0, a correction).
+
+    A window function over each series (source, counting, region, bucket), ordered by day, so the
+    difference to the previous reported day is computed by the database.
+    """
+    w = {"partition_by": _series_key(), "order_by": CaseDaily.day}
+    diffs = [(getattr(CaseDaily, m) - func.lag(getattr(CaseDaily, m)).over(**w)).label(f"d_{m}") for m in CASE_METRICS]
+    inner = (select(CaseDaily.region, CaseDaily.bucket, CaseDaily.prefecture, CaseDaily.province, CaseDaily.day,
+                    CaseDaily.counting, *[getattr(CaseDaily, m) for m in CASE_METRICS], *diffs)
+             .where(CaseDaily.day >= since_day - timedelta(days=LOOKBACK_DAYS)).subquery())
+    cols = []
+    for m in CASE_METRICS:
+        d, v = inner.c[f"d_{m}"], inner.c[m]
+        cols.append(case((inner.c.counting == "new", func.coalesce(v, 0)), (d > 0, d), else_=0).label(f"new_{m}"))
+        cols.append(case((and_(inner.c.counting == "cumulative", d < 0), d), else_=0).label(f"corr_{m}"))
+    return inner, cols
+
+
+def case_figures(s: Session, now: datetime, window_days: int = 30) -> CaseFigures:
+    """Every region's and bucket's case figures, with the corrections of the last `window_days`.
+
+    new_24h: line-list cases reported in the last 24 h, plus for aggregates the new count of the
+    newest reported day when that day is today or yesterday (local): sources report per day.
+    """
+    out = CaseFigures()
+
+    def slot(region, bucket, prefecture, province) -> dict:
+        if bucket:
+            return out.buckets.setdefault((province, bucket), zero_figures())
+        out.place.setdefault(region, (prefecture, province))
+        return out.regions.setdefault(region, zero_figures())
+
+    # line list: current status per case
+    q = (select(CaseReport.region, CaseReport.prefecture, CaseReport.province, CaseReport.status, func.count())
+         .group_by(CaseReport.region, CaseReport.prefecture, CaseReport.province, CaseReport.status))
+    for region, pref, prov, status, n in s.execute(q):
+        c = slot(region, None, pref, prov)
+        if status in CASE_METRICS:
+            c[status] += n
+        if status in ("cured", "dead"):   # "confirmed" counts everyone ever confirmed
+            c["confirmed"] += n
+        if status == "confirmed":
+            c["active"] += n
+    q = (select(CaseReport.region, CaseReport.prefecture, CaseReport.province, func.count())
+         .where(CaseReport.status.in_(EVER_CONFIRMED), CaseReport.reported_at >= now - timedelta(hours=24))
+         .group_by(CaseReport.region, CaseReport.prefecture, CaseReport.province))
+    for region, pref, prov, n in s.execute(q):
+        slot(region, None, pref, prov)["new_24h"] += n
+
+    # aggregates: the newest cumulative row of each series, plus the sum of "new" rows
+    group = (CaseDaily.region, CaseDaily.bucket, CaseDaily.prefecture, CaseDaily.province)
+    sums = [func.sum(getattr(CaseDaily, m)) for m in CASE_METRICS]
+    latest = (select(CaseDaily.source, CaseDaily.region, CaseDaily.bucket, func.max(CaseDaily.day).label("day"))
+              .where(CaseDaily.counting == "cumulative")
+              .group_by(CaseDaily.source, CaseDaily.region, CaseDaily.bucket).subquery())
+    q_cum = (select(*group, *sums)
+             .join(latest, and_(CaseDaily.source == latest.c.source, CaseDaily.region == latest.c.region,
+                                CaseDaily.bucket.is_not_distinct_from(latest.c.bucket), CaseDaily.day == latest.c.day))
+             .where(CaseDaily.counting == "cumulative").group_by(*group))
+    q_new = select(*group, *sums).where(CaseDaily.counting == "new").group_by(*group)
+    for q in (q_cum, q_new):
+        for region, bucket, pref, prov, *vals in s.execute(q):
+            c = slot(region, bucket, pref, prov)
+            agg = dict(zip(CASE_METRICS, (int(v or 0) for v in vals)))
+            for m in CASE_METRICS:
+                c[m] += agg[m]
+            c["active"] += max(agg["confirmed"] - agg["cured"] - agg["dead"], 0)
+
+    # aggregates per day: new on the newest recent day, and corrections in the window
+    today = local_today(now)
+    since = today - timedelta(days=window_days - 1)
+    inner, cols = _aggregate_days(since)
+    keys = (inner.c.region, inner.c.bucket, inner.c.prefecture, inner.c.province, inner.c.day)
+    q = (select(*keys, *[func.sum(c) for c in cols]).where(inner.c.day >= since).group_by(*keys))
+    newest: dict[tuple, tuple[date, int]] = {}
+    names = [c.name for c in cols]
+    for region, bucket, pref, prov, day, *vals in s.execute(q):
+        v = dict(zip(names, (int(x or 0) for x in vals)))
+        if day >= today - timedelta(days=1) and day <= today:
+            k = (region, bucket, pref, prov)
+            if k not in newest or day > newest[k][0]:
+                newest[k] = (day, v["new_confirmed"])
+        for m in CASE_METRICS:
+            if v[f"corr_{m}"]:
+                out.corrections.append({"region": region, "bucket": bucket, "prefecture": pref, "province": prov,
+                                        "day": day.isoformat(), "metric": m, "delta": v[f"corr_{m}"]})
+    for k, (_day, n) in newest.items():
+        slot(*k)["new_24h"] += n
+    out.corrections.sort(key=lambda c: (c["day"], c["region"]), reverse=True)
+    return out
+
+
+def roll_up(figures: CaseFigures, gaz, parent: str = "all") -> dict:
+    """Figures per child region of `parent` ('all' or a province: prefectures; a prefecture: counties).
+
+    Returns {"regions": {code: figures}, "unplaced": figures given only for `parent` itself
+    (e.g. a case known by prefecture, seen from the county map), "buckets": {bucket: figures} of
+    the provinces covered, "corrections": {code: [..]} and "corrections_all": [..] within `parent`}.
+    """
+    level = "all" if parent == "all" else gaz.get(parent).level
+    if level in ("all", "province"):
+        children = gaz.prefectures(None if parent == "all" else parent)
+    else:
+        children = gaz.children(parent) or [gaz.get(parent)]
+    regions = {r.adcode: zero_figures() for r in children}
+    unplaced = zero_figures()
+
+    def key_of(region: str, prefecture: str | None, province: str) -> str | None:
+        if level == "all":
+            return prefecture
+        if level == "province":
+            return prefecture if province == parent else None
+        if prefecture == parent or region == parent:
+            return region
+        return None
+
+    def within(province: str, prefecture: str | None, region: str) -> bool:
+        return (level == "all" or (level == "province" and province == parent)
+                or (level not in ("all", "province") and (prefecture == parent or region == parent)))
+
+    for region, fig in figures.regions.items():
+        prefecture, province = figures.place[region]
+        key = key_of(region, prefecture, province)
+        target = regions.get(key) if key else None
+        if target is None:
+            if not within(province, prefecture, region):
+                continue
+            target = unplaced   # given at a coarser level than the map shows
+        for k in FIGURES:
+            target[k] += fig[k]
+    buckets = {}
+    if level in ("all", "province"):
+        for (province, bucket), fig in figures.buckets.items():
+            if level == "all" or province == parent:
+                b = buckets.setdefault(bucket, zero_figures())
+                for k in FIGURES:
+                    b[k] += fig[k]
+    corrections: dict[str, list] = {}
+    corrections_all = []
+    for c in figures.corrections:
+        if c["bucket"]:
+            if level in ("all", "province") and (level == "all" or c["province"] == parent):
+                corrections_all.append(c)
+            continue
+        if not within(c["province"], c["prefecture"], c["region"]):
+            continue
+        corrections_all.append(c)
+        key = key_of(c["region"], c["prefecture"], c["province"])
+        if key in regions:
+            corrections.setdefault(key, []).append(c)
+    return {"regions": regions, "unplaced": unplaced, "buckets": buckets,
+            "corrections": corrections, "corrections_all": corrections_all}
+
+
+# ------------------------------------------------------------------------------------------------ clinics
+def clinics(s: Session, now: datetime) -> list[dict]:
+    """Every fever clinic with its visits and fever patients in the last 24 h and its load
+    (visits / capacity per day; None when the capacity is not known)."""
+    recent = (select(ClinicVisit.clinic_source, ClinicVisit.clinic, func.sum(ClinicVisit.visits).label("visits"),
+                     func.sum(ClinicVisit.fever).label("fever"))
+              .where(ClinicVisit.at >= now - timedelta(hours=24))
+              .group_by(ClinicVisit.clinic_source, ClinicVisit.clinic).subquery())
+    q = (select(Clinic, recent.c.visits, recent.c.fever)
+         .outerjoin(recent, and_(recent.c.clinic_source == Clinic.source, recent.c.clinic == Clinic.source_key))
+         .order_by(Clinic.source, Clinic.source_key))
+    out = []
+    for c, visits, fever in s.execute(q):
+        visits = int(visits or 0)
+        out.append({"id": f"{c.source}|{c.source_key}", "source": c.source, "key": c.source_key, "name": c.name,
+                    "address": c.address, "lon": c.lon, "lat": c.lat, "region": c.region, "prefecture": c.prefecture,
+                    "province": c.province, "status": c.status, "capacity": c.capacity,
+                    "visits_24h": visits, "fever_24h": int(fever or 0),
+                    "load": round(visits / c.capacity, 3) if c.capacity else None})
+    return out
+
+
+def clinic_days(s: Session, source: str, key: str, now: datetime, days: int = 7) -> list[dict]:
+    """Visits, fever patients and referrals per local day over the last `days` days (every day listed)."""
+    first = local_today(now) - timedelta(days=days - 1)
+    day = _local_day(s, ClinicVisit.at).label("day")
+    q = (select(day, func.sum(ClinicVisit.visits), func.sum(ClinicVisit.fever), func.sum(ClinicVisit.referred))
+         .where(ClinicVisit.clinic_source == source, ClinicVisit.clinic == key,
+                ClinicVisit.at >= datetime.combine(first, datetime.min.time()) - timedelta(hours=LOCAL_OFFSET_HOURS))
+         .group_by(day))
+    got = {str(d): (int(v or 0), int(f or 0), int(r or 0)) for d, v, f, r in s.execute(q)}
+    out = []
+    for i in range(days):
+        d = (first + timedelta(days=i)).isoformat()
+        v, f, r = got.get(d, (0, 0, 0))
+        out.append({"day": d, "visits": v, "fever": f, "referred": r})
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ supplies
+def days_of_cover(stock: float, consumption: float) -> float | None:
+    """stock / daily consumption; None when nothing is consumed (no limit)."""
+    return None if not consumption or consumption <= 0 else round(stock / consumption, 1)
+
+
+def supply_points(s: Session) -> list[dict]:
+    """Every supply point with the latest stock of each item, its days of cover, and the minimum over items."""
+    latest = (select(SupplyStock.point_source, SupplyStock.point, SupplyStock.item,
+                     func.max(SupplyStock.day).label("day"))
+              .group_by(SupplyStock.point_source, SupplyStock.point, SupplyStock.item).subquery())
+    q = (select(SupplyStock.point_source, SupplyStock.point, SupplyStock.item, SupplyStock.day, SupplyStock.stock,
+                SupplyStock.daily_consumption)
+         .join(latest, and_(SupplyStock.point_source == latest.c.point_source, SupplyStock.point == latest.c.point,
+                            SupplyStock.item == latest.c.item, SupplyStock.day == latest.c.day)))
+    items: dict[tuple[str, str], dict] = {}
+    for src, point, item, day, stock, cons in s.execute(q):
+        items.setdefault((src, point), {})[item] = {"stock": stock, "daily_consumption": cons, "day": day.isoformat(),
+                                                    "days_of_cover": days_of_cover(stock, cons)}
+    out = []
+    for p in s.scalars(select(SupplyPoint).order_by(SupplyPoint.source, SupplyPoint.source_key)):
+        its = items.get((p.source, p.source_key), {})
+        covers = [i["days_of_cover"] for i in its.values() if i["days_of_cover"] is not None]
+        out.append({"id": f"{p.source}|{p.source_key}", "source": p.source, "key": p.source_key, "name": p.name,
+                    "kind": p.kind, "lon": p.lon, "lat": p.lat, "region": p.region, "prefecture": p.prefecture,
+                    "province": p.province, "status": p.status, "items": its,
+                    "min_cover": min(covers) if covers else None,
+                    "unlimited": bool(its) and not covers})
+    return out
+
+
+def supply_days(s: Session, source: str, key: str, now: datetime, days: int = 14) -> dict[str, list[dict]]:
+    """Per item, its stock, consumption and days of cover on each reported day of the last `days` days."""
+    first = local_today(now) - timedelta(days=days - 1)
+    q = (select(SupplyStock.item, SupplyStock.day, SupplyStock.stock, SupplyStock.daily_consumption)
+         .where(SupplyStock.point_source == source, SupplyStock.point == key, SupplyStock.day >= first)
+         .order_by(SupplyStock.item, SupplyStock.day))
+    out: dict[str, list[dict]] = {}
+    for item, day, stock, cons in s.execute(q):
+        out.setdefault(item, []).append({"day": day.isoformat(), "stock": stock, "daily_consumption": cons,
+                                         "days_of_cover": days_of_cover(stock, cons)})
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ inflows
+INFLOW_DAYS = 14
+
+
+def inflow_rows(s: Session, now: datetime, days: int = INFLOW_DAYS) -> list[dict]:
+    """Arrivals of the last `days` local days, summed per destination region, origin, mode and stay."""
+    first = local_today(now) - timedelta(days=days - 1)
+    cols = (Inflow.region, Inflow.prefecture, Inflow.province, Inflow.origin, Inflow.mode, Inflow.stayed)
+    q = select(*cols, func.sum(Inflow.count)).where(Inflow.day >= first).group_by(*cols)
+    return [{"region": r, "prefecture": pf, "province": pv, "origin": o, "mode": m, "stayed": st, "count": int(n or 0)}
+            for r, pf, pv, o, m, st, n in s.execute(q)]
+
+
+def inflow_summary(rows: list[dict], gaz, parent: str, is_risk, top: int = 5) -> dict[str, dict]:
+    """Per child region of `parent` (as in roll_up): arrivals, arrivals from risk areas (stayed there,
+    or not known: passing through does not count), the top origins and the split by mode."""
+    level = "all" if parent == "all" else gaz.get(parent).level
+    out: dict[str, dict] = {}
+    origins: dict[str, dict[str, list]] = {}
+    for r in rows:
+        if level == "all":
+            key = r["prefecture"]
+        elif level == "province":
+            key = r["prefecture"] if r["province"] == parent else None
+        else:
+            key = r["region"] if r["prefecture"] == parent else None
+        if not key:
+            continue
+        risk = is_risk(r["origin"])
+        o = out.setdefault(key, {"arrivals": 0, "risk_arrivals": 0, "modes": {}, "origins": []})
+        o["arrivals"] += r["count"]
+        counted_risk = risk and r["stayed"] is not False
+        if counted_risk:
+            o["risk_arrivals"] += r["count"]
+        mode = r["mode"] or "unknown"
+        o["modes"][mode] = o["modes"].get(mode, 0) + r["count"]
+        slot = origins.setdefault(key, {}).setdefault(r["origin"], [0, 0, risk])
+        slot[0] += r["count"]
+        slot[1] += r["count"] if counted_risk else 0
+    for key, by_origin in origins.items():
+        ranked = sorted(by_origin.items(), key=lambda kv: (-kv[1][0], kv[0]))
+        out[key]["origins"] = [{"origin": o, "count": n, "risk": risk, "risk_count": rn}
+                               for o, (n, rn, risk) in ranked[:top]]
+        out[key]["origin_count"] = len(ranked)
+    return out

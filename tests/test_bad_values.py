@@ -1,7 +1,7 @@
 """Every kind of bad value, in every feed, ends in quarantine with a reason naming what and where."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 from sqlalchemy import select

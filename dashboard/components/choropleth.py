@@ -33,14 +33,26 @@ def fit_zoom(bounds, width_px: int = 1150, height_px: int = 700) -> float:
 
 
 def hideout(values: dict[str, dict], metric: str, names: dict[str, str], lang: str,
-            alert_levels: dict[str, str] | None = None) -> dict:
+            alert_levels: dict[str, str] | None = None, corrections: dict[str, list] | None = None,
+            show_values: bool = True) -> dict:
+    """Colours and tooltips per region; corrections (negative differences of cumulative counts) are
+    named in the tooltip. show_values=False (case layer off): a neutral base map with names only."""
     label = t(f"metric_{metric}", lang)
     shown, tips = {}, {}
     for code, v in values.items():
+        if not show_values:
+            tips[code] = f"<b>{names.get(code, code)}</b>"
+            continue
         x = v.get(metric)
         shown[code] = x
         tips[code] = f"<b>{names.get(code, code)}</b><br>{label}: {'—' if x is None else _num(x)}" \
                      f"<br>{t('kpi_confirmed', lang)}: {v['confirmed']} · {t('kpi_suspected', lang)}: {v['suspected']}"
+        fixes = (corrections or {}).get(code)
+        if fixes:
+            tips[code] += "<br><span class='tip-correction'>" + " · ".join(
+                f"{c['day'][5:]} {t('correction', lang, delta=signed(c['delta']))}"
+                + ("" if c["metric"] == "confirmed" else f" ({t('kpi_' + c['metric'], lang)})")
+                for c in fixes[:3]) + "</span>"
     return {"values": shown, "tips": tips, "classes": CLASSES[metric], "colours": COLOURS,
             "zero": ZERO, "nodata": NO_DATA, "alerts": alert_levels or {}}
 
@@ -56,14 +68,17 @@ def legend(metric: str, lang: str) -> list:
         for c, txt in items]
 
 
-def region_map(center, zoom, bounds, tile_url: str | None, attribution: str, initial_hideout: dict) -> dl.Map:
-    """center/zoom give the first frame; the viewport then fits the bounds to the real panel size."""
+def region_map(center, zoom, bounds, tile_url: str | None, attribution: str, initial_hideout: dict,
+               overlays: list | None = None) -> dl.Map:
+    """center/zoom give the first frame; the viewport then fits the bounds to the real panel size.
+    `overlays` (marker layers) are drawn over the regions."""
     layers = [dl.TileLayer(url=tile_url, attribution=attribution)] if tile_url else []
     layers.append(dl.GeoJSON(
         id="regions-geo", url="/geo/all.json", hideout=initial_hideout,
         style=ns("style"), onEachFeature=ns("bindTip"),
         hoverStyle=ns("hover"), zoomToBounds=False,
     ))
+    layers += overlays or []
     return dl.Map(layers, id="map", center=center, zoom=zoom, zoomSnap=0.25, attributionControl=bool(tile_url),
                   viewport={"bounds": bounds, "transition": "fitBounds"},
                   className="region-map", style={"height": "100%", "width": "100%"})
@@ -71,3 +86,8 @@ def region_map(center, zoom, bounds, tile_url: str | None, attribution: str, ini
 
 def _num(x: float) -> str:
     return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
+
+
+def signed(n: float) -> str:
+    """-3 -> '−3' (a real minus sign, readable from across the room), 3 -> '+3'."""
+    return f"−{_num(-n)}" if n < 0 else f"+{_num(n)}"

@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import dash
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
 from sitroom.config import LEVEL_COLOURS
 
 from dashboard.app import screen_data
 from dashboard.components.alert_banner import alert_banner, header_tools, local_time
 from dashboard.components.nav import nav
-from dashboard.components.choropleth import fit_zoom, hideout, legend, region_map
+from dashboard.components.choropleth import fit_zoom, hideout, legend, region_map, signed
+from dashboard.components import map_layers as ml
+from dashboard.components.marker_detail import clinic_panel, inflow_panel, supply_panel
 from dashboard.i18n import pick_lang, t
 
 dash.register_page(__name__, path="/", title="sitroom")
@@ -18,7 +20,20 @@ METRICS = ("new_24h", "cumulative", "per_100k")
 KPIS = ("confirmed", "new_24h", "active", "active_alerts", "suspected", "cured", "dead")
 
 
-def layout(lang: str | None = None, metric: str | None = None, **_):
+def pick_layers(requested: str | None, d) -> list[str]:
+    """?layers=cases,clinics (a wall is set up by its URL); by default the cases and every marker
+    layer with data except supply points (many small markers; a leader switches them on)."""
+    if requested is not None:
+        return [x for x in ml.LAYERS if x in requested.split(",")]
+    shown = ["cases"]
+    if d.clinics():
+        shown.append("clinics")
+    if d.inflows("all"):
+        shown.append("inflows")
+    return shown
+
+
+def layout(lang: str | None = None, metric: str | None = None, layers: str | None = None, **_):
     d = screen_data()
     cfg = d.rt.config.dashboard
     lang = pick_lang(lang, cfg.language)
@@ -26,10 +41,13 @@ def layout(lang: str | None = None, metric: str | None = None, **_):
     bounds = d.gaz.bounds("all")
     center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
     provinces = "·".join(p.name_en if lang == "en" else p.name for p in d.gaz.provinces())
+    shown = pick_layers(layers, d)
     return html.Div(className=f"wall lang-{lang}", children=[
         dcc.Store(id="wall-lang", data=lang),
         dcc.Store(id="wall-version", data=-1),
         dcc.Store(id="wall-view", data="all"),
+        dcc.Store(id="marker-selected", data=None),
+        dcc.Store(id="layers-url-sync"),
         dcc.Interval(id="wall-tick", interval=cfg.refresh_ms),
         html.Header(className="wall-header", children=[
             html.H1(f"{provinces} {t('title', lang)}"),
@@ -48,13 +66,23 @@ def layout(lang: str | None = None, metric: str | None = None, **_):
                                    options=[{"label": t(f"metric_{m}", lang), "value": m} for m in METRICS]),
                     html.Button(t("back", lang), id="map-back", className="map-back", hidden=True),
                     html.Span(id="map-title", className="map-title"),
+                    dcc.Checklist(id="layers", value=shown, inline=True, className="layer-picker",
+                                  options=[{"label": t(f"layer_{x}", lang), "value": x} for x in ml.LAYERS]),
                 ]),
-                region_map(center, fit_zoom(bounds), bounds, cfg.tile_url, cfg.tile_attribution,
-                           hideout({}, metric, {}, lang)),
-                html.Div(id="legend", className="legend", children=legend(metric, lang)),
+                html.Div(className="map-wrap", children=[
+                    region_map(center, fit_zoom(bounds), bounds, cfg.tile_url, cfg.tile_attribution,
+                               hideout({}, metric, {}, lang), ml.marker_layers()),
+                    html.Div(id="legend", className="legend", children=legend(metric, lang)),
+                    html.Div(id="marker-detail", className="marker-detail", hidden=True, children=[
+                        html.Button("×", id="detail-close", className="detail-close", title=t("close", lang)),
+                        html.Div(id="detail-body"),
+                    ]),
+                ]),
+                html.Div(id="layer-legends", className="layer-legends"),
             ]),
             html.Aside(className="side-panel", children=[
                 html.Div(id="kpis", className="kpis"),
+                html.Div(id="kpi-notes", className="kpi-notes"),
                 html.Div(dcc.Graph(id="trend", config={"displayModeBar": False}, responsive=True,
                                    style={"height": "100%"}, figure=_empty_figure()), className="trend"),
             ]),
@@ -97,20 +125,94 @@ def drill(click, _back, view):
     return target, f"/geo/{target}.json", {"bounds": gaz.bounds(target), "transition": "flyToBounds"}, target == "all"
 
 
-@callback(Output("regions-geo", "hideout"), Output("legend", "children"), Output("map-title", "children"),
-          Input("wall-version", "data"), Input("metric", "value"), Input("wall-view", "data"),
+@callback(Output("regions-geo", "hideout"), Output("legend", "children"), Output("layer-legends", "children"),
+          Output("map-title", "children"), Input("wall-version", "data"), Input("metric", "value"), Input("wall-view", "data"), Input("layers", "value"),
           State("wall-lang", "data"))
-def colour_map(_version, metric, view, lang):
+def colour_map(_version, metric, view, layers, lang):
     d = screen_data()
-    values = d.region_values(view)
+    cases = d.cases(view)
+    values = cases["regions"]
     names = {c: (d.gaz.get(c).name_en if lang == "en" else d.gaz.get(c).name) for c in values}
     alerted = {a["region"]: LEVEL_COLOURS[a["level"]] for a in d.alerts("active")}
     title = "" if view == "all" else (d.gaz.get(view).name_en if lang == "en" else d.gaz.get(view).name)
-    return hideout(values, metric, names, lang, alerted), legend(metric, lang), title
+    layers = layers or []
+    show_cases = "cases" in layers
+    legends = []
+    if "clinics" in layers:
+        legends.append(ml.clinic_legend(lang))
+    if "supply" in layers:
+        legends.append(ml.supply_legend(d.rt.config.sources.supply_kinds, lang))
+    if "inflows" in layers:
+        legends.append(ml.inflow_legend(lang))
+    return (hideout(values, metric, names, lang, alerted, cases["corrections"], show_cases),
+            legend(metric, lang) if show_cases else [], legends, title)
 
 
-@callback(Output("kpis", "children"), Input("wall-version", "data"), Input("wall-view", "data"),
+@callback(Output("clinics-geo", "url"), Output("supply-geo", "url"), Output("inflows-geo", "url"),
+          Input("wall-version", "data"), Input("layers", "value"), Input("wall-view", "data"),
+          State("clinics-geo", "url"), State("supply-geo", "url"), State("inflows-geo", "url"),
           State("wall-lang", "data"))
+def marker_urls(_version, layers, view, *current_and_lang):
+    """Each shown layer's URL names its content's digest: unchanged markers are not fetched again."""
+    *current, lang = current_and_lang
+    d = screen_data()
+    out = []
+    for name, now in zip(ml.MARKER_LAYERS, current):
+        url = None
+        if name in (layers or []):
+            parent = view if name == "inflows" else "all"
+            _body, digest = d.layer(name, parent, lang)
+            url = f"/api/v1/layers/{name}.geojson?parent={parent}&lang={lang}&v={digest}"
+        out.append(no_update if url == now else url)
+    return out
+
+
+# The layer choice goes into the address bar (without a reload), so the URL sets a wall up.
+clientside_callback(ClientsideFunction("sitroomPage", "layersToUrl"),
+                    Output("layers-url-sync", "data"), Input("layers", "value"))
+
+
+@callback(Output("marker-selected", "data"),
+          Input("clinics-geo", "clickData"), Input("supply-geo", "clickData"), Input("inflows-geo", "clickData"),
+          Input("detail-close", "n_clicks"), Input("layers", "value"), Input("wall-view", "data"),
+          State("marker-selected", "data"), prevent_initial_call=True)
+def select_marker(_c, _s, _i, _close, layers, _view, selected):
+    trigger = ctx.triggered_id
+    if trigger in ("clinics-geo", "supply-geo", "inflows-geo"):
+        props = (ctx.triggered[0]["value"] or {}).get("properties") or {}
+        if props.get("cluster") or not props.get("id"):
+            return no_update
+        return {"layer": props["layer"], "id": props["id"]}
+    if trigger == "layers" and selected and selected["layer"] in (layers or []):
+        return no_update
+    return None
+
+
+@callback(Output("marker-detail", "hidden"), Output("detail-body", "children"),
+          Input("marker-selected", "data"), Input("wall-version", "data"), State("wall-lang", "data"),
+          State("wall-view", "data"))
+def marker_detail(selected, _version, lang, view):
+    """The clicked marker's details, refreshed with the data."""
+    if not selected:
+        return True, []
+    d = screen_data()
+    layer, key = selected["layer"], selected["id"]
+    if layer == "clinics":
+        c = d.clinic(key)
+        return (True, []) if c is None else (False, clinic_panel(c, lang))
+    if layer == "supply":
+        p = d.supply_point(key)
+        cfg = d.rt.config.sources
+        return (True, []) if p is None else (False, supply_panel(p, cfg.supply_kinds, cfg.supply_items, lang))
+    s = d.inflows(view).get(key)
+    if s is None or key not in d.gaz.regions:
+        return True, []
+    r = d.gaz.get(key)
+    return False, inflow_panel(r.name_en if lang == "en" else r.name, s, lang)
+
+
+@callback(Output("kpis", "children"), Output("kpi-notes", "children"),
+          Input("wall-version", "data"), Input("wall-view", "data"), State("wall-lang", "data"))
 def kpis(_version, view, lang):
     d = screen_data()
     if view == "all":
@@ -118,9 +220,39 @@ def kpis(_version, view, lang):
     else:
         v = d.region_values(d.gaz.get(view).parent)[view]
         totals = {**v, "active_alerts": sum(1 for a in d.alerts("active") if a["region"] == view and a["state"] == "firing")}
-    return [html.Div([html.Div(f"{totals[k]:,}", className="kpi-value", id=f"kpi-{k}"),
-                      html.Div(t(f"kpi_{k}", lang), className="kpi-label")], className=f"kpi kpi-{k}")
-            for k in KPIS]
+    tiles = [html.Div([html.Div(f"{totals[k]:,}", className="kpi-value", id=f"kpi-{k}"),
+                       html.Div(t(f"kpi_{k}", lang), className="kpi-label")], className=f"kpi kpi-{k}")
+             for k in KPIS]
+    return tiles, _kpi_notes(d, view, lang)
+
+
+def _kpi_notes(d, view: str, lang: str) -> list:
+    """What the tiles count but the map cannot show: province buckets, figures given only for the
+    prefecture, and corrections of cumulative counts (never silently absorbed)."""
+    cases = d.cases(view)
+    notes = []
+    parts = [f"{t('bucket_' + b, lang)} {cases['buckets'][b]['confirmed']:,}"
+             + (f" ({signed(cases['buckets'][b]['new_24h'])})" if cases["buckets"][b]["new_24h"] else "")
+             for b in ("outside", "undetermined") if b in cases["buckets"]]
+    if parts:
+        notes.append(html.Div(t("buckets_line", lang, parts=" · ".join(parts)), className="kpi-note buckets",
+                              id="note-buckets"))
+    if view != "all" and cases["unplaced"]["confirmed"]:
+        notes.append(html.Div(t("unplaced_line", lang, n=f"{cases['unplaced']['confirmed']:,}"),
+                              className="kpi-note unplaced", id="note-unplaced"))
+    fixes = cases["corrections_all"]
+    if fixes:
+        def where(c):
+            if c["bucket"]:
+                return t("bucket_" + c["bucket"], lang)
+            r = d.gaz.regions.get(c["region"])
+            return (r.name_en if lang == "en" else r.name) if r else c["region"]
+        shown = [f"{where(c)} {c['day'][5:]} {t('correction', lang, delta=signed(c['delta']))}"
+                 + ("" if c["metric"] == "confirmed" else f" ({t('kpi_' + c['metric'], lang)})") for c in fixes[:3]]
+        more = f" … +{len(fixes) - 3}" if len(fixes) > 3 else ""
+        notes.append(html.Div(t("corrections_line", lang, parts=" · ".join(shown)) + more,
+                              className="kpi-note corrections", id="note-corrections"))
+    return notes
 
 
 @callback(Output("trend", "figure"), Input("wall-version", "data"), Input("wall-view", "data"),
@@ -139,6 +271,17 @@ def trend(_version, view, lang):
     fig.add_scatter(x=x, y=[r["suspected"] for r in rows], name=t("trend_suspected", lang),
                     mode="lines", line={"color": "#6baed6", "width": 2})
     fig.add_scatter(x=x, y=avg, name=t("trend_avg", lang), mode="lines", line={"color": "#ffffff", "width": 3})
+    fixes = [r for r in rows if r["corr_confirmed"] or r["corr_suspected"]]
+    if fixes:  # a correction counts 0 new; it is marked on the day, with its size
+        label = t("trend_corrections", lang)
+        text = [" · ".join(signed(r[k]) + ("" if k == "corr_confirmed" else f" {t('kpi_suspected', lang)}")
+                           for k in ("corr_confirmed", "corr_suspected") if r[k]) for r in fixes]
+        fig.add_scatter(x=[r["day"] for r in fixes], y=[0] * len(fixes), name=label, mode="markers+text",
+                        text=text, textposition="bottom center", textfont={"color": "#ff6b6b", "size": 16},
+                        marker={"symbol": "triangle-down", "size": 16, "color": "#ff6b6b"},
+                        hovertemplate=f"%{{x}} {t('correction', lang, delta='%{text}')}<extra></extra>")
+        top = max([1] + conf + [r["suspected"] for r in rows])
+        fig.update_yaxes(range=[-0.14 * top, top * 1.08])  # room under the axis for the correction marks
     return fig
 
 

@@ -1,0 +1,185 @@
+"""The wall's map layers in a real headless Chromium, against real `sitroom loaders` and `sitroom serve`
+processes on a store seeded with tests/feed_seed.py (clinics, supply points, inflows, case aggregates).
+
+What is asserted is what a person at the wall sees: markers appear when a layer is switched on,
+a click shows the figures the store holds, legends follow the layers, the layer choice is in the
+address bar, and markers are fetched again only when their content changed.
+"""
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+
+import feed_seed as fs
+import stack as stack_module
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    """The usual stack, with the supply kinds and risk areas in its config and the feeds in its store."""
+    from sitroom.store import make_engine, session_factory
+    s = stack_module.Stack(tmp_path_factory.mktemp("layers"))
+    fs.add_feed_config(s.config_dir)
+    try:
+        s.start()
+        engine = make_engine(f"sqlite:///{s.store_path}")
+        with session_factory(engine).begin() as session:
+            fs.seed(session)
+        engine.dispose()
+        yield s
+    finally:
+        s.stop()
+
+
+def _marker(duo, source: str, key: str):
+    """The clickable icon of a marker (its SVG's parent, the Leaflet marker element)."""
+    svg = duo.wait_for_element(f'.mk-body[data-id="{source}|{key}"]', timeout=10)
+    return svg.find_element("xpath", "..")
+
+
+def _resources(duo, part: str) -> list[str]:
+    return [u for u in duo.driver.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)") if part in u]
+
+
+def test_switching_layers_shows_markers_and_legends(wall, stack):
+    duo, console, open_ = wall
+    open_("/?layers=cases")
+    duo.wait_for_element("#legend .legend-title", timeout=10)
+    assert not duo.find_elements(".mk-clinic") and not duo.find_elements("#layer-legends .legend-block")
+    labels = {el.text: el for el in duo.find_elements(".layer-picker label")}
+    assert list(labels) == ["病例", "发热门诊", "物资保障点", "人员流入"]
+
+    labels["发热门诊"].click()
+    # zz-1 (load 50 %) and ly-1 (150 %) stand alone; the two Xi'an-area clinics are one cluster
+    _marker(duo, "clinics", "zz-1")
+    assert duo.find_element('.mk-body[data-id="clinics|ly-1"]').find_element("xpath", "..").get_attribute(
+        "class").count("mk-sev-5") == 1
+    cluster = duo.wait_for_element(".mk-cluster-clinics", timeout=10)
+    assert cluster.text == "2" and "mk-sev-1" in cluster.get_attribute("class")  # worst: capacity unknown
+    duo.wait_for_element("#layer-legends .legend-clinics", timeout=10)
+    assert "layers=cases%2Cclinics" in duo.driver.current_url or "layers=cases,clinics" in duo.driver.current_url
+
+    labels["物资保障点"].click()
+    _marker(duo, "supply_points", "p-1")
+    shapes = {el.get_attribute("data-id"): el.find_element("xpath", "..").get_attribute("class")
+              for el in duo.find_elements('.mk-supply .mk-body')}
+    assert "mk-shape-circle" in shapes["supply_points|p-1"]      # mask pharmacy: first kind
+    assert "mk-shape-square" in shapes["supply_points|p-2"] and "mk-sev-5" in shapes["supply_points|p-2"]  # 2 days
+    assert "mk-shape-diamond" in shapes["supply_points|p-3"] and "mk-sev-0" in shapes["supply_points|p-3"]  # closed
+    legend = duo.wait_for_element("#layer-legends .legend-supply", timeout=10).text
+    assert "口罩定点药店" in legend and "< 3 天" in legend
+
+    labels["人员流入"].click()
+    duo.wait_for_element(f"path.inflow-{fs.ZHENGZHOU}.inflow-risk", timeout=10)
+    assert duo.find_elements(f"path.inflow-{fs.XIANYANG}") and not duo.find_elements(f"path.inflow-{fs.XIANYANG}.inflow-risk")
+    duo.wait_for_element("#layer-legends .legend-inflows", timeout=10)
+
+    labels["病例"].click()          # cases off: a neutral base map and no case legend
+    duo._wait_for(lambda d: not d.find_elements("css selector", "#legend .legend-title"), 10, "the case legend to go")
+    labels["发热门诊"].click()
+    duo._wait_for(lambda d: not d.find_elements("css selector", ".mk-clinic"), 10, "clinic markers to go")
+    assert not duo.find_elements("#layer-legends .legend-clinics")
+    assert "layers=supply%2Cinflows" in duo.driver.current_url or "layers=supply,inflows" in duo.driver.current_url
+    console.assert_clean("after switching layers")
+
+    # the URL sets the wall up: a reload keeps the choice
+    duo.driver.refresh()
+    duo.wait_for_element('.mk-body[data-id="supply_points|p-1"]', timeout=20)
+    assert not duo.find_elements(".mk-clinic")
+
+
+def test_clinic_details_match_the_store(wall, stack):
+    duo, console, open_ = wall
+    open_("/?layers=clinics")
+    _marker(duo, "clinics", "zz-1").click()
+    duo.wait_for_text_to_equal("#detail-name", fs.CLINICS["zz-1"][0], timeout=10)
+    since = (fs.utcnow() - timedelta(hours=24)).strftime("%Y-%m-%d %H:%M:%S")
+    (visits, fever), = stack.sql("SELECT SUM(visits), SUM(fever) FROM clinic_visits WHERE clinic = 'zz-1' AND at >= ?",
+                                 (since,))
+    (capacity, address), = stack.sql("SELECT capacity, address FROM clinics WHERE source_key = 'zz-1'")
+    panel = duo.find_element("#marker-detail").text
+    assert duo.find_element("#detail-load").text == f"{visits / capacity * 100:.0f}%" == "50%"
+    assert address in panel and "开诊" in panel and f"{capacity:,}" in panel and f"{fever:,}" in panel
+    duo.wait_for_element("#detail-chart .main-svg", timeout=10)
+    bars = duo.driver.execute_script(
+        "return document.querySelector('#detail-chart .js-plotly-plot').data.map(t => t.y.reduce((a, b) => a + b, 0))")
+    (week_visits, week_fever), = stack.sql("SELECT SUM(visits), SUM(fever) FROM clinic_visits WHERE clinic = 'zz-1'")
+    assert bars == [week_visits, week_fever]
+    # the closed Xi'an clinic, reached by opening its cluster
+    duo.find_element("#detail-close").click()
+    duo._wait_for(lambda d: not d.find_element("css selector", "#marker-detail").is_displayed(), 10, "the panel to close")
+    duo.find_element(".mk-cluster-clinics").click()
+    _marker(duo, "clinics", "xa-1").click()
+    duo.wait_for_text_to_equal("#detail-name", fs.CLINICS["xa-1"][0], timeout=10)
+    assert "关闭" in duo.find_element("#marker-detail").text
+    console.assert_clean("after opening clinic details")
+
+
+def test_supply_details_show_cover_per_item(wall, stack):
+    duo, console, open_ = wall
+    open_("/?layers=supply")
+    _marker(duo, "supply_points", "p-1").click()
+    duo.wait_for_text_to_equal("#detail-name", fs.SUPPLY["p-1"][0], timeout=10)
+    (stock, use), = stack.sql("SELECT stock, daily_consumption FROM supply_stock WHERE point = 'p-1' AND item = 'masks' "
+                              "ORDER BY day DESC LIMIT 1")
+    assert duo.find_element("#detail-cover").text == f"{stock / use:.0f} 天" == "5 天"
+    masks = duo.find_element("#marker-detail .item-masks").text
+    assert "口罩" in masks and "500 只" in masks and "100" in masks and "5 天" in masks
+    assert "∞" in duo.find_element("#marker-detail .item-sanitizer").text      # consumption 0: no limit
+    assert "口罩定点药店" in duo.find_element("#marker-detail").text
+    duo.wait_for_element("#detail-chart .main-svg", timeout=10)
+    series = duo.driver.execute_script(
+        "return document.querySelector('#detail-chart .js-plotly-plot').data.map(t => [t.name, t.y])")
+    assert ["口罩", [8, 6, 5]] in series
+    console.assert_clean("after opening supply details")
+
+
+def test_inflow_details_show_origins_and_modes(wall, stack):
+    duo, console, open_ = wall
+    open_("/?layers=inflows")
+    duo.wait_for_element(f"path.inflow-{fs.ZHENGZHOU}", timeout=10).click()
+    duo.wait_for_text_to_equal("#detail-name", "郑州市", timeout=10)
+    panel = duo.find_element("#marker-detail").text
+    e = fs.EXPECTED
+    assert f"{e['zhengzhou_arrivals']:,}" in panel and f"{e['zhengzhou_risk']:,}" in panel
+    rows = [r.text for r in duo.find_elements("#marker-detail .origins tr")]
+    assert rows == ["北京市 200", "⚠ 湖北省武汉市 150", "上海市 30"]
+    modes = duo.driver.execute_script(
+        "const t = document.querySelector('#detail-chart .js-plotly-plot').data[0]; return [t.y, t.x]")
+    assert modes == [["铁路", "航空", "公路"], [170, 10, 200]]
+    console.assert_clean("after opening inflow details")
+
+
+def test_markers_are_fetched_again_only_when_they_change(wall, stack):
+    from sitroom.store import make_engine, session_factory
+    from sitroom.store.db import bump_version
+    from sitroom.store.models import ClinicVisit
+    duo, console, open_ = wall
+    open_("/?layers=cases,clinics")
+    _marker(duo, "clinics", "zz-1")
+    first = _resources(duo, "/api/v1/layers/clinics")
+    assert len(first) == 1, first
+    # the loader keeps bumping the data version (cases); the clinics did not change
+    version = stack.get("/healthz")["version"]
+    engine = make_engine(f"sqlite:///{stack.store_path}")
+    with session_factory(engine).begin() as s:
+        bump_version(s)
+    stack.wait_for(lambda: stack.get("/healthz")["version"] > version, 10, "the version to move")
+    time.sleep(3)
+    assert _resources(duo, "/api/v1/layers/clinics") == first
+    # 200 more visits at Zhengzhou in the last hour: the marker turns red (load 250 %), fetched once more
+    now = fs.utcnow().replace(minute=0, second=0, microsecond=0)
+    with session_factory(engine).begin() as s:
+        s.add(ClinicVisit(source="clinic_visits", source_key="zz-1|extra", clinic_source=fs.CLINIC_SOURCE,
+                          clinic="zz-1", at=now, visits=200, fever=50, referred=0, source_updated_at=now, loaded_at=now))
+        bump_version(s)
+    engine.dispose()
+    duo._wait_for(lambda d: "mk-sev-5" in _marker(duo, "clinics", "zz-1").get_attribute("class"), 15,
+                  "Zhengzhou's clinic to turn red")
+    assert len(_resources(duo, "/api/v1/layers/clinics")) == 2
+    console.assert_clean("after the markers changed")
