@@ -135,7 +135,7 @@ def test_backtest_lists_and_draws_when_rules_would_have_fired(conf, tmp_path, st
     assert "new_confirmed_24h: 1 alert(s) (highest level: IV 1)" in lines
     html = out.read_text(encoding="utf-8")
     assert "new_confirmed_24h · 郑州市" in html and "Rules backtest 2026-11-12 to 2026-11-23 (1 alerts)" in html
-    assert 'src="http' not in html and "Plotly.newPlot" in html   # self-contained: works on a closed network
+    assert '<script src="http' not in html and "Plotly.newPlot" in html   # self-contained: works on a closed network
     p = sitroom("rules", "backtest", "--from", "2026-11-12", "--to", "2026-11-23", "--rule", "nope",
                 conf=conf, tmp_path=tmp_path, env={"SITROOM_DATABASE_URL": url})
     assert p.returncode == 2 and "no rule nope in rules.yaml" in p.stderr
