@@ -11,12 +11,14 @@ from sitroom import notify
 from sitroom.alerts import Evaluation, evaluate
 from sitroom.config import Config
 from sitroom.regions import Gazetteer
+from sitroom.rules_load import RulesWatcher
 from sitroom.store import make_engine, session_factory
 
 from .poller import PollResult, SourcePoller
 
 log = logging.getLogger(__name__)
 RULES_EVERY_SECONDS = 30  # windows slide even when no row arrives: re-evaluate on a clock too
+RULES_RELOAD_SECONDS = 5  # how soon an edit of rules.yaml runs (or is reported as invalid)
 
 
 class LoaderService:
@@ -28,6 +30,7 @@ class LoaderService:
         self.pollers = {src.name: SourcePoller(src, self.sessions, gazetteer, config.sources)
                         for src in config.sources.sources}
         self._rules_lock = threading.Lock()
+        self.rules = RulesWatcher.for_config(config, gazetteer, self.sessions)
         self.scheduler: BackgroundScheduler | None = None
 
     def poll(self, name: str, force: bool = False) -> PollResult:
@@ -40,10 +43,17 @@ class LoaderService:
         with self._rules_lock:
             try:
                 with self.sessions.begin() as s:
-                    return evaluate(s, list(self.config.rules.rules), self.gaz)
+                    return evaluate(s, self.rules.current, self.gaz)
             except IntegrityError:  # another loader process fired the same alert first
                 log.info("rules: lost a race with another evaluator; next run catches up")
                 return Evaluation()
+
+    def reload_rules(self) -> bool:
+        """Pick up an edited rules.yaml (an invalid one keeps the running rules; see rules_status)."""
+        if self.rules.check():
+            self.evaluate_rules()
+            return True
+        return False
 
     def run_once(self) -> list[PollResult]:
         results = [self.pollers[name].poll(force=True) for name in self.pollers]
@@ -58,6 +68,7 @@ class LoaderService:
             sched.add_job(self.poll, "interval", args=[src.name], seconds=src.poll_seconds, id=f"poll:{src.name}",
                           next_run_time=_now())
         sched.add_job(self.evaluate_rules, "interval", seconds=RULES_EVERY_SECONDS, id="rules", next_run_time=_now())
+        sched.add_job(self.reload_rules, "interval", seconds=RULES_RELOAD_SECONDS, id="rules-reload")
         notify.schedule(sched, self.config.notify, self.sessions, self.gaz, rules=lambda: self.config.rules.rules)
         # While a source catches up, its next runs are skipped (max_instances=1): expected, not a warning.
         logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)

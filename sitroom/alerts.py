@@ -1,25 +1,33 @@
-"""Alert lifecycle: fire once per (rule, region), escalate, resolve with hysteresis, acknowledge.
+"""Alert lifecycle: pending -> firing -> acknowledged -> resolved, one open alert per (rule, region).
 
-Writers race (the loader evaluating, officers acknowledging from many browsers),
-so every state change is a conditional UPDATE and the database's partial unique
-index keeps one open alert per (rule, region).
+A rule's condition first waits in `rule_pending` for the rule's `for_minutes` (off the screens;
+a blip that clears leaves nothing behind), then fires. An open alert rises (and alerts again,
+even if acknowledged) when its level goes up, escalates once per level when left
+unacknowledged for `escalate_after_minutes`, keeps its level while the value eases, and
+resolves by itself only when the value is back past the rule's `recover` value (hysteresis).
+
+Writers race (the loader evaluating, officers acknowledging from many browsers), so every
+state change is a conditional UPDATE and the database's partial unique index keeps one open
+alert per (rule, region). All of it lives in the store: a restarted process carries on.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from .config import LEVELS, RuleConfig
-from .queries import new_confirmed_since
+from .config import LEVELS
 from .regions import Gazetteer
+from .rules_load import RuleSet, compile_rules
+from .rules_measure import measure
 from .store import bump_version
 from .store.db import utcnow
-from .store.models import Alert, AlertEvent
+from .store.models import Alert, AlertEvent, RulePending
 
 SYSTEM = "system"
+OPEN = ("firing", "acknowledged")
 
 
 class AlertNotFound(LookupError):
@@ -40,73 +48,175 @@ class Evaluation:
     escalated: int = 0
     resolved: int = 0
     updated: int = 0
+    pending: int = 0      # conditions that started waiting out their rule's for_minutes
+    dropped: int = 0      # pending conditions that cleared before firing
 
     @property
     def changed(self) -> bool:
-        return bool(self.fired or self.escalated or self.resolved or self.updated)
+        return bool(self.fired or self.escalated or self.resolved or self.updated or self.pending or self.dropped)
 
 
-def rule_values(s: Session, rule: RuleConfig, now: datetime) -> dict[str, float]:
-    """The rule's metric per region (only new_confirmed_24h for now)."""
-    return new_confirmed_since(s, now - timedelta(hours=24))
+def next_step(rule, value: float | None, open_level: str | None, pending_since: datetime | None,
+              now: datetime) -> str:
+    """What the lifecycle does with a new value (shared by `evaluate` and the backtest).
+
+    none | pend | wait | drop | fire (no open alert); rise | resolve | update (open alert).
+    """
+    level = rule.level_for(value)
+    if open_level is None:
+        if level is None:
+            return "drop" if pending_since is not None else "none"
+        held = now - (pending_since or now)
+        if held >= timedelta(minutes=rule.for_minutes):
+            return "fire"
+        return "wait" if pending_since is not None else "pend"
+    if level is not None and LEVELS.index(level) > LEVELS.index(open_level):
+        return "rise"
+    if rule.recovered(value):
+        return "resolve"
+    return "update"
 
 
-def evaluate(s: Session, rules: list[RuleConfig], gaz: Gazetteer, now: datetime | None = None) -> Evaluation:
-    """Apply every rule to every region in scope; commits nothing (the caller's transaction)."""
+def _ruleset(rules, gaz: Gazetteer) -> RuleSet:
+    if isinstance(rules, RuleSet):
+        return rules
+    compiled, problems, _ = compile_rules(list(rules), gaz)
+    if problems:
+        raise ValueError("; ".join(problems))
+    return RuleSet(compiled)
+
+
+def evaluate(s: Session, rules, gaz: Gazetteer, now: datetime | None = None) -> Evaluation:
+    """Measure every rule over its scope and move the lifecycle on; commits nothing (the caller does).
+
+    `rules`: a RuleSet (what the loaders run) or a list of rule configs (scopes resolved here).
+    """
     now = now or utcnow()
+    ruleset = _ruleset(rules, gaz)
+    return apply(s, ruleset, measure(s, ruleset, gaz, now), now)
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4g}"
+
+
+def apply(s: Session, ruleset: RuleSet, values: dict[str, dict], now: datetime) -> Evaluation:
     ev = Evaluation()
-    for rule in rules:
-        values = rule_values(s, rule, now)
-        open_alerts = {a.region: a for a in s.scalars(
-            select(Alert).where(Alert.rule == rule.id, Alert.state != "resolved"))}
-        for region in (r.adcode for r in gaz.prefectures()):
-            value = float(values.get(region, 0))
-            level = rule.thresholds.level_for(value)
-            alert = open_alerts.get(region)
-            if alert is None:
-                if level:
-                    _fire(s, rule, region, level, value, now)
-                    ev.fired += 1
-            elif level and LEVELS.index(level) > LEVELS.index(alert.level):
-                # A rise alerts again even if the lower level was acknowledged.
-                alert.level, alert.state, alert.value = level, "firing", value
-                alert.threshold, alert.escalated_at, alert.firing_since = getattr(rule.thresholds, level), None, now
-                alert.updated_at = now
-                s.add(AlertEvent(alert_id=alert.id, kind="escalated", at=now, by=SYSTEM, level=level, value=value))
-                ev.escalated += 1
-            elif value < rule.recover_below:
-                alert.state, alert.resolved_at, alert.updated_at, alert.value = "resolved", now, now, value
-                alert.resolved_by, alert.resolve_reason = SYSTEM, f"value {value:g} fell below {rule.recover_below:g}"
-                s.add(AlertEvent(alert_id=alert.id, kind="resolved", at=now, by=SYSTEM, level=alert.level,
-                                 value=value, note=f"value {value:g} fell below {rule.recover_below:g}"))
-                ev.resolved += 1
-            elif value != alert.value:
-                alert.value, alert.updated_at = value, now  # level kept until it clears: no flapping
-                ev.updated += 1
+    open_alerts = {(a.rule, a.region): a for a in s.scalars(select(Alert).where(Alert.state != "resolved"))}
+    pending = {(p.rule, p.region): p for p in s.scalars(select(RulePending))}
+    seen: set[tuple[str, str]] = set()
+    for crule in ruleset.rules:
+        rule = crule.config
+        for region, value in values.get(rule.id, {}).items():
+            key = (rule.id, region)
+            seen.add(key)
+            alert, waiting = open_alerts.get(key), pending.get(key)
+            step = next_step(rule, value, alert.level if alert else None, waiting.since if waiting else None, now)
+            level = rule.level_for(value)
+            if step == "pend":
+                s.add(RulePending(rule=rule.id, region=region, since=now, level=level, value=value,
+                                  threshold=getattr(rule.thresholds, level), updated_at=now,
+                                  fires_at=now + timedelta(minutes=rule.for_minutes)))
+                ev.pending += 1
+            elif step == "wait":
+                if (waiting.level, waiting.value) != (level, value):
+                    ev.updated += waiting.level != level
+                    waiting.level, waiting.value, waiting.updated_at = level, value, now
+                    waiting.threshold = getattr(rule.thresholds, level)
+                waiting.fires_at = waiting.since + timedelta(minutes=rule.for_minutes)
+            elif step == "drop":
+                s.execute(delete(RulePending).where(RulePending.rule == rule.id, RulePending.region == region))
+                ev.dropped += 1
+            elif step == "fire":
+                if waiting is not None:
+                    s.execute(delete(RulePending).where(RulePending.rule == rule.id, RulePending.region == region))
+                note = (f"held since {waiting.since:%Y-%m-%d %H:%M:%S} UTC ({rule.for_minutes:g} min)"
+                        if waiting is not None else None)
+                _fire(s, rule, region, level, value, now, note)
+                ev.fired += 1
+            elif step == "rise":
+                ev.escalated += _rise(s, rule, alert, level, value, now)
+                continue  # a fresh level: escalation waits for its own time
+            elif step == "resolve":
+                ev.resolved += _system_resolve(
+                    s, alert, value, now, f"value {_fmt(value)} is back past {rule.recover:g} "
+                                          f"({'below' if rule.direction == 'above' else 'above'} which it resolves)"
+                    if value is not None else "no value any more (nothing left to measure)")
+                continue
+            elif step == "update" and value != alert.value:
+                # The level is kept until the value recovers: no flapping.
+                ev.updated += _set(s, alert, now, value=value)
             if alert is not None and _overdue(alert, rule, now):
-                alert.escalated_at, alert.updated_at = now, now
-                s.add(AlertEvent(alert_id=alert.id, kind="escalated", at=now, by=SYSTEM, level=alert.level,
-                                 value=alert.value,
-                                 note=f"unacknowledged for {rule.escalate_after_minutes:g} min"))
-                ev.escalated += 1
+                ev.escalated += _escalate(s, alert, rule, now)
+    for key, alert in open_alerts.items():   # a rule removed or a region taken out of its scope
+        if key not in seen:
+            why = "rule removed from rules.yaml" if ruleset.get(key[0]) is None else "region no longer in the rule's scope"
+            ev.resolved += _system_resolve(s, alert, None, now, why)
+    for key in pending.keys() - seen:
+        s.execute(delete(RulePending).where(RulePending.rule == key[0], RulePending.region == key[1]))
+        ev.dropped += 1
     if ev.changed:
         bump_version(s)
     return ev
 
 
-def _overdue(alert: Alert, rule: RuleConfig, now: datetime) -> bool:
+def _set(s: Session, alert: Alert, now: datetime, condition=None, **values) -> int:
+    """A conditional UPDATE of an open alert by the system; 0 if someone changed it first."""
+    q = update(Alert).where(Alert.id == alert.id, Alert.state != "resolved")
+    if condition is not None:
+        q = q.where(condition)
+    return s.execute(q.values(updated_at=now, **values).execution_options(synchronize_session=False)).rowcount
+
+
+def _rise(s: Session, rule, alert: Alert, level: str, value: float, now: datetime) -> int:
+    """A rise alerts again even if the lower level was acknowledged."""
+    won = _set(s, alert, now, Alert.level == alert.level, level=level, state="firing", value=value,
+               threshold=getattr(rule.thresholds, level), escalated_at=None, firing_since=now)
+    if won:
+        s.add(AlertEvent(alert_id=alert.id, kind="escalated", at=now, by=SYSTEM, level=level, value=value,
+                         note=f"level {alert.level} -> {level}"))
+    return won
+
+
+def _system_resolve(s: Session, alert: Alert, value: float | None, now: datetime, why: str) -> int:
+    values = {"state": "resolved", "resolved_at": now, "resolved_by": SYSTEM, "resolve_reason": why}
+    if value is not None:
+        values["value"] = value
+    won = _set(s, alert, now, **values)
+    if won:
+        s.add(AlertEvent(alert_id=alert.id, kind="resolved", at=now, by=SYSTEM, level=alert.level,
+                         value=value if value is not None else alert.value, note=why))
+    return won
+
+
+def _overdue(alert: Alert, rule, now: datetime) -> bool:
     """Firing, never escalated at this level, and nobody has taken it for too long."""
     if alert.state != "firing" or alert.escalated_at is not None:
         return False
     return now - (alert.firing_since or alert.fired_at) >= timedelta(minutes=rule.escalate_after_minutes)
 
 
-def _fire(s: Session, rule: RuleConfig, region: str, level: str, value: float, now: datetime) -> None:
+def _escalate(s: Session, alert: Alert, rule, now: datetime) -> int:
+    won = _set(s, alert, now, (Alert.state == "firing") & Alert.escalated_at.is_(None), escalated_at=now)
+    if won:
+        s.add(AlertEvent(alert_id=alert.id, kind="escalated", at=now, by=SYSTEM, level=alert.level,
+                         value=alert.value, note=f"unacknowledged for {rule.escalate_after_minutes:g} min"))
+    return won
+
+
+def _fire(s: Session, rule, region: str, level: str, value: float, now: datetime, note: str | None) -> None:
     alert = Alert(rule=rule.id, region=region, level=level, state="firing", value=value,
                   threshold=getattr(rule.thresholds, level), fired_at=now, updated_at=now, firing_since=now)
     s.add(alert)
     s.flush()
-    s.add(AlertEvent(alert_id=alert.id, kind="fired", at=now, by=SYSTEM, level=level, value=value))
+    s.add(AlertEvent(alert_id=alert.id, kind="fired", at=now, by=SYSTEM, level=level, value=value, note=note))
+
+
+def pending_alerts(s: Session) -> list[dict]:
+    """Conditions waiting out their rule's for_minutes, for the /alerts queue (not for banners)."""
+    rows = s.scalars(select(RulePending).order_by(RulePending.fires_at, RulePending.rule, RulePending.region))
+    return [{"rule": p.rule, "region": p.region, "state": "pending", "level": p.level, "value": p.value,
+             "threshold": p.threshold, "since": p.since, "fires_at": p.fires_at} for p in rows]
 
 
 def _claim(s: Session, alert_id: int, condition, **values) -> tuple[bool, Alert]:

@@ -8,11 +8,12 @@ import pytest
 from sqlalchemy import delete, insert, select
 
 from sitroom.alerts import AlertConflict, AlertNotFound, acknowledge, evaluate, trail
-from sitroom.config import RuleConfig, Text, Thresholds
+from sitroom.config import Text, ThresholdRule, Thresholds
 from sitroom.store.models import Alert, CaseReport
 
-RULE = RuleConfig(id="new_confirmed_24h", title=Text(zh="24小时新增确诊", en="new 24h"), metric="new_confirmed_24h",
-                  thresholds=Thresholds(IV=10, III=20, II=40, I=80), recover_below=8)
+RULE = ThresholdRule(id="new_confirmed_24h", title=Text(zh="24小时新增确诊", en="new 24h"), kind="threshold",
+                     metric="new_confirmed", window_hours=24, thresholds=Thresholds(IV=10, III=20, II=40, I=80),
+                     recover=8)
 NOW = datetime(2026, 11, 23, 12, 0)
 
 
@@ -25,6 +26,7 @@ def test_threshold_levels(value, level):
 def test_thresholds_must_rise():
     with pytest.raises(ValueError, match="rise strictly"):
         Thresholds(IV=10, III=5, II=40, I=80)
+    assert Thresholds(IV=7, III=5, II=3, I=1).level_for(2, "below") == "II"  # falling: lower is worse
 
 
 def cases(sessions, prefecture: str, n: int, *, hours_ago: float = 1, status: str = "confirmed", tag: str = "c"):

@@ -17,7 +17,7 @@ from .base import ConfigError, Strict
 from .dashboard import DashboardConfig
 from .notify import NotifyConfig
 from .regions import RegionsConfig
-from .rules import RulesConfig
+from .rules import RULE_KINDS, RulesConfig
 from .sources import KINDS, SourcesConfig
 
 
@@ -27,6 +27,7 @@ class Config(Strict):
     rules: RulesConfig
     dashboard: DashboardConfig
     notify: NotifyConfig = NotifyConfig()
+    dir: Path | None = None  # where the files were read: the loaders re-read rules.yaml from here
 
     def source(self, name: str):
         return next(s for s in self.sources.sources if s.name == name)
@@ -41,7 +42,7 @@ _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 def _loc(loc: tuple) -> str:
     out = ""
     for part in loc:
-        if part in KINDS:  # pydantic names the kind it tried; the operator knows it from the file
+        if part in KINDS or part in RULE_KINDS:  # pydantic names the kind it tried; the file says it
             continue
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "(top level)"
@@ -63,6 +64,31 @@ def _expand(value, env: dict[str, str], where: str, problems: list[str]):
     return value
 
 
+def load_file(path: Path, model, env: dict[str, str]) -> tuple[object | None, list[str]]:
+    """One config file validated by its model: (parsed or None, ["file: key: message", ...])."""
+    if not path.exists():
+        return None, [f"{path}: file is missing"]
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as e:
+        return None, [f"{path}: not valid YAML: {e}"]
+    if not isinstance(raw, dict):
+        return None, [f"{path}: (top level): expected a mapping of keys"]
+    file_problems: list[str] = []
+    raw = _expand(raw, env, "", file_problems)
+    problems = [f"{path}: {p}" for p in file_problems]
+    try:
+        parsed = model.model_validate(raw)
+    except ValidationError as e:
+        for err in e.errors():
+            msg = err["msg"].removeprefix("Value error, ")
+            got = err.get("input")
+            shown = "" if isinstance(got, (dict, list)) or got is None else f" (got {got!r})"
+            problems.append(f"{path}: {_loc(err['loc'])}: {msg}{shown}")
+        return None, problems
+    return (None if problems else parsed), problems
+
+
 def load_config(config_dir: Path, env: dict[str, str] | None = None) -> Config:
     """Read every config file; raise ConfigError listing all problems at once."""
     env = {**os.environ, **(env or {})}
@@ -70,29 +96,12 @@ def load_config(config_dir: Path, env: dict[str, str] | None = None) -> Config:
     parsed = {}
     for stem, model in FILES.items():
         path = Path(config_dir) / f"{stem}.yaml"
-        if not path.exists():
-            if stem not in OPTIONAL:
-                problems.append(f"{path}: file is missing")
+        if stem in OPTIONAL and not path.exists():
             continue
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as e:
-            problems.append(f"{path}: not valid YAML: {e}")
-            continue
-        if not isinstance(raw, dict):
-            problems.append(f"{path}: (top level): expected a mapping of keys")
-            continue
-        file_problems: list[str] = []
-        raw = _expand(raw, env, "", file_problems)
-        problems += [f"{path}: {p}" for p in file_problems]
-        try:
-            parsed[stem] = model.model_validate(raw)
-        except ValidationError as e:
-            for err in e.errors():
-                msg = err["msg"].removeprefix("Value error, ")
-                got = err.get("input")
-                shown = "" if isinstance(got, (dict, list)) or got is None else f" (got {got!r})"
-                problems.append(f"{path}: {_loc(err['loc'])}: {msg}{shown}")
+        obj, file_problems = load_file(path, model, env)
+        problems += file_problems
+        if obj is not None:
+            parsed[stem] = obj
     if problems:
         raise ConfigError(problems)
-    return Config(**parsed)
+    return Config(**parsed, dir=Path(config_dir))

@@ -1,11 +1,22 @@
-"""rules.yaml: early-warning rules and their thresholds for the four warning levels."""
+"""rules.yaml: early-warning rules, one kind each, with thresholds for the four warning levels.
+
+Only what a rule says on its own is checked here; names that need the gazetteer or
+sources.yaml (scope regions, a watched source) are checked when the rules are loaded
+for evaluation (`sitroom.rules_load`), with the same "file: key: message" form.
+"""
 from __future__ import annotations
 
-from typing import Literal
+import math
+from typing import Annotated, Literal, Union
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from .base import LEVELS, Strict, Text
+
+METRICS = ("new_confirmed", "new_suspected", "clinic_visits", "fever_visits", "risk_arrivals")
+Metric = Literal["new_confirmed", "new_suspected", "clinic_visits", "fever_visits", "risk_arrivals"]
+RegionLevel = Literal["province", "prefecture", "county"]
+Direction = Literal["above", "below"]
 
 
 class Thresholds(Strict):
@@ -15,33 +26,183 @@ class Thresholds(Strict):
     I: float
 
     @model_validator(mode="after")
-    def _ascending(self) -> "Thresholds":
-        values = [getattr(self, lv) for lv in LEVELS]
-        if values != sorted(values) or len(set(values)) != 4:
-            raise ValueError("thresholds must rise strictly from IV to I")
+    def _monotonic(self) -> "Thresholds":
+        v = [getattr(self, lv) for lv in LEVELS]
+        rising = all(a < b for a, b in zip(v, v[1:]))
+        falling = all(a > b for a, b in zip(v, v[1:]))
+        if not (rising or falling):
+            raise ValueError("thresholds must rise strictly from IV to I (or fall strictly, for direction: below)")
         return self
 
-    def level_for(self, value: float) -> str | None:
-        """The highest level whose threshold the value reaches, or None."""
-        hit = [lv for lv in LEVELS if value >= getattr(self, lv)]
+    @property
+    def rising(self) -> bool:
+        return self.IV < self.I
+
+    def level_for(self, value: float | None, direction: str = "above") -> str | None:
+        """The highest level whose threshold the value reaches (or, below, goes down to), or None."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return None
+        if direction == "below":
+            hit = [lv for lv in LEVELS if value <= getattr(self, lv)]
+        else:
+            hit = [lv for lv in LEVELS if value >= getattr(self, lv)]
         return hit[-1] if hit else None
 
 
-class RuleConfig(Strict):
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    title: Text
-    metric: Literal["new_confirmed_24h"]
-    level: Literal["prefecture"] = "prefecture"
-    thresholds: Thresholds
-    recover_below: float = Field(description="resolve only when the value falls below this")
-    escalate_after_minutes: float = Field(default=15, gt=0, description="unacknowledged this long: escalate")
+class Scope(Strict):
+    """Which regions a rule watches: whole levels, or a list of regions by name or code."""
+    levels: list[RegionLevel] | None = Field(default=None, min_length=1)
+    regions: list[str] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _codes_as_text(cls, data):
+        if isinstance(data, dict) and isinstance(data.get("regions"), list):
+            data = {**data, "regions": [str(r) for r in data["regions"]]}
+        return data
 
     @model_validator(mode="after")
-    def _hysteresis(self) -> "RuleConfig":
-        if self.recover_below > self.thresholds.IV:
-            raise ValueError("recover_below must not exceed the level IV threshold (or alerts would flap)")
+    def _one(self) -> "Scope":
+        if (self.levels is None) == (self.regions is None):
+            raise ValueError("give exactly one of levels (province, prefecture, county) or regions (names or codes)")
         return self
+
+
+class _Rule(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: Text
+    direction: Direction = "above"
+    thresholds: Thresholds
+    recover: float = Field(description="resolve only when the value is back on this side of level IV")
+    for_minutes: float = Field(default=0, ge=0, description="the condition must hold this long before it fires")
+    escalate_after_minutes: float = Field(default=15, gt=0, description="unacknowledged this long: escalate")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _natural_direction(cls, data):
+        # Lower is worse for doubling time and days of cover; say so once here, not in every rule.
+        if isinstance(data, dict) and "direction" not in data and (
+                data.get("measure") == "doubling_time" or data.get("kind") == "supply_cover"):
+            data = {**data, "direction": "below"}
+        return data
+
+    @model_validator(mode="after")
+    def _direction_and_hysteresis(self):
+        t = self.thresholds
+        if self.direction == "above" and not t.rising:
+            raise ValueError("thresholds must rise strictly from IV to I (direction: above)")
+        if self.direction == "below" and t.rising:
+            raise ValueError("direction is below (lower is worse): thresholds must fall strictly from IV to I")
+        if self.direction == "above" and self.recover > t.IV:
+            raise ValueError(f"recover ({self.recover:g}) must not exceed the level IV threshold ({t.IV:g}), "
+                             "or alerts would flap")
+        if self.direction == "below" and self.recover < t.IV:
+            raise ValueError(f"recover ({self.recover:g}) must not be below the level IV threshold ({t.IV:g}) "
+                             "for direction: below, or alerts would flap")
+        return self
+
+    def level_for(self, value: float | None) -> str | None:
+        return self.thresholds.level_for(value, self.direction)
+
+    def recovered(self, value: float | None) -> bool:
+        """Back on the safe side of the recovery value (no value at all is safe too)."""
+        if value is None:
+            return True
+        return value < self.recover if self.direction == "above" else value > self.recover
+
+
+class _RegionRule(_Rule):
+    scope: Scope = Field(default_factory=lambda: Scope(levels=["prefecture"]))
+
+
+class ThresholdRule(_RegionRule):
+    """A figure of a series over a window: count, per 100,000, week-on-week growth, doubling time."""
+    kind: Literal["threshold"]
+    metric: Metric
+    measure: Literal["count", "per_100k", "growth", "doubling_time"] = "count"
+    window_hours: float | None = Field(default=None, gt=0)
+    window_days: int | None = Field(default=None, ge=1)
+    min_count: float = Field(default=0, ge=0, description="growth, doubling: the earlier window needs this many")
+
+    @model_validator(mode="after")
+    def _window(self) -> "ThresholdRule":
+        if self.measure in ("growth", "doubling_time"):
+            if self.window_hours is not None:
+                raise ValueError(f"{self.measure} compares two windows of window_days (default 7); "
+                                 "window_hours does not apply")
+        elif (self.window_hours is None) == (self.window_days is None):
+            raise ValueError("give exactly one of window_hours or window_days")
+        return self
+
+    @property
+    def days(self) -> int:
+        return self.window_days or 7
+
+
+class EarsRule(_RegionRule):
+    """CDC EARS C1 / C2 / C3 on daily counts; thresholds apply to the statistic."""
+    kind: Literal["ears"]
+    metric: Metric
+    method: Literal["C1", "C2", "C3"]
+    sd_floor: float = Field(default=1.0, gt=0, description="a flat baseline does not fire on one case")
+
+
+class EwmaRule(_RegionRule):
+    """ESSENCE-like EWMA: smoothed recent counts against a baseline kept apart by a guard band."""
+    kind: Literal["ewma"]
+    metric: Metric
+    smoothing: float = Field(default=0.4, gt=0, le=1, description="lambda: weight of the newest day")
+    baseline_days: int = Field(default=28, ge=2)
+    guard_days: int = Field(default=2, ge=0)
+    sd_floor: float = Field(default=1.0, gt=0)
+
+
+class SupplyCoverRule(_RegionRule):
+    """Days of cover of one item: the lowest over the region's open supply points."""
+    kind: Literal["supply_cover"]
+    item: str = Field(min_length=1)
+
+
+class RiskArrivalsRule(_RegionRule):
+    """People arriving from risk areas (stayed there, or not known) over the last window_days."""
+    kind: Literal["risk_arrivals"]
+    window_days: int = Field(default=14, ge=1)
+    per_100k: bool = False
+
+
+class SourceSilentRule(_Rule):
+    """Minutes since a source last gave new data (last_change) or answered at all (last_success).
+
+    A source has no region; its alert is on `region` (default: the first province of
+    regions.yaml), so each watched source needs its own rule.
+    """
+    kind: Literal["source_silent"]
+    source: str = Field(min_length=1)
+    since: Literal["last_change", "last_success"] = "last_change"
+    region: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _code_as_text(cls, data):
+        if isinstance(data, dict) and isinstance(data.get("region"), int):
+            data = {**data, "region": str(data["region"])}
+        return data
+
+
+RULE_KINDS = ("threshold", "ears", "ewma", "supply_cover", "risk_arrivals", "source_silent")
+RuleConfig = Annotated[Union[ThresholdRule, EarsRule, EwmaRule, SupplyCoverRule, RiskArrivalsRule,
+                             SourceSilentRule], Field(discriminator="kind")]
 
 
 class RulesConfig(Strict):
     rules: list[RuleConfig] = Field(min_length=1)
+
+    @field_validator("rules")
+    @classmethod
+    def _unique_ids(cls, rules: list) -> list:
+        first: dict[str, int] = {}
+        for i, r in enumerate(rules):
+            if r.id in first:
+                raise ValueError(f"rule ids must be unique; rules[{i}] repeats '{r.id}' of rules[{first[r.id]}]")
+            first[r.id] = i
+        return rules

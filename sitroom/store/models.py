@@ -263,3 +263,34 @@ class NotifyDelivery(Base):
         UniqueConstraint("event_id", "target", name="uq_notify_deliveries_event_target"),
         Index("ix_notify_deliveries_due", "status", "next_attempt_at"),
     )
+
+
+class RulePending(Base):
+    """A rule's condition met in a region with no open alert yet: it fires once held `for_minutes`.
+
+    Kept apart from `alerts` so that screens and the trail see only alerts that fired; a blip
+    that clears before its time leaves no alert behind. One row per (rule, region).
+    """
+    __tablename__ = "rule_pending"
+    rule: Mapped[str] = mapped_column(String(64), primary_key=True)
+    region: Mapped[str] = mapped_column(String(6), primary_key=True)
+    since: Mapped[datetime] = mapped_column(DateTime)      # first evaluation that met the condition
+    fires_at: Mapped[datetime] = mapped_column(DateTime)   # since + the rule's for_minutes
+    level: Mapped[str] = mapped_column(String(4))
+    value: Mapped[float] = mapped_column(Float)
+    threshold: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class RulesStatus(Base):
+    """What the loader process runs from rules.yaml, and what is wrong with the file if anything."""
+    __tablename__ = "rules_status"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)   # "rules"
+    file: Mapped[str] = mapped_column(Text)
+    ok: Mapped[bool] = mapped_column(Boolean)           # False: the file on disk is invalid, older rules run
+    problems: Mapped[list] = mapped_column(JSON)        # "file: key: message" lines of the last check
+    warnings: Mapped[list] = mapped_column(JSON)        # e.g. regions skipped for want of a population
+    digest: Mapped[str | None] = mapped_column(String(64))   # of the rules running
+    rules: Mapped[int] = mapped_column(Integer)         # how many rules run
+    loaded_at: Mapped[datetime | None] = mapped_column(DateTime)   # when the running rules were read
+    checked_at: Mapped[datetime] = mapped_column(DateTime)

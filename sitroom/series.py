@@ -1,0 +1,222 @@
+"""Per-region series from the store, for the rules, the backtest and the wall.
+
+Every query groups in SQL by (region column, local day) and reads rows through the
+indexes; nothing here loops over fact rows in Python. A level picks the column a row
+is counted under: county -> the row's most specific region, prefecture, province.
+
+Metrics:
+  new_confirmed / new_suspected  case_reports by local day of reported_at (a cured or dead
+                                 case was confirmed first) + case_daily: "new" rows as given,
+                                 "cumulative" rows as the difference from the previous
+                                 reported day of the same source and region; the first
+                                 reported day has no "new" and a correction (negative
+                                 difference) counts 0 (the trend shows it; a rule must not).
+  clinic_visits / fever_visits   clinic_visits joined to clinics, by local day of `at`
+  risk_arrivals                  inflows from risk-area origins (stayed True or not known)
+Days of cover is a snapshot, not a series: `days_of_cover(item, level, as_of)`.
+
+Windows in hours on day-stamped rows (case_daily, inflows): a day counts when its local
+midnight falls within the window, so "the last 24 hours" is today and "168 hours" is the
+last 7 days, today included.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, case, func, literal_column, or_, select
+from sqlalchemy.orm import Session
+
+from .store.models import CaseDaily, CaseReport, Clinic, ClinicVisit, Inflow, SupplyPoint, SupplyStock
+
+LOCAL_OFFSET = timedelta(hours=8)  # Asia/Shanghai, no daylight saving
+EVER_CONFIRMED = ("confirmed", "cured", "dead")
+METRICS = ("new_confirmed", "new_suspected", "clinic_visits", "fever_visits", "risk_arrivals")
+
+
+def local_day(utc: datetime) -> date:
+    return (utc + LOCAL_OFFSET).date()
+
+
+def local_midnight(day: date) -> datetime:
+    """The UTC instant a local day starts."""
+    return datetime(day.year, day.month, day.day) - LOCAL_OFFSET
+
+
+def days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _day_expr(s: Session, col):
+    if s.get_bind().dialect.name == "sqlite":
+        return func.date(col, "+8 hours")
+    return func.date(col + literal_column("interval '8 hours'"))
+
+
+def _as_date(d) -> date:
+    return d if isinstance(d, date) else date.fromisoformat(str(d)[:10])
+
+
+def _col(table, level: str):
+    return {"county": table.region, "prefecture": table.prefecture, "province": table.province}[level]
+
+
+# ------------------------------------------------------------------ per-table daily sums
+def _line_list_daily(s, metric, level, first, last, as_of):
+    day = _day_expr(s, CaseReport.reported_at).label("day")
+    statuses = EVER_CONFIRMED if metric == "new_confirmed" else ("suspected",)
+    until = local_midnight(last + timedelta(days=1))
+    q = (select(_col(CaseReport, level), day, func.count())
+         .where(CaseReport.status.in_(statuses), CaseReport.reported_at >= local_midnight(first),
+                CaseReport.reported_at < until)
+         .group_by(_col(CaseReport, level), day))
+    if as_of is not None:
+        q = q.where(CaseReport.reported_at <= as_of)
+    return s.execute(q)
+
+
+def _aggregate_daily(s, metric, level, first, last):
+    count = getattr(CaseDaily, metric.removeprefix("new_"))
+    previous = func.lag(count).over(partition_by=(CaseDaily.source, CaseDaily.counting, CaseDaily.region,
+                                                  CaseDaily.bucket), order_by=CaseDaily.day)
+    new = case((CaseDaily.counting == "new", func.coalesce(count, 0)), else_=count - previous)
+    rows = (select(CaseDaily.region, CaseDaily.prefecture, CaseDaily.province, CaseDaily.day, new.label("new"))
+            .where(CaseDaily.day <= last, or_(CaseDaily.counting == "new", count.is_not(None)))
+            .subquery())
+    col = {"county": rows.c.region, "prefecture": rows.c.prefecture, "province": rows.c.province}[level]
+    positive = func.sum(case((rows.c.new > 0, rows.c.new), else_=0))  # first day (null) and corrections: 0
+    q = select(col, rows.c.day, positive).where(rows.c.day >= first, col.is_not(None)).group_by(col, rows.c.day)
+    return s.execute(q)
+
+
+def _visits_daily(s, metric, level, first, last, as_of):
+    day = _day_expr(s, ClinicVisit.at).label("day")
+    value = ClinicVisit.visits if metric == "clinic_visits" else ClinicVisit.fever
+    col = _col(Clinic, level)
+    q = (select(col, day, func.sum(value))
+         .join(Clinic, and_(Clinic.source == ClinicVisit.clinic_source, Clinic.source_key == ClinicVisit.clinic))
+         .where(ClinicVisit.at >= local_midnight(first), ClinicVisit.at < local_midnight(last + timedelta(days=1)))
+         .group_by(col, day))
+    if as_of is not None:
+        q = q.where(ClinicVisit.at <= as_of)
+    return s.execute(q)
+
+
+def _risk_origin(risk_areas: list[str]):
+    """The SQL twin of RegionsConfig.is_risk_origin: the origin starts with a risk area."""
+    def like(prefix: str):
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return Inflow.origin.like(f"{escaped}%", escape="\\")
+    return or_(*(like(a) for a in risk_areas))
+
+
+def _arrivals_daily(s, level, first, last, risk_areas):
+    col = _col(Inflow, level)
+    q = (select(col, Inflow.day, func.sum(Inflow.count))
+         .where(Inflow.day >= first, Inflow.day <= last, _risk_origin(risk_areas),
+                or_(Inflow.stayed.is_(None), Inflow.stayed.is_(True)))  # not the passed-through ones
+         .group_by(col, Inflow.day))
+    return s.execute(q)
+
+
+def daily(s: Session, metric: str, level: str, first: date, last: date, *, risk_areas: list[str] = (),
+          as_of: datetime | None = None) -> dict[str, list[float]]:
+    """{region: [value per local day from first to last]}, zero-filled; only regions with rows.
+
+    `as_of` (UTC) leaves out timestamped rows after it, for replays within a day.
+    """
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric '{metric}'; one of {', '.join(METRICS)}")
+    n = (last - first).days + 1
+    out: dict[str, list[float]] = {}
+
+    def add(rows):
+        for region, day, value in rows:
+            i = (_as_date(day) - first).days
+            if region is not None and 0 <= i < n and value:
+                out.setdefault(region, [0.0] * n)[i] += float(value)
+
+    if metric in ("new_confirmed", "new_suspected"):
+        add(_line_list_daily(s, metric, level, first, last, as_of))
+        add(_aggregate_daily(s, metric, level, first, last))
+    elif metric in ("clinic_visits", "fever_visits"):
+        add(_visits_daily(s, metric, level, first, last, as_of))
+    elif risk_areas:
+        add(_arrivals_daily(s, level, first, last, list(risk_areas)))
+    return out
+
+
+def _day_range(since: datetime, until: datetime | None) -> tuple[date, date]:
+    """Local days whose midnight falls within [since, until)."""
+    first = local_day(since)
+    if local_midnight(first) < since:
+        first += timedelta(days=1)
+    if until is None:
+        return first, date(9999, 12, 31)
+    last = local_day(until)
+    if local_midnight(last) >= until:
+        last -= timedelta(days=1)
+    return first, last
+
+
+def window_total(s: Session, metric: str, level: str, since: datetime, until: datetime | None = None, *,
+                 risk_areas: list[str] = ()) -> dict[str, float]:
+    """{region: total of the metric in [since, until)} (no upper bound without `until`).
+
+    Exact for timestamped rows; day-stamped rows count when their local midnight is inside.
+    """
+    out: dict[str, float] = {}
+
+    def add(rows):
+        for region, value in rows:
+            if region is not None and value:
+                out[region] = out.get(region, 0.0) + float(value)
+
+    def within(col):
+        return and_(col >= since, col < until) if until is not None else col >= since
+
+    first, last = _day_range(since, until)
+    if metric in ("new_confirmed", "new_suspected"):
+        statuses = EVER_CONFIRMED if metric == "new_confirmed" else ("suspected",)
+        col = _col(CaseReport, level)
+        add(s.execute(select(col, func.count())
+                      .where(CaseReport.status.in_(statuses), within(CaseReport.reported_at)).group_by(col)))
+        if first <= last:
+            add((r, sum(v)) for r, v in _sum_rows(_aggregate_daily(s, metric, level, first, last)))
+    elif metric in ("clinic_visits", "fever_visits"):
+        value = ClinicVisit.visits if metric == "clinic_visits" else ClinicVisit.fever
+        col = _col(Clinic, level)
+        add(s.execute(select(col, func.sum(value))
+                      .join(Clinic, and_(Clinic.source == ClinicVisit.clinic_source,
+                                         Clinic.source_key == ClinicVisit.clinic))
+                      .where(within(ClinicVisit.at)).group_by(col)))
+    elif risk_areas and first <= last:
+        add((r, sum(v)) for r, v in _sum_rows(_arrivals_daily(s, level, first, last, list(risk_areas))))
+    elif metric not in METRICS:
+        raise ValueError(f"unknown metric '{metric}'; one of {', '.join(METRICS)}")
+    return out
+
+
+def _sum_rows(rows) -> list[tuple[str, list[float]]]:
+    by: dict[str, list[float]] = {}
+    for region, _day, value in rows:
+        by.setdefault(region, []).append(float(value or 0))
+    return list(by.items())
+
+
+def days_of_cover(s: Session, item: str, level: str, as_of: date) -> dict[str, float]:
+    """{region: lowest days of cover of `item` over its open points} from each point's latest count.
+
+    Consumption 0 means no limit: such a point does not lower the region's figure.
+    """
+    latest = (select(SupplyStock.point_source, SupplyStock.point, func.max(SupplyStock.day).label("day"))
+              .where(SupplyStock.item == item, SupplyStock.day <= as_of)
+              .group_by(SupplyStock.point_source, SupplyStock.point).subquery())
+    col = _col(SupplyPoint, level)
+    q = (select(col, func.min(SupplyStock.stock / SupplyStock.daily_consumption))
+         .join(latest, and_(latest.c.point_source == SupplyStock.point_source, latest.c.point == SupplyStock.point,
+                            latest.c.day == SupplyStock.day))
+         .join(SupplyPoint, and_(SupplyPoint.source == SupplyStock.point_source,
+                                 SupplyPoint.source_key == SupplyStock.point))
+         .where(SupplyStock.item == item, SupplyPoint.status == "open", SupplyStock.daily_consumption > 0)
+         .group_by(col))
+    return {r: float(v) for r, v in s.execute(q) if r is not None and v is not None}

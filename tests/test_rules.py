@@ -1,0 +1,312 @@
+"""Each rule kind on store rows with a known answer, and the pending -> firing lifecycle.
+
+Times: NOW is 2026-11-23 04:00 UTC = 12:00 in Asia/Shanghai, so "today" is the local day
+2026-11-23 and a row at local noon of day D is stored at D 04:00 UTC.
+"""
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import insert, select
+
+from sitroom.alerts import acknowledge, evaluate, pending_alerts, trail
+from sitroom.config import RulesConfig
+from sitroom.rules_load import RuleSet, compile_rules
+from sitroom.rules_measure import measure
+from sitroom.store.models import (Alert, CaseDaily, CaseReport, Clinic, ClinicVisit, Inflow, RulePending,
+                                  SourceState, SupplyPoint, SupplyStock)
+
+NOW = datetime(2026, 11, 23, 4, 0)
+TODAY = date(2026, 11, 23)
+TITLE = {"zh": "测试", "en": "test"}
+
+
+def noon(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 4, 0)
+
+
+def ruleset(gaz, *rules, risk_areas=()) -> RuleSet:
+    cfg = RulesConfig.model_validate({"rules": [{"title": TITLE, **r} for r in rules]})
+    compiled, problems, _ = compile_rules(cfg.rules, gaz, risk_areas=risk_areas)
+    assert not problems
+    return RuleSet(compiled, tuple(risk_areas))
+
+
+def values(sessions, gaz, rs, now=NOW):
+    with sessions() as s:
+        return measure(s, rs, gaz, now)
+
+
+_seq = iter(range(10**9))
+
+
+def cases(s, region: str, n: int, at: datetime, status: str = "confirmed"):
+    pref = region[:4] + "00"
+    s.execute(insert(CaseReport), [
+        {"source": "ll", "source_key": f"c{next(_seq)}", "status": status, "region": region, "prefecture": pref,
+         "province": region[:2] + "0000", "reported_at": at, "source_updated_at": at, "loaded_at": at}
+        for _ in range(n)])
+
+
+def daily_row(s, region, day, counting, confirmed, *, bucket=None, prefecture="same", source="agg"):
+    s.add(CaseDaily(source=source, source_key=f"d{next(_seq)}", region=region, bucket=bucket,
+                    prefecture=region if prefecture == "same" else prefecture, province=region[:2] + "0000",
+                    day=day, counting=counting, confirmed=confirmed, source_updated_at=NOW, loaded_at=NOW))
+
+
+# ------------------------------------------------------------------ threshold: count, per 100k, growth, doubling
+def test_counts_over_a_window_join_line_lists_and_aggregates(store, gaz):
+    _, sessions = store
+    d = lambda n: TODAY - timedelta(days=n)  # noqa: E731
+    with sessions.begin() as s:
+        cases(s, "410102", 3, NOW - timedelta(hours=1))        # Zhengzhou county, today
+        cases(s, "410100", 2, NOW - timedelta(days=3), "cured")  # cured: was confirmed, counts
+        cases(s, "410100", 4, NOW - timedelta(days=3), "suspected")
+        cases(s, "410100", 1, NOW - timedelta(days=8))          # local day 11-15: outside 11-17..11-23
+        # Xi'an reports cumulative figures: 100 (11-15, before the window: the base), 110 (+10),
+        # 107 (a correction, -3: counts 0), not reported on 11-21, 115 (+8 over 107) -> 18 new in the window
+        for day, cum in [(d(8), 100), (d(5), 110), (d(3), 107), (d(1), 115)]:
+            daily_row(s, "610100", day, "cumulative", cum)
+        daily_row(s, "610100", d(2), "cumulative", None)        # not reported: not a base either
+        daily_row(s, "610300", d(2), "new", 4)                  # Baoji reports new counts
+        daily_row(s, "610000", d(1), "new", 5, bucket="outside", prefecture=None)  # province's own bucket
+    rs = ruleset(gaz, {"id": "c7", "kind": "threshold", "metric": "new_confirmed", "window_days": 7,
+                       "scope": {"levels": ["province", "prefecture"]},
+                       "thresholds": {"IV": 5, "III": 10, "II": 20, "I": 40}, "recover": 4},
+                 {"id": "p7", "kind": "threshold", "metric": "new_confirmed", "measure": "per_100k", "window_days": 7,
+                  "scope": {"regions": ["西安", "410100"]},
+                  "thresholds": {"IV": 0.1, "III": 1, "II": 2, "I": 5}, "recover": 0.05},
+                 {"id": "s24", "kind": "threshold", "metric": "new_suspected", "window_hours": 24,
+                  "thresholds": {"IV": 1, "III": 2, "II": 3, "I": 4}, "recover": 0})
+    got = values(sessions, gaz, rs)
+    c7 = got["c7"]
+    assert (c7["410100"], c7["610100"], c7["610300"], c7["410300"]) == (5, 18, 4, 0)
+    assert (c7["410000"], c7["610000"]) == (5, 18 + 4 + 5)     # the bucket counts toward the province only
+    assert got["p7"]["610100"] == pytest.approx(18 / gaz.get("610100").population * 1e5)
+    assert got["p7"]["410100"] == pytest.approx(5 / gaz.get("410100").population * 1e5)
+    assert got["s24"]["410100"] == 0                            # the suspected ones are 3 days old
+    with sessions.begin() as s:
+        evaluate(s, rs, gaz, NOW)
+    with sessions() as s:
+        fired = {(a.rule, a.region): a.level for a in s.scalars(select(Alert))}
+    assert fired == {("c7", "410100"): "IV", ("c7", "610100"): "III", ("c7", "410000"): "IV",
+                     ("c7", "610000"): "II", ("p7", "610100"): "IV"}
+
+
+def test_growth_and_doubling_time_week_on_week(store, gaz):
+    _, sessions = store
+    with sessions.begin() as s:
+        cases(s, "410100", 10, NOW - timedelta(days=10))   # the previous 7 days: 10
+        cases(s, "410100", 40, NOW - timedelta(days=2))    # the last 7 days: 40
+        cases(s, "410300", 3, NOW - timedelta(days=10))    # too few to judge growth on
+        cases(s, "410300", 30, NOW - timedelta(days=2))
+    rs = ruleset(gaz, {"id": "g", "kind": "threshold", "metric": "new_confirmed", "measure": "growth", "min_count": 5,
+                       "thresholds": {"IV": 100, "III": 200, "II": 400, "I": 800}, "recover": 50},
+                 {"id": "dt", "kind": "threshold", "metric": "new_confirmed", "measure": "doubling_time",
+                  "min_count": 5, "thresholds": {"IV": 7, "III": 4, "II": 2, "I": 1}, "recover": 10})
+    got = values(sessions, gaz, rs)
+    assert got["g"]["410100"] == pytest.approx(300)        # (40 / 10 - 1) * 100
+    assert got["dt"]["410100"] == pytest.approx(3.5)       # 7 ln 2 / ln 4
+    assert got["g"]["410300"] is None and got["dt"]["410300"] is None and got["g"]["410500"] is None
+    assert rs.get("dt").config.direction == "below" and rs.get("dt").config.level_for(3.5) == "III"
+
+
+# ------------------------------------------------------------------ EARS and EWMA on stored daily counts
+BASE = [2, 4, 3, 5, 3, 4, 7]   # mean 4, sample sd sqrt(16 / 6) = 1.63299 (see test_detectors.py)
+
+
+def test_ears_c1_on_case_reports_by_local_day(store, gaz):
+    _, sessions = store
+    with sessions.begin() as s:
+        for i, n in enumerate(BASE):                        # 11-16 .. 11-22
+            cases(s, "410300", n, noon(TODAY - timedelta(days=7 - i)))
+        cases(s, "410300", 12, NOW - timedelta(hours=3))    # today so far
+        cases(s, "410300", 5, datetime(2026, 11, 22, 17, 0))  # 01:00 local on 11-23: today, not yesterday
+    rs = ruleset(gaz, {"id": "e1", "kind": "ears", "method": "C1", "metric": "new_confirmed", "sd_floor": 1,
+                       "thresholds": {"IV": 3, "III": 5, "II": 8, "I": 12}, "recover": 2})
+    got = values(sessions, gaz, rs)["e1"]
+    assert got["410300"] == pytest.approx((17 - 4) / math.sqrt(16 / 6))   # 13 / 1.63299 = 7.961
+    assert got["410100"] == 0                                             # nothing at all: 0, not an alarm
+
+
+def test_ewma_on_fever_visits_joined_to_clinics(store, gaz):
+    _, sessions = store
+    with sessions.begin() as s:
+        s.add(Clinic(source="reg", source_key="k1", name="A", lon=113.6, lat=34.7, region="410502", prefecture="410500",
+                     province="410000", status="open", capacity=200, source_updated_at=NOW, loaded_at=NOW))
+        s.add(Clinic(source="reg", source_key="k2", name="B", lon=113.6, lat=34.7, region="410503", prefecture="410500",
+                     province="410000", status="open", capacity=None, source_updated_at=NOW, loaded_at=NOW))
+        fever = BASE + [6, 8, 10]                                   # 10 days ending today
+        for i, n in enumerate(fever):
+            day = TODAY - timedelta(days=9 - i)
+            for clinic, share, hour in (("k1", n - n // 2, 1), ("k2", n // 2, 3)):   # split over two clinics
+                s.add(ClinicVisit(source="v", source_key=f"v{next(_seq)}", clinic_source="reg", clinic=clinic,
+                                  at=noon(day) - timedelta(hours=hour), visits=10 * n, fever=share,
+                                  source_updated_at=NOW, loaded_at=NOW))
+    rs = ruleset(gaz, {"id": "w", "kind": "ewma", "metric": "fever_visits", "smoothing": 0.5, "baseline_days": 7,
+                       "guard_days": 2, "sd_floor": 1, "thresholds": {"IV": 3, "III": 4, "II": 6, "I": 9},
+                       "recover": 2},
+                 {"id": "v24", "kind": "threshold", "metric": "clinic_visits", "window_hours": 24,
+                  "thresholds": {"IV": 50, "III": 100, "II": 200, "I": 400}, "recover": 40})
+    got = values(sessions, gaz, rs)
+    assert got["w"]["410500"] == pytest.approx(4.507806, abs=1e-6)   # worked in test_detectors.py
+    assert got["v24"]["410500"] == 200                                # today: two rows of 10 * 10 visits
+    assert rs.get("w").config.level_for(got["w"]["410500"]) == "III"
+
+
+# ------------------------------------------------------------------ supply cover, risk arrivals, silent source
+def test_days_of_cover_is_the_lowest_open_point_from_its_latest_count(store, gaz):
+    _, sessions = store
+    with sessions.begin() as s:
+        for key, status in (("p1", "open"), ("p2", "open"), ("p3", "closed")):
+            s.add(SupplyPoint(source="pts", source_key=key, name=key, kind="mask_pharmacy", lon=0, lat=0,
+                              region="410702", prefecture="410700", province="410000", status=status,
+                              source_updated_at=NOW, loaded_at=NOW))
+        for point, day, stock, use in (("p1", 3, 100, 10), ("p1", 1, 40, 10),   # latest: 40 / 10 = 4 days
+                                       ("p2", 1, 500, 0),                        # no consumption: no limit
+                                       ("p3", 1, 1, 10),                         # closed: not counted
+                                       ("p1", -2, 1, 10)):                       # counted after today: ignored
+            s.add(SupplyStock(source="st", source_key=f"s{next(_seq)}", point_source="pts", point=point, item="n95",
+                              day=TODAY - timedelta(days=day), at=NOW, stock=stock, daily_consumption=use,
+                              source_updated_at=NOW, loaded_at=NOW))
+    rs = ruleset(gaz, {"id": "cov", "kind": "supply_cover", "item": "n95",
+                       "scope": {"levels": ["prefecture", "county"]},
+                       "thresholds": {"IV": 7, "III": 5, "II": 3, "I": 1}, "recover": 10})
+    got = values(sessions, gaz, rs)["cov"]
+    assert got["410700"] == 4 and got["410702"] == 4 and got["410100"] is None
+    assert rs.get("cov").config.level_for(4) == "III"
+
+
+def test_arrivals_from_risk_areas_over_fourteen_days(store, gaz):
+    _, sessions = store
+    with sessions.begin() as s:
+        for days_ago, origin, stayed, n in ((3, "湖北省武汉市江岸区", True, 30), (13, "湖北省武汉市", None, 20),
+                                            (3, "湖北省武汉市", False, 100),   # passed through: not counted
+                                            (3, "北京市", True, 50),           # not a risk area
+                                            (14, "湖北省武汉市", True, 70)):   # 11-09: outside 11-10..11-23
+            s.add(Inflow(source="in", source_key=f"i{next(_seq)}", day=TODAY - timedelta(days=days_ago),
+                         origin=origin, region="410102", prefecture="410100", province="410000", mode="rail",
+                         stayed=stayed, count=n, source_updated_at=NOW, loaded_at=NOW))
+    rs = ruleset(gaz, {"id": "ra", "kind": "risk_arrivals", "window_days": 14,
+                       "thresholds": {"IV": 40, "III": 100, "II": 200, "I": 400}, "recover": 30},
+                 risk_areas=["湖北省武汉市"])
+    assert values(sessions, gaz, rs)["ra"]["410100"] == 50
+
+
+def test_silent_source_minutes_since_last_change(store, gaz):
+    _, sessions = store
+    with sessions.begin() as s:
+        s.add(SourceState(name="hc", last_change=NOW - timedelta(minutes=45), last_success=NOW - timedelta(minutes=1)))
+    rs = ruleset(gaz, {"id": "quiet", "kind": "source_silent", "source": "hc",
+                       "thresholds": {"IV": 30, "III": 60, "II": 120, "I": 240}, "recover": 10},
+                 {"id": "down", "kind": "source_silent", "source": "hc", "since": "last_success", "region": "陕西",
+                  "thresholds": {"IV": 30, "III": 60, "II": 120, "I": 240}, "recover": 10},
+                 {"id": "never", "kind": "source_silent", "source": "nobody",
+                  "thresholds": {"IV": 30, "III": 60, "II": 120, "I": 240}, "recover": 10})
+    got = values(sessions, gaz, rs)
+    assert got == {"quiet": {"410000": 45.0}, "down": {"610000": 1.0}, "never": {"410000": None}}
+
+
+# ------------------------------------------------------------------ lifecycle: pending -> firing, restart
+SLOW = {"id": "slow", "kind": "threshold", "metric": "new_confirmed", "window_hours": 24, "for_minutes": 10,
+        "thresholds": {"IV": 10, "III": 20, "II": 40, "I": 80}, "recover": 8}
+
+
+def run(sessions, gaz, rs, now):
+    with sessions.begin() as s:
+        return evaluate(s, rs, gaz, now)
+
+
+def state(sessions):
+    with sessions() as s:
+        return ([(a.rule, a.region, a.level, a.state) for a in s.scalars(select(Alert).order_by(Alert.id))],
+                [(p["rule"], p["region"], p["level"], p["since"]) for p in pending_alerts(s)])
+
+
+def test_pending_fires_only_after_for_minutes_and_a_blip_leaves_nothing(store, gaz):
+    _, sessions = store
+    rs = ruleset(gaz, SLOW)
+    with sessions.begin() as s:
+        cases(s, "410100", 12, NOW - timedelta(hours=1))
+    assert run(sessions, gaz, rs, NOW).pending == 1
+    assert state(sessions) == ([], [("slow", "410100", "IV", NOW)])
+    with sessions.begin() as s:
+        cases(s, "410100", 10, NOW - timedelta(minutes=1))                  # 22 while pending: III
+    assert run(sessions, gaz, rs, NOW + timedelta(minutes=9)).fired == 0
+    assert state(sessions) == ([], [("slow", "410100", "III", NOW)])
+    # The early cases leave the 24-hour window: the condition clears before its time.
+    assert run(sessions, gaz, rs, NOW + timedelta(hours=24)).dropped == 1
+    assert state(sessions) == ([], [])
+    # Met again, held 10 minutes: it fires, and the trail says since when it held.
+    with sessions.begin() as s:
+        cases(s, "410100", 15, NOW + timedelta(hours=24))
+    later = NOW + timedelta(hours=24, minutes=1)
+    run(sessions, gaz, rs, later)
+    ev = run(sessions, gaz, rs, later + timedelta(minutes=10))
+    assert ev.fired == 1 and state(sessions) == ([("slow", "410100", "IV", "firing")], [])
+    with sessions() as s:
+        [fired] = trail(s, s.scalars(select(Alert.id)).one())
+    assert fired.kind == "fired" and fired.note == f"held since {later:%Y-%m-%d %H:%M:%S} UTC (10 min)"
+
+
+def test_restart_keeps_pending_and_open_alerts(store, gaz):
+    from sitroom.store import make_engine, session_factory
+    url, sessions = store
+    rs = ruleset(gaz, SLOW)
+    with sessions.begin() as s:
+        cases(s, "410100", 12, NOW - timedelta(hours=1))
+        cases(s, "410300", 50, NOW - timedelta(hours=1))
+    run(sessions, gaz, rs, NOW)
+    # A new process: a new engine and sessions on the same store, new rules objects.
+    engine = make_engine(url)
+    fresh = session_factory(engine)
+    try:
+        rs2 = ruleset(gaz, SLOW)
+        assert run(fresh, gaz, rs2, NOW + timedelta(minutes=5)).fired == 0   # the wait is not restarted...
+        assert run(fresh, gaz, rs2, NOW + timedelta(minutes=10)).fired == 2  # ...nor lost
+        with fresh.begin() as s:
+            acknowledge(s, s.scalars(select(Alert.id).where(Alert.region == "410300")).one(), "张三")
+        engine.dispose()
+        engine = make_engine(url)
+        fresh = session_factory(engine)
+        run(fresh, gaz, ruleset(gaz, SLOW), NOW + timedelta(minutes=11))
+        assert state(fresh)[0] == [("slow", "410100", "IV", "firing"), ("slow", "410300", "II", "acknowledged")]
+    finally:
+        engine.dispose()
+
+
+def test_below_rule_hysteresis_and_a_removed_rule_resolves(store, gaz):
+    _, sessions = store
+    with sessions.begin() as s:
+        s.add(SupplyPoint(source="pts", source_key="p1", name="p1", kind="veg_outlet", lon=0, lat=0, region="410702",
+                          prefecture="410700", province="410000", status="open", source_updated_at=NOW,
+                          loaded_at=NOW))
+    rule = {"id": "cov", "kind": "supply_cover", "item": "vegetables",
+            "thresholds": {"IV": 7, "III": 5, "II": 3, "I": 1}, "recover": 10}
+    rs = ruleset(gaz, rule)
+
+    def stock(days_ago, amount):
+        with sessions.begin() as s:
+            s.add(SupplyStock(source="st", source_key=f"s{next(_seq)}", point_source="pts", point="p1",
+                              item="vegetables", day=TODAY - timedelta(days=days_ago), at=NOW, stock=amount,
+                              daily_consumption=1, source_updated_at=NOW, loaded_at=NOW))
+
+    stock(3, 4)                                         # 4 days: III
+    assert run(sessions, gaz, rs, NOW).fired == 1
+    stock(2, 2.5)                                       # 2.5 days: II, a rise
+    assert run(sessions, gaz, rs, NOW).escalated == 1
+    stock(1, 8)                                         # 8 days: safe of IV (7), short of recover (10): stays
+    run(sessions, gaz, rs, NOW)
+    assert state(sessions)[0] == [("cov", "410700", "II", "firing")]
+    stock(0, 12)                                        # 12 days: past recover -> resolved
+    assert run(sessions, gaz, rs, NOW).resolved == 1
+    stock(-1, 0.5)                                      # (tomorrow) fires again: a new alert
+    run(sessions, gaz, rs, NOW + timedelta(days=1))
+    other = ruleset(gaz, {**SLOW, "id": "other"})
+    assert run(sessions, gaz, other, NOW + timedelta(days=1)).resolved == 1   # rule "cov" taken out of the file
+    with sessions() as s:
+        last = s.scalars(select(Alert).order_by(Alert.id.desc())).first()
+        assert (last.level, last.state, last.resolve_reason) == ("I", "resolved", "rule removed from rules.yaml")
+        assert s.scalars(select(RulePending)).all() == []
