@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 TARGET_RATE, TARGET_RATIO, TARGET_MB = 50_000, 0.5, 500
-BATCH = 5000
+BATCH = 20000
 T0 = datetime(2026, 11, 1)      # source local times start here
 ORIGINS = ["湖北省武汉市", "北京市朝阳区", "上海市浦东新区", "广东省广州市", "陕西省西安市", "河北省石家庄市"]
 

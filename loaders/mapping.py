@@ -65,6 +65,7 @@ class RowMapper:
         self._readers = [(f, self.cols.get(f.name), None if f.type == "region" else self._parser(f))
                          for f in self.fields]
         self._day_of: tuple[datetime, date] | None = None
+        self._region_cols = [c for c in (self.cols.get("region_code"), self.cols.get("region_name")) if c]
 
     def _words(self, sources: SourcesConfig | None) -> dict[str, tuple[dict, tuple]]:
         """field -> (raw -> sitroom word, the words allowed)."""
@@ -165,10 +166,10 @@ class RowMapper:
     def _region(self, raw: dict, values: dict, reasons: list[str], bad: set[str]) -> None:
         """Code column first, then the place name. A province alone is a place only as a bucket."""
         tried: list[str] = []
-        cols = [c for c in (self.cols.get("region_code"), self.cols.get("region_name")) if c]
+        cols = self._region_cols
         for col in cols:
             v = raw.get(col)
-            if fp.blank(v):
+            if v is None or (v.__class__ is str and not v.strip()):
                 continue
             cache_key = (col, v)
             hit = self._places.get(cache_key)
@@ -244,5 +245,6 @@ def record_digest(source: str, key: str) -> str:
 
 
 def local_day_of(t: datetime, tz: ZoneInfo) -> date:
-    return t.replace(tzinfo=timezone.utc).astimezone(tz).date()
+    """The local calendar day of a naive UTC time."""
+    return tz.fromutc(t.replace(tzinfo=tz)).date()
 

@@ -14,9 +14,11 @@ from datetime import datetime, timedelta
 
 import hashlib
 import json
+import sqlite3
 import threading
 
-from sqlalchemy import and_, column, delete, event, or_, select, table, text, update
+from sqlalchemy import and_, column, delete, or_, select, table, text, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,6 +36,7 @@ from .writes import insert_rows, update_rows
 
 log = logging.getLogger(__name__)
 IN_CHUNK = 900  # stay under SQLite's bound-parameter limit
+ANALYZE_AFTER = 20_000
 
 
 class Overtaken(Exception):
@@ -65,6 +68,7 @@ class SourcePoller:
         self.feed = FEEDS[src.kind]
         self.ledger = TravelLedger(src.name) if src.kind == "travel_records" else None
         self._expect: str | None = None   # the cursor this poller last saw committed
+        self._grown = 0                    # rows inserted since the last ANALYZE
         self.stopping = threading.Event()  # set on shutdown: stop between batches, not after catching up
         self._engine: Engine | None = None
         cols = self.mapper.selected_columns
@@ -79,13 +83,8 @@ class SourcePoller:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            if self.src.url.startswith("sqlite"):
-                self._engine = make_engine(self.src.url)
-                # Undecodable text reaches the mapper as surrogates (-> quarantined), not as an error
-                # that would stop the whole source.
-                event.listen(self._engine, "connect", _lenient_text)
-            else:
-                self._engine = make_engine(self.src.url, pool_size=2)
+            kw = {} if self.src.url.startswith("sqlite") else {"pool_size": 2}
+            self._engine = make_engine(self.src.url, **kw)
         return self._engine
 
     def close(self) -> None:
@@ -146,9 +145,25 @@ class SourcePoller:
 
     def _fetch(self, stmt) -> list[dict]:
         with self.engine.connect() as conn:
-            result = conn.execute(stmt)
+            try:
+                result = conn.execute(stmt)
+                rows = result.cursor.fetchall()
+            except (OperationalError, sqlite3.OperationalError) as e:  # raw cursor errors are not wrapped
+                if "decode" not in str(e):
+                    raise
+                # SQLite text that is not UTF-8: read this batch again with the bad bytes surfaced as
+                # surrogates, which the mapper quarantines (instead of the error stopping the source).
+                conn.rollback()
+                raw = conn.connection.dbapi_connection
+                raw.text_factory = _lenient_text
+                try:
+                    result = conn.execute(stmt)
+                    rows = result.cursor.fetchall()
+                finally:
+                    raw.text_factory = str
             keys = list(result.keys())
-            return [dict(zip(keys, row)) for row in result]
+            # The driver's tuples as they are (the columns are untyped: SQLAlchemy would only wrap them).
+            return [dict(zip(keys, row)) for row in rows]
 
     def _sort(self, rows: list[dict], now) -> tuple[dict, dict]:
         """Map a batch: {key: (values, store row)} for good rows, {key: (row as read, reasons)} for bad ones.
@@ -253,6 +268,18 @@ class SourcePoller:
                 state.last_change = now
                 bump_version(s)
         self._expect = state.cursor
+        self._keep_statistics(inserts)
+
+    def _keep_statistics(self, inserted: int) -> None:
+        """On PostgreSQL, ANALYZE a table a catch-up has grown: without statistics the planner takes a
+        table it last saw empty for tiny and scans it for every key lookup (minutes at a million rows)."""
+        self._grown += inserted
+        if self._grown < ANALYZE_AFTER or self.sessions.kw["bind"].dialect.name != "postgresql":
+            return
+        self._grown = 0
+        with self.sessions.begin() as s:
+            for model in {self.feed.model, Quarantine}:
+                s.execute(text(f"ANALYZE {model.__tablename__}"))
 
     def _existing(self, s: Session, model, keys: list[str]) -> dict:
         found = {}
@@ -306,5 +333,5 @@ def _where(fact) -> str | None:
     return getattr(fact, "prefecture", None) or getattr(fact, "province", None)
 
 
-def _lenient_text(dbapi_conn, _record) -> None:
-    dbapi_conn.text_factory = lambda b: b.decode("utf-8", "surrogateescape")
+def _lenient_text(b: bytes) -> str:
+    return b.decode("utf-8", "surrogateescape")

@@ -20,9 +20,8 @@ from sitroom.store.models import Inflow, TravelSeen
 
 from .mapping import local_day_of
 from .timeparse import to_utc
-from .writes import insert_rows, update_rows
+from .writes import add_counts
 
-IN_CHUNK = 900
 DIGEST = 8
 
 
@@ -72,30 +71,19 @@ class TravelLedger:
 
 def _add_counts(s: Session, src, records, tz, now: datetime, regions: set) -> None:
     buckets: Counter = Counter()
-    fields: dict[str, tuple[dict, datetime]] = {}
+    newest: dict[tuple, tuple[datetime, dict]] = {}
     for v in records:
         key = (local_day_of(v["arrived_at"], tz), v["origin"], v["region"], v.get("mode"),
                v["stay"] >= src.min_stay_hours)
-        skey = "|".join("" if p is None else str(p) for p in key)
-        buckets[skey] += 1
-        if skey not in fields or v["updated_at"] > fields[skey][1]:
-            fields[skey] = (dict(zip(("day", "origin", "region", "mode", "stayed"), key)) |
-                            {"prefecture": v["prefecture"], "province": v["province"]}, v["updated_at"])
-    keys = list(buckets)
-    existing: dict[str, tuple[int, int]] = {}
-    for i in range(0, len(keys), IN_CHUNK):
-        for id_, key, n in s.execute(select(Inflow.id, Inflow.source_key, Inflow.count).where(
-                Inflow.source == src.name, Inflow.source_key.in_(keys[i:i + IN_CHUNK]))):
-            existing[key] = (id_, n)
-    new_rows, changed = [], []
+        buckets[key] += 1
+        if key not in newest or v["updated_at"] > newest[key][0]:
+            newest[key] = (v["updated_at"], v)
+    rows = []
     for key, n in buckets.items():
-        row, updated_at = fields[key]
-        regions.add(row["prefecture"])
-        if key in existing:
-            id_, old = existing[key]
-            changed.append({"id": id_, "count": old + n, "source_updated_at": updated_at, "loaded_at": now})
-        else:
-            new_rows.append({"source": src.name, "source_key": key, "count": n, "source_updated_at": updated_at,
-                             "loaded_at": now, **row})
-    insert_rows(s, Inflow, new_rows)
-    update_rows(s, Inflow, changed)
+        updated_at, v = newest[key]
+        regions.add(v["prefecture"])
+        rows.append({"source": src.name, "source_key": "|".join("" if p is None else str(p) for p in key),
+                     "count": n, "source_updated_at": updated_at, "loaded_at": now,
+                     **dict(zip(("day", "origin", "region", "mode", "stayed"), key)),
+                     "prefecture": v["prefecture"], "province": v["province"]})
+    add_counts(s, Inflow, rows)

@@ -18,3 +18,20 @@ def update_rows(s: Session, model, rows: list[dict]) -> None:
     cols = [k for k in rows[0] if k != "id"]
     stmt = update(t).where(t.c.id == bindparam("row_id")).values({c: bindparam(c) for c in cols})
     s.execute(stmt, [{"row_id": r["id"], **{c: r[c] for c in cols}} for r in rows])
+
+
+def add_counts(s: Session, model, rows: list[dict]) -> None:
+    """Insert each row, or add its count to the row with the same (source, source_key): one upsert."""
+    if not rows:
+        return
+    t = model.__table__
+    dialect = s.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    stmt = upsert(t)
+    stmt = stmt.on_conflict_do_update(index_elements=[t.c.source, t.c.source_key], set_={
+        "count": t.c.count + stmt.excluded.count, "source_updated_at": stmt.excluded.source_updated_at,
+        "loaded_at": stmt.excluded.loaded_at})
+    s.execute(stmt, rows)
