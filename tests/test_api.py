@@ -132,3 +132,27 @@ def test_note_assign_resolve_and_the_trail(client):
         ("fired", "system"), ("noted", "张三"), ("assigned", "张三"), ("resolved", "李四")]
     assert detail["trail"][1]["note"] == "已电话核实"
     assert client.get("/api/v1/alerts/424242").status_code == 404
+
+
+def test_rules_status_and_pending(client, store):
+    from sitroom.store import bump_version
+    from sitroom.store.models import RulePending, RulesStatus
+    assert client.get("/api/v1/rules/status").json["ok"] is None  # no loader has reported yet
+    before = client.get("/api/v1/alerts?state=pending").json  # the fixture's 160 cases wait out for_minutes
+    assert all(p["region"] == "410100" and p["state"] == "pending" for p in before) and before
+    _, sessions = store
+    now = datetime.utcnow().replace(microsecond=0)
+    with sessions.begin() as s:
+        s.add(RulesStatus(name="rules", file="rules.yaml", ok=False, problems=["rules.yaml: rules[0].recover: bad"],
+                          warnings=[], digest=None, rules=12, loaded_at=now - timedelta(hours=1), checked_at=now))
+        s.add(RulePending(rule="confirmed_7d_per_100k", region="410300", since=now, fires_at=now + timedelta(minutes=30),
+                          level="III", value=30.5, threshold=25, updated_at=now))
+        bump_version(s)
+    st = client.get("/api/v1/rules/status").json
+    assert (st["ok"], st["problems"], st["rules"]) == (False, ["rules.yaml: rules[0].recover: bad"], 12)
+    assert st["loaded_at"] == (now - timedelta(hours=1)).isoformat() + "Z"
+    [p] = [p for p in client.get("/api/v1/alerts?state=pending").json if p["region"] == "410300"]
+    assert (p["rule"], p["region_name"], p["level"], p["value"], p["state"]) == (
+        "confirmed_7d_per_100k", "洛阳市", "III", 30.5, "pending")
+    assert p["rule_title"]["en"] == "New confirmed in 7 days per 100,000"
+    assert p["fires_at"] == (now + timedelta(minutes=30)).isoformat() + "Z"
