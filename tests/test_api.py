@@ -148,6 +148,7 @@ def test_rules_status_and_pending(client, store):
         s.add(RulePending(rule="confirmed_7d_per_100k", region="410300", since=now, fires_at=now + timedelta(minutes=30),
                           level="III", value=30.5, threshold=25, updated_at=now))
         bump_version(s)
+    client.application.config["SITROOM_DATA"].forget()  # as if the heartbeat's 0.5 s had passed
     st = client.get("/api/v1/rules/status").json
     assert (st["ok"], st["problems"], st["rules"]) == (False, ["rules.yaml: rules[0].recover: bad"], 12)
     assert st["loaded_at"] == (now - timedelta(hours=1)).isoformat() + "Z"
