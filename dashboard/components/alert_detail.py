@@ -8,7 +8,7 @@ from plotly.subplots import make_subplots
 
 from dashboard.i18n import t
 from sitroom.config import LEVEL_COLOURS, LEVELS
-from sitroom.series import LOCAL_OFFSET
+from sitroom.series import LOCAL_OFFSET, local_day
 
 DARK = {"template": "plotly_dark", "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
         "margin": {"l": 50, "r": 50, "t": 30, "b": 30}}
@@ -27,6 +27,11 @@ def empty_figure(message: str | None = None) -> go.Figure:
 
 def value_label(rule, lang: str) -> str:
     """What the rule's value is, in words and units."""
+    text = _value_label(rule, lang)
+    return text[:1].upper() + text[1:]
+
+
+def _value_label(rule, lang: str) -> str:
     if rule.kind == "threshold":
         metric = t("metric_" + rule.metric, lang)
         if rule.measure == "growth":
@@ -49,39 +54,44 @@ def _local(ts):
     return [x + LOCAL_OFFSET for x in ts]
 
 
-def _thresholds(fig, rule, lang: str, **where) -> None:
-    for level in LEVELS:
-        fig.add_hline(y=getattr(rule.thresholds, level), line_dash="dot", line_color=LEVEL_COLOURS[level],
-                      annotation_text=t("threshold_line", lang, level=level), annotation_position="top left",
-                      annotation_font_color=LEVEL_COLOURS[level], **where)
-    fig.add_hline(y=rule.recover, line_dash="dash", line_color=RECOVER_COLOUR, line_width=1,
-                  annotation_text=t("recover_line", lang), annotation_position="bottom left",
-                  annotation_font_color=RECOVER_COLOUR, **where)
+def _thresholds(fig, rule, lang: str, labels: bool = True, **where) -> None:
+    """The four level lines and the recover line; labelled on the plot, or (crowded) in the legend."""
+    lines = [(getattr(rule.thresholds, lv), LEVEL_COLOURS[lv], "dot", t("threshold_line", lang, level=lv))
+             for lv in LEVELS] + [(rule.recover, RECOVER_COLOUR, "dash", t("recover_line", lang))]
+    for i, (y, colour, dash, text) in enumerate(lines):
+        note = ({"annotation_text": text, "annotation_font_color": colour,
+                 "annotation_position": "bottom right" if i == len(lines) - 1 else "top left"} if labels else {})
+        fig.add_hline(y=y, line_dash=dash, line_color=colour, line_width=1 if i == len(lines) - 1 else 2,
+                      **note, **where)
+        if not labels:
+            fig.add_scatter(x=[None], y=[None], mode="lines", name=text, line={"color": colour, "dash": dash},
+                            **where)
 
 
 def figure(rule, evidence: dict | None, lang: str) -> go.Figure:
     """Threshold-like kinds: the value over time against the level lines and the recover line.
-    EARS / EWMA: the daily counts (bars) and the baseline mean they are compared with, and the
-    statistic itself (right axis) against its level lines."""
+    EARS / EWMA: above, the daily counts (bars) and the baseline mean they are compared with;
+    below, the statistic itself per day against its level lines."""
     if rule is None:
         return empty_figure(t("rule_gone", lang))
     hist = (evidence or {}).get("history") or {}
     points = hist.get("points") or []
     label = value_label(rule, lang)
     if rule.kind in ("ears", "ewma"):
-        fig = make_subplots(specs=[[{"secondary_y": True}]])
+        fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.55, 0.45], vertical_spacing=0.06)
         days = [d for d, _ in hist["counts"]]
         fig.add_bar(x=days, y=[v for _, v in hist["counts"]], name=t("daily_counts", lang, metric=t(
-            "metric_" + rule.metric, lang)), marker_color="#f16913", opacity=0.75, secondary_y=False)
+            "metric_" + rule.metric, lang)), marker_color="#f16913", opacity=0.8, row=1, col=1)
         fig.add_scatter(x=days, y=[v for _, v in hist["baseline"]], name=t("baseline_mean", lang), mode="lines",
-                        line={"color": "#9ecae1", "width": 2, "dash": "dash"}, secondary_y=False)
-        fig.add_scatter(x=_local([p[0] for p in points]), y=[p[1] for p in points], name=label,
-                        mode="lines+markers", line={"color": "#ffffff", "width": 2}, secondary_y=True)
-        _thresholds(fig, rule, lang, secondary_y=True)
-        fig.update_yaxes(title_text=t("per_day", lang), secondary_y=False, rangemode="tozero")
-        fig.update_yaxes(title_text=label, secondary_y=True, showgrid=False)
-        fig.update_layout(**DARK, barmode="overlay", legend={"orientation": "h", "y": -0.15},
-                          xaxis={"tickformat": "%m-%d"})
+                        line={"color": "#9ecae1", "width": 2, "dash": "dash"}, row=1, col=1)
+        # each replayed step judges one local day: drawn on that day, under its bar
+        fig.add_scatter(x=[local_day(p[0]).isoformat() for p in points], y=[p[1] for p in points], name=label,
+                        mode="lines+markers", line={"color": "#ffffff", "width": 2}, row=2, col=1)
+        _thresholds(fig, rule, lang, labels=False, row=2, col=1)
+        fig.update_yaxes(title_text=t("per_day", lang), rangemode="tozero", row=1, col=1)
+        fig.update_yaxes(title_text=label, row=2, col=1)
+        fig.update_layout(**DARK, legend={"orientation": "h", "y": -0.12, "font": {"size": 11}})
+        fig.update_xaxes(tickformat="%m-%d")
         return fig
     if not points:
         return empty_figure(t("no_figure", lang))
