@@ -157,3 +157,34 @@ def test_rules_status_and_pending(client, store):
         "confirmed_7d_per_100k", "洛阳市", "III", 30.5, "pending")
     assert p["rule_title"]["en"] == "New confirmed in 7 days per 100,000"
     assert p["fires_at"] == (now + timedelta(minutes=30)).isoformat() + "Z"
+
+
+def test_web_process_follows_rules_yaml_and_keeps_the_last_valid(store, gaz, tmp_path):
+    import shutil
+    import time as _time
+
+    from dashboard.app import create_app
+    url, sessions = store
+    config_dir = tmp_path / "config"
+    shutil.copytree(REPO / "config", config_dir)
+    settings = Settings.from_env(data_dir=tmp_path, config_dir=config_dir, database_url=url)
+    rt = Runtime(settings, load_config(config_dir, settings.env()), gaz)
+    now = datetime.utcnow()
+    with sessions.begin() as s:
+        s.execute(insert(CaseReport), [
+            {"source": "hc_cases", "source_key": f"k{i}", "status": "confirmed", "region": "410102",
+             "prefecture": "410100", "province": "410000", "reported_at": now, "source_updated_at": now,
+             "loaded_at": now} for i in range(40)])
+        evaluate(s, rt.rules(), gaz)
+    client = create_app(rt).server.test_client()
+    title = lambda: client.get("/api/v1/alerts").json[0]["rule_title"]["zh"]  # noqa: E731
+    assert title() == "24小时新增确诊病例"
+    path = config_dir / "rules.yaml"
+    original = path.read_text(encoding="utf-8")
+    path.write_text(original.replace("24小时新增确诊病例", "24小时新增确诊（新）"), encoding="utf-8")
+    _time.sleep(1.1)  # rules.yaml is looked at no more than once a second
+    assert title() == "24小时新增确诊（新）"
+    path.write_text(original.replace("24小时新增确诊病例", "无效").replace("IV: 30, III: 80", "IV: 90, III: 80"),
+                    encoding="utf-8")
+    _time.sleep(1.1)
+    assert title() == "24小时新增确诊（新）"  # an invalid file: the last valid rules are kept
