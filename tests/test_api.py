@@ -188,3 +188,13 @@ def test_web_process_follows_rules_yaml_and_keeps_the_last_valid(store, gaz, tmp
                     encoding="utf-8")
     _time.sleep(1.1)
     assert title() == "24小时新增确诊（新）"  # an invalid file: the last valid rules are kept
+
+
+def test_alert_evidence_is_the_rules_own_figure_and_its_rows(client):
+    [a] = client.get("/api/v1/alerts?state=firing").json
+    ev = client.application.config["SITROOM_DATA"].alert_evidence(a["id"])
+    assert ev["history"]["points"][-1][1] == 160  # now: the 24 h count the rule fired on
+    assert ev["history"]["points"][0][1] == 0     # four days ago: nothing yet
+    rows = ev["rows"]
+    assert rows["kind"] == "case" and len(rows["rows"]) == 50 and rows["more"]
+    assert {r["status"] for r in rows["rows"]} == {"confirmed"} and rows["rows"][0]["source"] == "hc_cases"
