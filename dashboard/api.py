@@ -11,7 +11,7 @@ from sitroom.regions import RegionError
 from .screen_data import ScreenData
 
 api = Blueprint("api", __name__)
-ALERT_STATES = ("active", "firing", "acknowledged", "resolved", "all")
+ALERT_STATES = ("active", "firing", "acknowledged", "resolved", "all", "pending")
 LEVEL_NAMES = ("province", "prefecture", "county")
 
 
@@ -63,7 +63,15 @@ def alerts():
     state = request.args.get("state", "active")
     if state not in ALERT_STATES:
         return bad_request(f"state must be one of {', '.join(ALERT_STATES)}; got '{state}'")
+    if state == "pending":  # conditions waiting out their rule's for_minutes: not alerts yet, no id
+        return jsonify(data().pending())
     return jsonify(data().alerts(None if state == "all" else state))
+
+
+@api.get("/api/v1/rules/status")
+def rules_status():
+    """Is rules.yaml on disk what the loaders run? ok false: invalid, the rules loaded at loaded_at run on."""
+    return jsonify(data().rules_status())
 
 
 def _text(body: dict, key: str, required: bool, limit: int) -> str | None:

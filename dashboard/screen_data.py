@@ -14,7 +14,8 @@ import time
 from datetime import datetime, timedelta
 
 from sitroom import queries
-from sitroom.alerts import trail
+from sitroom.alerts import pending_alerts, trail
+from sitroom.rules_load import rules_status
 from sitroom.runtime import Runtime
 from sitroom.store import make_engine, session_factory
 from sitroom.store.db import utcnow
@@ -69,7 +70,9 @@ class ScreenData:
         self._beat = None
 
     def _cached(self, key: tuple, compute):
-        slot = (self.heartbeat()["version"], int(time.time() // SLIDE_SECONDS)) + key
+        # rules.yaml's generation too: a reloaded file changes titles and thresholds on screen
+        self.rt.rules()
+        slot = (self.heartbeat()["version"], int(time.time() // SLIDE_SECONDS), self.rt.live_rules.generation) + key
         with self._lock:
             if slot in self._cache:
                 return self._cache[slot]
@@ -185,6 +188,40 @@ class ScreenData:
                 return [self.alert_dict(a) for a in queries.alerts(s, state)]
         return self._cached(("alerts", state), compute)
 
+    def pending(self) -> list[dict]:
+        """Conditions waiting out their rule's for_minutes: what is about to fire, soonest first."""
+        def compute():
+            with self.sessions() as s:
+                rows = pending_alerts(s)
+            return [{**self._rule_region(p["rule"], p["region"]), **p, "since": iso_utc(p["since"]),
+                     "fires_at": iso_utc(p["fires_at"])} for p in rows]
+        return self._cached(("pending",), compute)
+
+    def rules_status(self) -> dict:
+        """The loaders' report on rules.yaml (ok, problems, warnings, loaded_at ...); the loader bumps
+        the data version in the same transaction as it writes the report."""
+        def compute():
+            with self.sessions() as s:
+                st = rules_status(s)
+            return {**st, "loaded_at": iso_utc(st["loaded_at"]), "checked_at": iso_utc(st["checked_at"])}
+        return self._cached(("rules_status",), compute)
+
+    def alert_evidence(self, alert_id: int) -> dict | None:
+        """An alert's rule figure over time and the store rows behind its value (see alert_evidence)."""
+        from dashboard.components import alert_evidence as ev
+
+        def compute():
+            with self.sessions() as s:
+                a = s.get(Alert, alert_id)
+                cfg = self.rt.rule(a.rule) if a else None
+                if cfg is None or a.region not in self.gaz.regions:
+                    return None
+                now = utcnow()
+                risk = self.rt.config.regions.risk_areas
+                return {"history": ev.history(s, cfg, a.region, self.gaz, risk, now),
+                        "rows": ev.rows_behind(s, cfg, a.region, self.gaz, risk, now)}
+        return self._cached(("evidence", alert_id), compute)
+
     def alert(self, alert_id: int, with_trail: bool = False) -> dict | None:
         with self.sessions() as s:
             a = s.get(Alert, alert_id)
@@ -196,13 +233,18 @@ class ScreenData:
                                  "note": e.note} for e in trail(s, alert_id)]
             return out
 
+    def _rule_region(self, rule_id: str, region_code: str) -> dict:
+        """Title and kind of a rule as rules.yaml says now, and the region's names."""
+        rule = self.rt.rule(rule_id)
+        region = self.gaz.regions.get(region_code)
+        return {"rule_title": rule.title.model_dump() if rule else {"zh": rule_id, "en": rule_id},
+                "rule_kind": rule.kind if rule else None,
+                "region_name": region.name if region else region_code,
+                "region_name_en": region.name_en if region else region_code}
+
     def alert_dict(self, a) -> dict:
-        rule = next((r for r in self.rt.config.rules.rules if r.id == a.rule), None)
-        region = self.gaz.regions.get(a.region)
         return {
-            "id": a.id, "rule": a.rule, "rule_title": rule.title.model_dump() if rule else {"zh": a.rule, "en": a.rule},
-            "region": a.region, "region_name": region.name if region else a.region,
-            "region_name_en": region.name_en if region else a.region,
+            "id": a.id, "rule": a.rule, "region": a.region, **self._rule_region(a.rule, a.region),
             "level": a.level, "state": a.state, "value": a.value, "threshold": a.threshold,
             "fired_at": iso_utc(a.fired_at), "updated_at": iso_utc(a.updated_at),
             "acked_by": a.acked_by, "acked_at": iso_utc(a.acked_at), "ack_note": a.ack_note,

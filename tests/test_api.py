@@ -132,3 +132,69 @@ def test_note_assign_resolve_and_the_trail(client):
         ("fired", "system"), ("noted", "张三"), ("assigned", "张三"), ("resolved", "李四")]
     assert detail["trail"][1]["note"] == "已电话核实"
     assert client.get("/api/v1/alerts/424242").status_code == 404
+
+
+def test_rules_status_and_pending(client, store):
+    from sitroom.store import bump_version
+    from sitroom.store.models import RulePending, RulesStatus
+    assert client.get("/api/v1/rules/status").json["ok"] is None  # no loader has reported yet
+    before = client.get("/api/v1/alerts?state=pending").json  # the fixture's 160 cases wait out for_minutes
+    assert all(p["region"] == "410100" and p["state"] == "pending" for p in before) and before
+    _, sessions = store
+    now = datetime.utcnow().replace(microsecond=0)
+    with sessions.begin() as s:
+        s.add(RulesStatus(name="rules", file="rules.yaml", ok=False, problems=["rules.yaml: rules[0].recover: bad"],
+                          warnings=[], digest=None, rules=12, loaded_at=now - timedelta(hours=1), checked_at=now))
+        s.add(RulePending(rule="confirmed_7d_per_100k", region="410300", since=now, fires_at=now + timedelta(minutes=30),
+                          level="III", value=30.5, threshold=25, updated_at=now))
+        bump_version(s)
+    client.application.config["SITROOM_DATA"].forget()  # as if the heartbeat's 0.5 s had passed
+    st = client.get("/api/v1/rules/status").json
+    assert (st["ok"], st["problems"], st["rules"]) == (False, ["rules.yaml: rules[0].recover: bad"], 12)
+    assert st["loaded_at"] == (now - timedelta(hours=1)).isoformat() + "Z"
+    [p] = [p for p in client.get("/api/v1/alerts?state=pending").json if p["region"] == "410300"]
+    assert (p["rule"], p["region_name"], p["level"], p["value"], p["state"]) == (
+        "confirmed_7d_per_100k", "洛阳市", "III", 30.5, "pending")
+    assert p["rule_title"]["en"] == "New confirmed in 7 days per 100,000"
+    assert p["fires_at"] == (now + timedelta(minutes=30)).isoformat() + "Z"
+
+
+def test_web_process_follows_rules_yaml_and_keeps_the_last_valid(store, gaz, tmp_path):
+    import shutil
+    import time as _time
+
+    from dashboard.app import create_app
+    url, sessions = store
+    config_dir = tmp_path / "config"
+    shutil.copytree(REPO / "config", config_dir)
+    settings = Settings.from_env(data_dir=tmp_path, config_dir=config_dir, database_url=url)
+    rt = Runtime(settings, load_config(config_dir, settings.env()), gaz)
+    now = datetime.utcnow()
+    with sessions.begin() as s:
+        s.execute(insert(CaseReport), [
+            {"source": "hc_cases", "source_key": f"k{i}", "status": "confirmed", "region": "410102",
+             "prefecture": "410100", "province": "410000", "reported_at": now, "source_updated_at": now,
+             "loaded_at": now} for i in range(40)])
+        evaluate(s, rt.rules(), gaz)
+    client = create_app(rt).server.test_client()
+    title = lambda: client.get("/api/v1/alerts").json[0]["rule_title"]["zh"]  # noqa: E731
+    assert title() == "24小时新增确诊病例"
+    path = config_dir / "rules.yaml"
+    original = path.read_text(encoding="utf-8")
+    path.write_text(original.replace("24小时新增确诊病例", "24小时新增确诊（新）"), encoding="utf-8")
+    _time.sleep(1.1)  # rules.yaml is looked at no more than once a second
+    assert title() == "24小时新增确诊（新）"
+    path.write_text(original.replace("24小时新增确诊病例", "无效").replace("IV: 30, III: 80", "IV: 90, III: 80"),
+                    encoding="utf-8")
+    _time.sleep(1.1)
+    assert title() == "24小时新增确诊（新）"  # an invalid file: the last valid rules are kept
+
+
+def test_alert_evidence_is_the_rules_own_figure_and_its_rows(client):
+    [a] = client.get("/api/v1/alerts?state=firing").json
+    ev = client.application.config["SITROOM_DATA"].alert_evidence(a["id"])
+    assert ev["history"]["points"][-1][1] == 160  # now: the 24 h count the rule fired on
+    assert ev["history"]["points"][0][1] == 0     # four days ago: nothing yet
+    rows = ev["rows"]
+    assert rows["kind"] == "case" and len(rows["rows"]) == 50 and rows["more"]
+    assert {r["status"] for r in rows["rows"]} == {"confirmed"} and rows["rows"][0]["source"] == "hc_cases"

@@ -1,51 +1,87 @@
-"""/alerts: the duty officer's queue (level, then age), an alert's chart and trail, and the actions."""
+"""/alerts: the duty officer's queue (level, then age) with filters, what is about to fire, whether
+rules.yaml is valid, and an alert's detail: its rule's figure, the rows behind it, the trail, the actions."""
 from __future__ import annotations
 
+import math
+from datetime import datetime, timezone
+
 import dash
-import plotly.graph_objects as go
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
 from dashboard.app import screen_data
+from dashboard.components import alert_detail
 from dashboard.components.alert_banner import alert_banner, header_tools, local_time
+from dashboard.components.alert_detail import empty_figure, value_label
+from dashboard.components.alert_evidence import ROWS_SHOWN
 from dashboard.components.nav import nav
 from dashboard.i18n import TEXT, pick_lang, t
 from sitroom import notify
 from sitroom.alerts import OFFICER_ACTIONS, AlertConflict, AlertNotFound
-from sitroom.config import LEVEL_COLOURS, LEVELS
+from sitroom.config import LEVELS
 
 dash.register_page(__name__, path="/alerts", title="sitroom · alerts")
 STATES = ("active", "firing", "acknowledged", "resolved", "all")
 REQUIRED_FIELD = {"note": "note", "assign": "assign_to", "resolve": "resolve_reason"}  # action -> its label
+PENDING_HIDDEN = ("acknowledged", "resolved")  # the pending queue is about what is coming, not what was
 
 
-def layout(lang: str | None = None, state: str | None = None, alert: str | None = None, **_):
+def layout(lang: str | None = None, state: str | None = None, alert: str | None = None, level: str | None = None,
+           rule: str | None = None, region: str | None = None, **_):
     d = screen_data()
     lang = pick_lang(lang, d.rt.config.dashboard.language)
+    levels = [lv for lv in (level or "").split(",") if lv in LEVELS]
     return html.Div(className=f"page lang-{lang}", children=[
         dcc.Store(id="al-lang", data=lang),
         dcc.Store(id="al-version", data=-1),
         dcc.Store(id="al-selected", data=int(alert) if (alert or "").isdigit() else None),
+        dcc.Store(id="al-url-sink"),
         dcc.Interval(id="al-tick", interval=d.rt.config.dashboard.refresh_ms),
         html.Header(className="page-header", children=[
             html.H1(t("alerts_title", lang)),
             html.Div([*header_tools(lang), nav(lang, "/alerts")], className="header-right")]),
         alert_banner(lang),
-        dcc.RadioItems(id="al-state", value=state if state in STATES else "active", inline=True,
-                       className="metric-picker", options=[{"label": t(f"state_{s}", lang), "value": s} for s in STATES]),
+        html.Div(id="al-rules-status"),
+        html.Div(className="al-filters", children=[
+            dcc.RadioItems(id="al-state", value=state if state in STATES else "active", inline=True,
+                           className="metric-picker",
+                           options=[{"label": t(f"state_{s}", lang), "value": s} for s in STATES]),
+            dcc.Checklist(id="al-level", value=levels, inline=True, className="level-filter",
+                          options=[{"label": html.Span(t(f"level_{lv}", lang), className=f"level-chip level-{lv}"),
+                                    "value": lv} for lv in reversed(LEVELS)]),
+            dcc.Dropdown(id="al-rule", value=rule or None, placeholder=t("filter_rule", lang), clearable=True,
+                         className="rule-filter", options=_rule_options(lang)),
+            dcc.Input(id="al-region", value=region or "", placeholder=t("filter_region", lang), debounce=0.4,
+                      className="field region-filter"),
+        ]),
         html.Div(className="alerts-split", children=[
-            html.Div(id="al-queue", className="al-queue"),
+            html.Div(className="al-queue", children=[
+                html.Div(id="al-queue"),
+                html.Section(id="al-pending-section", className="al-pending", children=[
+                    html.H3(t("pending_title", lang), title=t("pending_hint", lang)),
+                    html.Div(t("pending_hint", lang), className="muted"),
+                    html.Div(id="al-pending"),
+                ]),
+            ]),
             html.Div(id="al-detail", className="al-detail", children=[
                 html.H2(t("select_alert", lang), id="al-title", className="detail-title"),
-                dcc.Graph(id="al-chart", config={"displayModeBar": False}, style={"height": "300px"}),
+                html.Div(id="al-chart-title", className="detail-sub"),
+                dcc.Graph(id="al-chart", config={"displayModeBar": False}, style={"height": "320px"},
+                          figure=empty_figure()),
                 _actions(lang),  # built once: what an officer is typing survives every data refresh
                 html.Div(id="al-message", className="alert-message"),
                 html.H3(t("trail", lang)),
                 html.Ul(id="al-trail", className="trail"),
+                html.H3(t("rows_behind", lang, n=ROWS_SHOWN), id="al-rows-title", hidden=True),
+                html.Div(id="al-rows"),
                 html.H3(t("deliveries", lang)),
                 html.Div(id="al-deliveries"),
             ]),
         ]),
     ])
+
+
+def _rule_options(lang: str) -> list[dict]:
+    return [{"label": r.config.title.model_dump()[lang], "value": r.id} for r in screen_data().rt.rules().rules]
 
 
 @callback(Output("al-version", "data"), Input("al-tick", "n_intervals"), State("al-version", "data"))
@@ -54,22 +90,96 @@ def version(_n, seen):
     return v if v != seen else no_update
 
 
-@callback(Output("al-queue", "children"), Input("al-version", "data"), Input("al-state", "value"),
-          Input("al-selected", "data"), State("al-lang", "data"))
-def queue(_v, state, selected, lang):
-    rows = screen_data().alerts(None if state == "all" else state)
+# The filters and the selected alert live in the address (a link or a reload shows the same
+# queue); replaceState changes it without a navigation, so the page is not rebuilt.
+clientside_callback(
+    """function(state, level, rule, region, selected, lang) {
+        const q = new URLSearchParams(window.location.search);
+        const put = (k, v) => { if (v === null || v === undefined || v === '' || (Array.isArray(v) && !v.length)) q.delete(k);
+                                else q.set(k, Array.isArray(v) ? v.join(',') : String(v)); };
+        put('state', state === 'active' ? null : state); put('level', level); put('rule', rule);
+        put('region', (region || '').trim()); put('alert', selected);
+        const search = q.toString() ? '?' + q.toString() : '';
+        if (search !== window.location.search) window.history.replaceState(null, '', window.location.pathname + search);
+        return search;
+    }""",
+    Output("al-url-sink", "data"), Input("al-state", "value"), Input("al-level", "value"), Input("al-rule", "value"),
+    Input("al-region", "value"), Input("al-selected", "data"), State("al-lang", "data"))
+
+
+def _matches(a: dict, levels, rule, region) -> bool:
+    if levels and a["level"] not in levels:
+        return False
+    if rule and a["rule"] != rule:
+        return False
+    text = (region or "").strip().lower()
+    return not text or any(text in (x or "").lower() for x in (a["region"], a["region_name"], a["region_name_en"]))
+
+
+@callback(Output("al-rules-status", "children"), Input("al-version", "data"), State("al-lang", "data"))
+def rules_notice(_v, lang):
+    st = screen_data().rules_status()
+    out = []
+    if st["ok"] is False:
+        head = (t("rules_invalid", lang, loaded_at=local_time(st["loaded_at"], "%Y-%m-%d %H:%M:%S"))
+                if st["loaded_at"] else t("rules_invalid_none", lang))
+        out.append(html.Div(id="rules-invalid", className="rules-invalid", children=[
+            html.Div(head, className="rules-invalid-head"),
+            html.Ul([html.Li(p) for p in st["problems"]], className="rules-problems"),
+            html.Div(t("rules_fix", lang), className="muted")]))
+    if st["warnings"]:
+        out.append(html.Details(id="rules-warnings", className="rules-warnings", children=[
+            html.Summary(t("rules_warnings", lang, n=len(st["warnings"]))),
+            html.Ul([html.Li(w) for w in st["warnings"]])]))
+    return out
+
+
+@callback(Output("al-queue", "children"), Output("al-pending", "children"), Output("al-pending-section", "hidden"),
+          Output("al-rule", "options"),
+          Input("al-version", "data"), Input("al-state", "value"), Input("al-level", "value"),
+          Input("al-rule", "value"), Input("al-region", "value"), Input("al-selected", "data"),
+          State("al-lang", "data"))
+def queue(_v, state, levels, rule, region, selected, lang):
+    d = screen_data()
+    rows = [a for a in d.alerts(None if state == "all" else state) if _matches(a, levels, rule, region)]
     head = html.Tr([html.Th(t(c, lang)) for c in ("col_level", "col_region", "col_rule", "col_value", "col_fired",
                                                   "col_state", "col_assignee")])
     body = [html.Tr([
         html.Td(html.Span(t(f"level_{a['level']}", lang), className=f"level-chip level-{a['level']}")),
         html.Td(a["region_name_en"] if lang == "en" else a["region_name"]),
-        html.Td(a["rule_title"][lang]), html.Td(f"{a['value']:g}", className="num"),
+        html.Td(a["rule_title"][lang]), html.Td(f"{a['value']:.4g}", className="num"),
         html.Td(local_time(a["fired_at"], "%m-%d %H:%M")),
         html.Td(t(f"state_{a['state']}", lang), className=f"state {a['state']}"),
         html.Td(a["assignee"] or ""),
     ], id={"type": "al-row", "alert": a["id"]}, n_clicks=0,
         className="al-row" + (" selected" if a["id"] == selected else "")) for a in rows]
-    return html.Table([html.Thead(head), html.Tbody(body)], className="grid clickable")
+    table = [html.Table([html.Thead(head), html.Tbody(body)], className="grid clickable")]
+    if not rows:
+        table.append(html.Div(t("no_match", lang), className="muted", id="al-no-match"))
+    pending = [p for p in d.pending() if _matches(p, levels, rule, region)]
+    return table, _pending_table(pending, lang), state in PENDING_HIDDEN, _rule_options(lang)
+
+
+def _pending_table(rows: list[dict], lang: str):
+    if not rows:
+        return html.Div(t("no_pending", lang), className="muted", id="al-no-pending")
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    head = html.Tr([html.Th(t(c, lang)) for c in ("col_level", "col_region", "col_rule", "col_value",
+                                                  "col_threshold", "col_since", "col_fires_at")])
+
+    def fires(iso):
+        minutes = (datetime.fromisoformat(iso.removesuffix("Z")) - now).total_seconds() / 60
+        at = local_time(iso, "%H:%M")
+        return t("fires_in", lang, at=at, n=math.ceil(minutes)) if minutes > 0 else t("fires_due", lang, at=at)
+
+    body = [html.Tr([
+        html.Td(html.Span(t(f"level_{p['level']}", lang), className=f"level-chip level-{p['level']} pending")),
+        html.Td(p["region_name_en"] if lang == "en" else p["region_name"]),
+        html.Td(p["rule_title"][lang]), html.Td(f"{p['value']:.4g}", className="num"),
+        html.Td(f"{p['threshold']:g}", className="num"),
+        html.Td(local_time(p["since"], "%m-%d %H:%M")), html.Td(fires(p["fires_at"]), className="fires-at"),
+    ], className="pending-row", **{"data-region": p["region"], "data-rule": p["rule"]}) for p in rows]
+    return html.Table([html.Thead(head), html.Tbody(body)], className="grid pending", id="al-pending-table")
 
 
 @callback(Output("al-selected", "data"), Input({"type": "al-row", "alert": ALL}, "n_clicks"), prevent_initial_call=True)
@@ -81,18 +191,24 @@ def select(clicks):
 
 @callback(Output("al-title", "children"), Output("al-chart", "figure"), Output("al-trail", "children"),
           Output("al-actions", "hidden"), Output({"type": "al-act", "action": "ack"}, "disabled"),
-          Output("al-deliveries", "children"),
+          Output("al-deliveries", "children"), Output("al-chart-title", "children"), Output("al-rows", "children"),
+          Output("al-rows-title", "hidden"),
           Input("al-selected", "data"), Input("al-version", "data"), State("al-lang", "data"))
 def detail(alert_id, _v, lang):
-    a = screen_data().alert(alert_id, with_trail=True) if alert_id is not None else None
+    d = screen_data()
+    a = d.alert(alert_id, with_trail=True) if alert_id is not None else None
     if a is None:
-        return t("select_alert", lang), go.Figure(layout=_DARK), [], True, True, []
+        return t("select_alert", lang), empty_figure(), [], True, True, [], "", [], True
+    rule = d.rt.rule(a["rule"])
+    evidence = d.alert_evidence(alert_id)
     level = t("level_" + a["level"], lang)
     region = a["region_name_en"] if lang == "en" else a["region_name"]
     trail = [html.Li(f"{local_time(e['at'], '%m-%d %H:%M:%S')}  {t('ev_' + e['kind'], lang)}  {e['by'] or ''}"
                      + (f" — {e['note']}" if e["note"] else ""), className=f"ev ev-{e['kind']}") for e in a["trail"]]
-    return (f"{level} · {region} · {a['rule_title'][lang]} {a['value']:g}", _chart(a, lang), trail,
-            a["state"] == "resolved", a["state"] != "firing", _deliveries(alert_id, lang))
+    chart_title = f"{t('metric_chart', lang)} · {value_label(rule, lang)}" if rule else ""
+    return (f"{level} · {region} · {a['rule_title'][lang]} {a['value']:.4g}", alert_detail.figure(rule, evidence, lang),
+            trail, a["state"] == "resolved", a["state"] != "firing", _deliveries(alert_id, lang), chart_title,
+            alert_detail.rows_table(evidence, d.gaz, lang), False)
 
 
 def _outcome(d: dict) -> str:
@@ -155,23 +271,3 @@ def act(clicks, values, ids, name, alert_id, lang):
         return str(e), -1
     d.forget()
     return t("done", lang), -1  # -1: the next tick sees a new version and redraws queue and detail
-
-
-def _chart(a: dict, lang: str) -> go.Figure:
-    """The region's daily new confirmed cases with the rule's thresholds drawn on."""
-    d = screen_data()
-    rows = d.trend(a["region"], 30)
-    fig = go.Figure()
-    fig.add_bar(x=[r["day"] for r in rows], y=[r["confirmed"] for r in rows], name=t("trend_confirmed", lang),
-                marker_color="#f16913")
-    rule = next((r for r in d.rt.config.rules.rules if r.id == a["rule"]), None)
-    if rule:
-        for level in LEVELS:
-            fig.add_hline(y=getattr(rule.thresholds, level), line_dash="dot", line_color=LEVEL_COLOURS[level],
-                          annotation_text=t("threshold_line", lang, level=level), annotation_position="top left")
-    fig.update_layout(**_DARK, showlegend=False, xaxis={"tickformat": "%m-%d"})
-    return fig
-
-
-_DARK = {"template": "plotly_dark", "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
-         "margin": {"l": 40, "r": 10, "t": 20, "b": 30}}
