@@ -9,9 +9,11 @@ upsert is keyed on (source, source_key) and compares values, counts nothing twic
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import gc
 import hashlib
 import json
 import sqlite3
@@ -37,6 +39,17 @@ from .writes import insert_rows, update_rows
 log = logging.getLogger(__name__)
 IN_CHUNK = 900  # stay under SQLite's bound-parameter limit
 ANALYZE_AFTER = 20_000
+
+
+@contextmanager
+def gc_paused():
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 class Overtaken(Exception):
@@ -128,20 +141,26 @@ class SourcePoller:
             .limit(self.src.batch_size)
         stmt = query.where(self.ts_col >= shift_raw(cursor[0], self.src.overlap_seconds)) if cursor else query
         while True:
-            rows = self._fetch(stmt)
-            full = len(rows) == self.src.batch_size
-            ts = self.ts_col.name
-            if full and key is None:
-                # Without a key column there is no tie-breaker: finish the last time stamp in this batch.
-                last_ts = rows[-1][ts]
-                rows = [r for r in rows if r[ts] != last_ts] + \
-                    self._fetch(select(*self.table.c).where(self.ts_col == last_ts))
-            last = (rows[-1][ts], rows[-1][key.name] if key is not None else None) if rows else None
-            self._store_batch(rows, last, result)
+            with gc_paused():  # a batch makes many short-lived objects and no cycles: the collector only slows it
+                rows, last, full = self._read_and_store(stmt, result)
             if not full or self.stopping.is_set():
                 return
             stmt = query.where(or_(self.ts_col > last[0], and_(self.ts_col == last[0], key > last[1]))) \
                 if key is not None else query.where(self.ts_col > last[0])
+
+    def _read_and_store(self, stmt, result: PollResult):
+        """One batch: read it, store it; (rows, the last row's cursor, whether the batch was full)."""
+        key, ts = self.key_col, self.ts_col.name
+        rows = self._fetch(stmt)
+        full = len(rows) == self.src.batch_size
+        if full and key is None:
+            # Without a key column there is no tie-breaker: finish the last time stamp in this batch.
+            last_ts = rows[-1][ts]
+            rows = [r for r in rows if r[ts] != last_ts] + \
+                self._fetch(select(*self.table.c).where(self.ts_col == last_ts))
+        last = (rows[-1][ts], rows[-1][key.name] if key is not None else None) if rows else None
+        self._store_batch(rows, last, result)
+        return rows, last, full
 
     def _fetch(self, stmt) -> list[dict]:
         with self.engine.connect() as conn:

@@ -124,23 +124,6 @@ def test_an_acknowledgement_made_elsewhere_shows_on_an_open_page_without_reload(
     console.assert_clean("after the remote acknowledgement")
 
 
-def test_pending_alerts_stay_off_the_banner(wall, stack):
-    duo, console, _ = wall
-    _fire(stack, PINGDINGSHAN)
-    now = datetime.utcnow().strftime("%Y-%m-%d %H:%M:%S")
-    _store_write(stack, "INSERT INTO alerts (rule, region, level, state, value, threshold, fired_at, updated_at) "
-                        "VALUES ('test_pending', ?, 'II', 'pending', 200, 150, ?, ?)", (JIAOZUO, now, now))
-    try:
-        assert any(a["region"] == JIAOZUO and a["state"] == "pending" for a in stack.alerts())
-        duo.driver.get(stack.url + "/sources")
-        duo.wait_for_element(_banner_row(PINGDINGSHAN) + ".firing", timeout=20)
-        assert not duo.find_elements(_banner_row(JIAOZUO))
-    finally:
-        _store_write(stack, "DELETE FROM alerts WHERE rule = 'test_pending'")
-        _acknowledge_all(stack)
-    console.assert_clean("with a pending alert")
-
-
 def test_sound_on_by_default_on_the_wall_off_elsewhere_remembered_and_faster_when_escalated(wall, stack):
     duo, console, open_ = wall
     alert = _fire(stack, ANYANG)

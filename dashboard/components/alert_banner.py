@@ -31,7 +31,8 @@ def local_time(iso: str | None, fmt: str = "%H:%M:%S") -> str:
 
 
 def _value(x: float) -> str:
-    return f"{x:g}"
+    """Whole numbers as they are, others to two decimals: a wall is read from across the room."""
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
 
 
 def alert_row(a: dict, lang: str) -> html.Div:
