@@ -94,8 +94,8 @@ class Measurer:
                                             cfg.guard_days, cfg.sd_floor) if code in by_region else 0.0)
 
     def _supply_cover(self, cfg, level):
-        cover = self._once(("cover", cfg.item, level),
-                           lambda: series.days_of_cover(self.s, cfg.item, level, self.today))
+        cover = self._once(("cover", cfg.item, level, cfg.measure),
+                           lambda: series.days_of_cover(self.s, cfg.item, level, self.today, cfg.measure))
         return cover.get
 
     def _risk_arrivals(self, cfg, level):

@@ -203,20 +203,25 @@ def _sum_rows(rows) -> list[tuple[str, list[float]]]:
     return list(by.items())
 
 
-def days_of_cover(s: Session, item: str, level: str, as_of: date) -> dict[str, float]:
-    """{region: lowest days of cover of `item` over its open points} from each point's latest count.
+def days_of_cover(s: Session, item: str, level: str, as_of: date, measure: str = "total") -> dict[str, float]:
+    """{region: days of cover of `item` over its open points}, from each point's latest count.
 
-    Consumption 0 means no limit: such a point does not lower the region's figure.
+    `total`: the points' stock over their daily consumption together; `lowest`: the point
+    closest to running out. Consumption 0 means no limit (no figure when nothing is consumed).
     """
-    latest = (select(SupplyStock.point_source, SupplyStock.point, func.max(SupplyStock.day).label("day"))
+    latest = (select(SupplyStock.point_source, SupplyStock.point, func.max(SupplyStock.at).label("at"))
               .where(SupplyStock.item == item, SupplyStock.day <= as_of)
               .group_by(SupplyStock.point_source, SupplyStock.point).subquery())
     col = _col(SupplyPoint, level)
-    q = (select(col, func.min(SupplyStock.stock / SupplyStock.daily_consumption))
+    if measure == "lowest":
+        value = func.min(case((SupplyStock.daily_consumption > 0, SupplyStock.stock / SupplyStock.daily_consumption)))
+    else:
+        value = func.sum(SupplyStock.stock) / func.nullif(func.sum(SupplyStock.daily_consumption), 0)
+    q = (select(col, value)
          .join(latest, and_(latest.c.point_source == SupplyStock.point_source, latest.c.point == SupplyStock.point,
-                            latest.c.day == SupplyStock.day))
+                            latest.c.at == SupplyStock.at))
          .join(SupplyPoint, and_(SupplyPoint.source == SupplyStock.point_source,
                                  SupplyPoint.source_key == SupplyStock.point))
-         .where(SupplyStock.item == item, SupplyPoint.status == "open", SupplyStock.daily_consumption > 0)
+         .where(SupplyStock.item == item, SupplyPoint.status == "open")
          .group_by(col))
     return {r: float(v) for r, v in s.execute(q) if r is not None and v is not None}

@@ -157,7 +157,7 @@ def test_ewma_on_fever_visits_joined_to_clinics(store, gaz):
 
 
 # ------------------------------------------------------------------ supply cover, risk arrivals, silent source
-def test_days_of_cover_is_the_lowest_open_point_from_its_latest_count(store, gaz):
+def test_days_of_cover_of_open_points_from_their_latest_counts(store, gaz):
     _, sessions = store
     with sessions.begin() as s:
         for key, status in (("p1", "open"), ("p2", "open"), ("p3", "closed")):
@@ -169,14 +169,16 @@ def test_days_of_cover_is_the_lowest_open_point_from_its_latest_count(store, gaz
                                        ("p3", 1, 1, 10),                         # closed: not counted
                                        ("p1", -2, 1, 10)):                       # counted after today: ignored
             s.add(SupplyStock(source="st", source_key=f"s{next(_seq)}", point_source="pts", point=point, item="n95",
-                              day=TODAY - timedelta(days=day), at=NOW, stock=stock, daily_consumption=use,
+                              day=TODAY - timedelta(days=day), at=NOW - timedelta(days=day), stock=stock,
+                              daily_consumption=use,
                               source_updated_at=NOW, loaded_at=NOW))
-    rs = ruleset(gaz, {"id": "cov", "kind": "supply_cover", "item": "n95",
-                       "scope": {"levels": ["prefecture", "county"]},
-                       "thresholds": {"IV": 7, "III": 5, "II": 3, "I": 1}, "recover": 10})
-    got = values(sessions, gaz, rs)["cov"]
-    assert got["410700"] == 4 and got["410702"] == 4 and got["410100"] is None
-    assert rs.get("cov").config.level_for(4) == "III"
+    rule = {"kind": "supply_cover", "item": "n95", "scope": {"levels": ["prefecture", "county"]},
+            "thresholds": {"IV": 7, "III": 5, "II": 3, "I": 1}, "recover": 10}
+    rs = ruleset(gaz, {**rule, "id": "low", "measure": "lowest"}, {**rule, "id": "tot"})
+    got = values(sessions, gaz, rs)
+    assert got["low"]["410700"] == 4 and got["low"]["410702"] == 4 and got["low"]["410100"] is None
+    assert rs.get("low").config.level_for(4) == "III"
+    assert got["tot"]["410700"] == (40 + 500) / (10 + 0)     # what the open points hold together
 
 
 def test_arrivals_from_risk_areas_over_fourteen_days(store, gaz):
@@ -290,7 +292,8 @@ def test_below_rule_hysteresis_and_a_removed_rule_resolves(store, gaz):
     def stock(days_ago, amount):
         with sessions.begin() as s:
             s.add(SupplyStock(source="st", source_key=f"s{next(_seq)}", point_source="pts", point="p1",
-                              item="vegetables", day=TODAY - timedelta(days=days_ago), at=NOW, stock=amount,
+                              item="vegetables", day=TODAY - timedelta(days=days_ago),
+                              at=NOW - timedelta(days=days_ago), stock=amount,
                               daily_consumption=1, source_updated_at=NOW, loaded_at=NOW))
 
     stock(3, 4)                                         # 4 days: III

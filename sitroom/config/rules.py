@@ -158,9 +158,11 @@ class EwmaRule(_RegionRule):
 
 
 class SupplyCoverRule(_RegionRule):
-    """Days of cover of one item: the lowest over the region's open supply points."""
+    """Days of cover of one item in a region's open supply points: `total` (their stock over their
+    daily consumption, what the region has) or `lowest` (the point closest to running out)."""
     kind: Literal["supply_cover"]
     item: str = Field(min_length=1)
+    measure: Literal["total", "lowest"] = "total"
 
 
 class RiskArrivalsRule(_RegionRule):
