@@ -237,3 +237,11 @@ def t(key: str, lang: str = "zh", **kw) -> str:
 
 def pick_lang(requested: str | None, default: str) -> str:
     return requested if requested in LANGS else default
+
+
+def num(x, decimals: int = 2) -> str:
+    """A figure for a screen read from across the room: thousands separated, no exponent,
+    whole numbers without decimals; None is a dash."""
+    if x is None:
+        return "—"
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.{decimals}f}"

@@ -15,7 +15,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from sitroom.alerts import AlertConflict, AlertNotFound, acknowledge
 
 from ..app import screen_data
-from ..i18n import t
+from ..i18n import num, t
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SHOWN = 3
@@ -30,15 +30,10 @@ def local_time(iso: str | None, fmt: str = "%H:%M:%S") -> str:
     return dt.astimezone(SHANGHAI).strftime(fmt)
 
 
-def _value(x: float) -> str:
-    """Whole numbers as they are, others to two decimals: a wall is read from across the room."""
-    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
-
-
 def alert_row(a: dict, lang: str) -> html.Div:
     region = a["region_name_en"] if lang == "en" else a["region_name"]
     text = t("alert_text", lang, level=t(f"level_{a['level']}", lang), region=region,
-             rule=a["rule_title"][lang], value=_value(a["value"]), threshold=_value(a["threshold"]))
+             rule=a["rule_title"][lang], value=num(a["value"]), threshold=num(a["threshold"]))
     if a["state"] == "firing":
         action = html.Button(t("ack", lang), id={"type": "ack-btn", "alert": a["id"]}, className="ack-btn", n_clicks=0)
     else:

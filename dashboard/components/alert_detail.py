@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 from dash import html
 from plotly.subplots import make_subplots
 
-from dashboard.i18n import t
+from dashboard.i18n import num, t
 from sitroom.config import LEVEL_COLOURS, LEVELS
 from sitroom.series import LOCAL_OFFSET, local_day
 
@@ -112,7 +112,7 @@ def _time(dt, fmt="%m-%d %H:%M") -> str:
 
 
 def _num(x) -> str:
-    return "—" if x is None else f"{x:,.4g}" if isinstance(x, float) else f"{x:,}"
+    return num(x)
 
 
 def rows_table(evidence: dict | None, gaz, lang: str):

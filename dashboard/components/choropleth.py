@@ -7,7 +7,7 @@ import dash_leaflet as dl
 from dash import html
 from dash_extensions.javascript import Namespace
 
-from ..i18n import t
+from ..i18n import num as _num, t
 
 ns = Namespace("dashExtensions", "sitroom")  # functions live in assets/sitroom.js (no assign() at import)
 # Fixed classes per metric keep the legend stable on the wall; new_24h follows the warning thresholds.
@@ -82,10 +82,6 @@ def region_map(center, zoom, bounds, tile_url: str | None, attribution: str, ini
     return dl.Map(layers, id="map", center=center, zoom=zoom, zoomSnap=0.25, attributionControl=bool(tile_url),
                   viewport={"bounds": bounds, "transition": "fitBounds"},
                   className="region-map", style={"height": "100%", "width": "100%"})
-
-
-def _num(x: float) -> str:
-    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
 
 
 def signed(n: float) -> str:

@@ -13,7 +13,7 @@ import dash_leaflet as dl
 from dash import html
 from dash_extensions.javascript import Namespace
 
-from dashboard.i18n import t
+from dashboard.i18n import num, t
 
 ns = Namespace("dashExtensions", "sitroom")
 LAYERS = ("cases", "clinics", "supply", "inflows")
@@ -36,7 +36,7 @@ def _name(region, lang: str) -> str:
 
 
 def _num(x) -> str:
-    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"
+    return num(x, 1)
 
 
 def _point(lon: float, lat: float, props: dict) -> dict:

@@ -14,7 +14,7 @@ from dashboard.components.alert_banner import alert_banner, header_tools, local_
 from dashboard.components.alert_detail import empty_figure, value_label
 from dashboard.components.alert_evidence import ROWS_SHOWN
 from dashboard.components.nav import nav
-from dashboard.i18n import TEXT, pick_lang, t
+from dashboard.i18n import TEXT, num, pick_lang, t
 from sitroom import notify
 from sitroom.alerts import OFFICER_ACTIONS, AlertConflict, AlertNotFound
 from sitroom.config import LEVELS
@@ -147,7 +147,7 @@ def queue(_v, state, levels, rule, region, selected, lang):
     body = [html.Tr([
         html.Td(html.Span(t(f"level_{a['level']}", lang), className=f"level-chip level-{a['level']}")),
         html.Td(a["region_name_en"] if lang == "en" else a["region_name"]),
-        html.Td(a["rule_title"][lang]), html.Td(f"{a['value']:.4g}", className="num"),
+        html.Td(a["rule_title"][lang]), html.Td(num(a['value']), className="num"),
         html.Td(local_time(a["fired_at"], "%m-%d %H:%M")),
         html.Td(t(f"state_{a['state']}", lang), className=f"state {a['state']}"),
         html.Td(a["assignee"] or ""),
@@ -175,8 +175,8 @@ def _pending_table(rows: list[dict], lang: str):
     body = [html.Tr([
         html.Td(html.Span(t(f"level_{p['level']}", lang), className=f"level-chip level-{p['level']} pending")),
         html.Td(p["region_name_en"] if lang == "en" else p["region_name"]),
-        html.Td(p["rule_title"][lang]), html.Td(f"{p['value']:.4g}", className="num"),
-        html.Td(f"{p['threshold']:g}", className="num"),
+        html.Td(p["rule_title"][lang]), html.Td(num(p['value']), className="num"),
+        html.Td(num(p['threshold']), className="num"),
         html.Td(local_time(p["since"], "%m-%d %H:%M")), html.Td(fires(p["fires_at"]), className="fires-at"),
     ], className="pending-row", **{"data-region": p["region"], "data-rule": p["rule"]}) for p in rows]
     return html.Table([html.Thead(head), html.Tbody(body)], className="grid pending", id="al-pending-table")
@@ -206,7 +206,7 @@ def detail(alert_id, _v, lang):
     trail = [html.Li(f"{local_time(e['at'], '%m-%d %H:%M:%S')}  {t('ev_' + e['kind'], lang)}  {e['by'] or ''}"
                      + (f" — {e['note']}" if e["note"] else ""), className=f"ev ev-{e['kind']}") for e in a["trail"]]
     chart_title = f"{t('metric_chart', lang)} · {value_label(rule, lang)}" if rule else ""
-    return (f"{level} · {region} · {a['rule_title'][lang]} {a['value']:.4g}", alert_detail.figure(rule, evidence, lang),
+    return (f"{level} · {region} · {a['rule_title'][lang]} {num(a['value'])}", alert_detail.figure(rule, evidence, lang),
             trail, a["state"] == "resolved", a["state"] != "firing", _deliveries(alert_id, lang), chart_title,
             alert_detail.rows_table(evidence, d.gaz, lang), False)
 

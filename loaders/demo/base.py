@@ -21,6 +21,20 @@ TZ = ZoneInfo("Asia/Shanghai")
 UTC = ZoneInfo("UTC")
 
 
+def poisson(rng: random.Random, lam: float) -> int:
+    """A Poisson draw: how many events of a rate happen in an interval."""
+    if lam <= 0:
+        return 0
+    if lam > 50:  # normal approximation is plenty for a simulator
+        return max(0, round(rng.gauss(lam, math.sqrt(lam))))
+    n, p, limit = 0, 1.0, math.exp(-lam)
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return n
+        n += 1
+
+
 def to_local(dt_utc: datetime) -> datetime:
     """UTC naive -> local (Asia/Shanghai) naive."""
     return dt_utc.replace(tzinfo=UTC).astimezone(TZ).replace(tzinfo=None)
@@ -67,16 +81,7 @@ class Simulator:
         return max(seconds, 0.0)
 
     def poisson(self, lam: float) -> int:
-        if lam <= 0:
-            return 0
-        if lam > 50:  # normal approximation is plenty for a simulator
-            return max(0, round(self.rng.gauss(lam, math.sqrt(lam))))
-        n, p, limit = 0, 1.0, math.exp(-lam)
-        while True:
-            p *= self.rng.random()
-            if p <= limit:
-                return n
-            n += 1
+        return poisson(self.rng, lam)
 
     def bad(self) -> bool:
         return self.bad_share > 0 and self.rng.random() < self.bad_share

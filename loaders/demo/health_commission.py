@@ -21,6 +21,8 @@ from sqlalchemy.engine import Engine
 from sitroom.regions import Gazetteer
 from sitroom.store import make_engine
 
+from .base import poisson
+
 log = logging.getLogger(__name__)
 TZ = ZoneInfo("Asia/Shanghai")
 SCHEMA = [
@@ -147,16 +149,7 @@ class HealthCommissionSim:
         return DEAD if r < 0.003 else CURED if r < 0.6 else CONFIRMED
 
     def _poisson(self, lam: float) -> int:
-        if lam <= 0:
-            return 0
-        if lam > 50:  # normal approximation is plenty for a simulator
-            return max(0, round(self.rng.gauss(lam, math.sqrt(lam))))
-        n, p, limit = 0, 1.0, math.exp(-lam)
-        while True:
-            p *= self.rng.random()
-            if p <= limit:
-                return n
-            n += 1
+        return poisson(self.rng, lam)
 
     def tick(self, now: datetime | None = None) -> int:
         """Events since the last tick: new reports, status changes, a few bad rows."""
