@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import subprocess
@@ -31,7 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 TARGET_RATE, TARGET_RATIO, TARGET_MB = 50_000, 0.5, 500
-BATCH = 20000
+BATCH = int(os.environ.get("SITROOM_BENCH_BATCH", 50_000))  # the children read it from the environment
 T0 = datetime(2026, 11, 1)      # source local times start here
 ORIGINS = ["湖北省武汉市", "北京市朝阳区", "上海市浦东新区", "广东省广州市", "陕西省西安市", "河北省石家庄市"]
 
@@ -199,7 +200,8 @@ def bench(backend: str, travel: int, cases: int) -> dict:
             server.stop()
     rows = travel + cases
     rate, base_rate = rows / loaded["seconds"], rows / base["seconds"]
-    return {"store": backend, "rows": rows, "loader_seconds": round(loaded["seconds"], 1),
+    return {"store": backend, "rows": rows, "batch": int(os.environ.get("SITROOM_BENCH_BATCH", BATCH)),
+            "loader_seconds": round(loaded["seconds"], 1),
             "loader_rows_per_s": round(rate), "loader_peak_mb": loaded["peak_mb"],
             "baseline_seconds": round(base["seconds"], 1), "baseline_rows_per_s": round(base_rate),
             "baseline_peak_mb": base["peak_mb"], "ratio_to_baseline": round(rate / base_rate, 2),
@@ -221,7 +223,9 @@ def main() -> None:
     ap.add_argument("--store", choices=("sqlite", "postgresql", "both"), default="both")
     ap.add_argument("--travel", type=int, default=1_000_000)
     ap.add_argument("--cases", type=int, default=100_000)
+    ap.add_argument("--batch", type=int, default=BATCH, help="rows per batch, for the loader and the baseline")
     args = ap.parse_args()
+    os.environ["SITROOM_BENCH_BATCH"] = str(args.batch)
     ok = True
     for backend in (("sqlite", "postgresql") if args.store == "both" else (args.store,)):
         result = bench(backend, args.travel, args.cases)
