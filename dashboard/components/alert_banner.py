@@ -15,6 +15,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from sitroom.alerts import AlertConflict, AlertNotFound, acknowledge
 
 from ..app import screen_data
+from .nav import nav
 from ..i18n import num, t
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -125,3 +126,10 @@ def _acknowledge_clicked(clicks, name, lang):
         message = str(e)
     d.forget()
     return banner(d.alerts("active"), lang, message)
+
+
+def desk_page_top(title: str, lang: str, path: str) -> list:
+    """The top of a desk page (/alerts, /sources): title, sound and officer tools, links, the banner."""
+    return [html.Header(className="page-header", children=[
+                html.H1(title), html.Div([*header_tools(lang), nav(lang, path)], className="header-right")]),
+            alert_banner(lang)]

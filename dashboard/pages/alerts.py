@@ -10,10 +10,9 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, 
 
 from dashboard.app import screen_data
 from dashboard.components import alert_detail
-from dashboard.components.alert_banner import alert_banner, header_tools, local_time
+from dashboard.components.alert_banner import desk_page_top, local_time
 from dashboard.components.alert_detail import empty_figure, value_label
 from dashboard.components.alert_evidence import ROWS_SHOWN
-from dashboard.components.nav import nav
 from dashboard.i18n import TEXT, num, pick_lang, t
 from sitroom import notify
 from sitroom.alerts import OFFICER_ACTIONS, AlertConflict, AlertNotFound
@@ -36,10 +35,7 @@ def layout(lang: str | None = None, state: str | None = None, alert: str | None 
         dcc.Store(id="al-selected", data=int(alert) if (alert or "").isdigit() else None),
         dcc.Store(id="al-url-sink"),
         dcc.Interval(id="al-tick", interval=d.rt.config.dashboard.refresh_ms),
-        html.Header(className="page-header", children=[
-            html.H1(t("alerts_title", lang)),
-            html.Div([*header_tools(lang), nav(lang, "/alerts")], className="header-right")]),
-        alert_banner(lang),
+        *desk_page_top(t("alerts_title", lang), lang, "/alerts"),
         html.Div(id="al-rules-status"),
         html.Div(className="al-filters", children=[
             dcc.RadioItems(id="al-state", value=state if state in STATES else "active", inline=True,

@@ -7,8 +7,7 @@ import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard.app import screen_data
-from dashboard.components.alert_banner import alert_banner, header_tools, local_time
-from dashboard.components.nav import nav
+from dashboard.components.alert_banner import desk_page_top, local_time
 from dashboard.i18n import pick_lang, t
 
 dash.register_page(__name__, path="/sources", title="sitroom · sources")
@@ -23,10 +22,7 @@ def layout(lang: str | None = None, source: str | None = None, reason: str | Non
     return html.Div(className=f"page lang-{lang}", children=[
         dcc.Store(id="src-lang", data=lang),
         dcc.Interval(id="src-tick", interval=max(2000, d.rt.config.dashboard.refresh_ms)),
-        html.Header(className="page-header", children=[
-            html.H1(t("sources_title", lang)),
-            html.Div([*header_tools(lang), nav(lang, "/sources")], className="header-right")]),
-        alert_banner(lang),
+        *desk_page_top(t("sources_title", lang), lang, "/sources"),
         html.Div(id="sources-table"),
         html.Div(className="filters", children=[
             dcc.Dropdown(id="q-source", options=options, value=source or "", clearable=False, className="q-source"),

@@ -68,17 +68,21 @@ class CaseDaily(_Fact, Base):
     __table_args__ = _fact_args("case_daily", ("province", "day"), ("prefecture", "day"), ("region", "day"))
 
 
-class Clinic(_Fact, Base):
-    """A fever clinic (发热门诊). Location in GCJ-02, the boundary map's datum."""
-    __tablename__ = "clinics"
+class _Place:
+    """A named place on the map: location in GCJ-02 (the boundary map's datum), its regions, its status."""
     name: Mapped[str] = mapped_column(String(200))
-    address: Mapped[str | None] = mapped_column(String(300))
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
     region: Mapped[str] = mapped_column(String(6))
     prefecture: Mapped[str] = mapped_column(String(6))
     province: Mapped[str] = mapped_column(String(6))
     status: Mapped[str] = mapped_column(String(16))
+
+
+class Clinic(_Fact, _Place, Base):
+    """A fever clinic (发热门诊)."""
+    __tablename__ = "clinics"
+    address: Mapped[str | None] = mapped_column(String(300))
     capacity: Mapped[int | None] = mapped_column(Integer)
     __table_args__ = _fact_args("clinics", ("prefecture",), ("region",))
 
@@ -95,17 +99,10 @@ class ClinicVisit(_Fact, Base):
     __table_args__ = _fact_args("clinic_visits", ("clinic_source", "clinic", "at"), ("at",))
 
 
-class SupplyPoint(_Fact, Base):
-    """A designated pharmacy, reserve-vegetable outlet, warehouse...; location in GCJ-02."""
+class SupplyPoint(_Fact, _Place, Base):
+    """A designated pharmacy, reserve-vegetable outlet, warehouse..."""
     __tablename__ = "supply_points"
-    name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32))
-    lon: Mapped[float] = mapped_column(Float)
-    lat: Mapped[float] = mapped_column(Float)
-    region: Mapped[str] = mapped_column(String(6))
-    prefecture: Mapped[str] = mapped_column(String(6))
-    province: Mapped[str] = mapped_column(String(6))
-    status: Mapped[str] = mapped_column(String(16))
     __table_args__ = _fact_args("supply_points", ("prefecture",), ("kind",))
 
 
