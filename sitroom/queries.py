@@ -4,46 +4,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import String, and_, case, cast, func, literal_column, select
+from sqlalchemy import String, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
+from .series import local_day as local_today, local_day_sql, local_midnight
 from .store.models import (Alert, CaseDaily, CaseReport, Clinic, ClinicVisit, DataVersion, Inflow, Quarantine,
                            SourceState, SupplyPoint, SupplyStock)
 
 EVER_CONFIRMED = ("confirmed", "cured", "dead")  # a cured or dead case was confirmed first
-LOCAL_OFFSET_HOURS = 8                            # Asia/Shanghai has no DST
 
 
 def data_version(s: Session) -> tuple[int, datetime | None]:
     row = s.execute(select(DataVersion.version, DataVersion.changed_at).where(DataVersion.id == 1)).one()
     return int(row.version), row.changed_at
-
-
-def new_confirmed_since(s: Session, since: datetime, by=CaseReport.prefecture) -> dict[str, int]:
-    q = (select(by, func.count()).where(CaseReport.status.in_(EVER_CONFIRMED), CaseReport.reported_at >= since)
-         .group_by(by))
-    return {r: n for r, n in s.execute(q)}
-
-
-def case_counts(s: Session, by=CaseReport.prefecture, within: str | None = None) -> dict[str, dict[str, int]]:
-    """Cumulative counts per region: confirmed (ever), suspected, cured, dead, active."""
-    q = select(by, CaseReport.status, func.count()).group_by(by, CaseReport.status)
-    if within:
-        q = q.where(CaseReport.prefecture == within)
-    out: dict[str, dict[str, int]] = {}
-    for region, status, n in s.execute(q):
-        c = out.setdefault(region, {"confirmed": 0, "suspected": 0, "cured": 0, "dead": 0, "active": 0})
-        c[status] += n
-    for c in out.values():
-        c["active"] = c["confirmed"]
-        c["confirmed"] = c["confirmed"] + c["cured"] + c["dead"]
-    return out
-
-
-def _local_day(s: Session, col):
-    if s.get_bind().dialect.name == "sqlite":
-        return func.date(col, f"+{LOCAL_OFFSET_HOURS} hours")
-    return func.date(col + literal_column(f"interval '{LOCAL_OFFSET_HOURS} hours'"))
 
 
 def daily_new(s: Session, since: datetime, level: str | None = None, code: str | None = None) -> list[dict]:
@@ -52,7 +25,7 @@ def daily_new(s: Session, since: datetime, level: str | None = None, code: str |
 
     [{"day": "2024-03-01", "confirmed": n, "suspected": n, "corr_confirmed": n, "corr_suspected": n}]
     """
-    day = _local_day(s, CaseReport.reported_at).label("day")
+    day = local_day_sql(s, CaseReport.reported_at).label("day")
     q = (select(day,
                 func.sum(case((CaseReport.status.in_(EVER_CONFIRMED), 1), else_=0)),
                 func.sum(case((CaseReport.status == "suspected", 1), else_=0)))
@@ -139,10 +112,6 @@ class CaseFigures:
     place: dict[str, tuple[str | None, str]] = field(default_factory=dict)  # region -> (prefecture, province)
     buckets: dict[tuple[str, str], dict] = field(default_factory=dict)      # (province, bucket) -> figures
     corrections: list[dict] = field(default_factory=list)         # {region, bucket, prefecture, province, day, metric, delta}
-
-
-def local_today(now: datetime) -> date:
-    return (now + timedelta(hours=LOCAL_OFFSET_HOURS)).date()
 
 
 def _series_key():
@@ -329,10 +298,10 @@ def clinics(s: Session, now: datetime) -> list[dict]:
 def clinic_days(s: Session, source: str, key: str, now: datetime, days: int = 7) -> list[dict]:
     """Visits, fever patients and referrals per local day over the last `days` days (every day listed)."""
     first = local_today(now) - timedelta(days=days - 1)
-    day = _local_day(s, ClinicVisit.at).label("day")
+    day = local_day_sql(s, ClinicVisit.at).label("day")
     q = (select(day, func.sum(ClinicVisit.visits), func.sum(ClinicVisit.fever), func.sum(ClinicVisit.referred))
          .where(ClinicVisit.clinic_source == source, ClinicVisit.clinic == key,
-                ClinicVisit.at >= datetime.combine(first, datetime.min.time()) - timedelta(hours=LOCAL_OFFSET_HOURS))
+                ClinicVisit.at >= local_midnight(first))
          .group_by(day))
     got = {str(d): (int(v or 0), int(f or 0), int(r or 0)) for d, v, f, r in s.execute(q)}
     out = []

@@ -46,10 +46,12 @@ def days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def _day_expr(s: Session, col):
+def local_day_sql(s: Session, col):
+    """SQL for the local day of a naive UTC time column."""
+    hours = int(LOCAL_OFFSET.total_seconds() // 3600)
     if s.get_bind().dialect.name == "sqlite":
-        return func.date(col, "+8 hours")
-    return func.date(col + literal_column("interval '8 hours'"))
+        return func.date(col, f"+{hours} hours")
+    return func.date(col + literal_column(f"interval '{hours} hours'"))
 
 
 def _as_date(d) -> date:
@@ -62,7 +64,7 @@ def _col(table, level: str):
 
 # ------------------------------------------------------------------ per-table daily sums
 def _line_list_daily(s, metric, level, first, last, as_of):
-    day = _day_expr(s, CaseReport.reported_at).label("day")
+    day = local_day_sql(s, CaseReport.reported_at).label("day")
     statuses = EVER_CONFIRMED if metric == "new_confirmed" else ("suspected",)
     until = local_midnight(last + timedelta(days=1))
     q = (select(_col(CaseReport, level), day, func.count())
@@ -89,7 +91,7 @@ def _aggregate_daily(s, metric, level, first, last):
 
 
 def _visits_daily(s, metric, level, first, last, as_of):
-    day = _day_expr(s, ClinicVisit.at).label("day")
+    day = local_day_sql(s, ClinicVisit.at).label("day")
     value = ClinicVisit.visits if metric == "clinic_visits" else ClinicVisit.fever
     col = _col(Clinic, level)
     q = (select(col, day, func.sum(value))
