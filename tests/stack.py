@@ -173,6 +173,39 @@ class Stack:
         return next((a for a in self.alerts(state) if a["region"] == region), None)
 
 
+# Pages re-render on an interval, so an element found a moment ago may be gone when its text is
+# read (a stale element reference). These read the text in the page itself, in one step.
+def text(duo, selector: str) -> str | None:
+    """innerText of the first element matching the selector, or None when there is none."""
+    return duo.driver.execute_script(
+        "const e = document.querySelector(arguments[0]); return e ? e.innerText : null", selector)
+
+
+def texts(duo, selector: str) -> list[str]:
+    """innerText of every element matching the selector."""
+    return duo.driver.execute_script(
+        "return [...document.querySelectorAll(arguments[0])].map(e => e.innerText)", selector)
+
+
+def cells(duo, selector: str) -> list[list[str]]:
+    """The cells' text of every table row matching the selector."""
+    return duo.driver.execute_script(
+        "return [...document.querySelectorAll(arguments[0])].map("
+        "r => [...r.querySelectorAll('td, th')].map(c => c.innerText))", selector)
+
+
+def banner_row(region: str, level: str | None = None) -> str:
+    """Selector of a region's row in the alert banner every page shows."""
+    return f'#alert-banner .alert-row{".level-" + level if level else ""}[data-region="{region}"]'
+
+
+def css(duo, selector: str, prop: str) -> str | None:
+    """A computed style property (camelCase) of the first element matching the selector."""
+    return duo.driver.execute_script(
+        "const e = document.querySelector(arguments[0]); return e ? getComputedStyle(e)[arguments[1]] : null",
+        selector, prop)
+
+
 class Console:
     """Every SEVERE browser console entry seen during a test (chromedriver hands each entry out once)."""
 

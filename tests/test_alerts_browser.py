@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from stack import cells, text, texts
+
 pytestmark = pytest.mark.browser
 
 LUOYANG, NANYANG = "410300", "411300"
@@ -48,8 +50,8 @@ def _fire(stack, region: str, cases: int) -> dict:
     return stack.wait_for(lambda: stack.alert_for(region, "firing"), 20, f"the alert in {region} to fire")
 
 
-def _rule_count(text: str) -> int:
-    return text.count("\n  - id: ")
+def _rule_count(rules_yaml: str) -> int:
+    return rules_yaml.count("\n  - id: ")
 
 
 def test_invalid_rules_notice_then_a_fixed_file_with_a_new_title(wall, stack, rules_file):
@@ -62,11 +64,11 @@ def test_invalid_rules_notice_then_a_fixed_file_with_a_new_title(wall, stack, ru
     loaded_at = stack.get("/api/v1/rules/status")["loaded_at"]
 
     path.write_text(original + BROKEN_RULE, encoding="utf-8")  # the loaders re-read it every 5 s
-    notice = duo.wait_for_element("#rules-invalid", timeout=20)
+    duo.wait_for_element("#rules-invalid", timeout=20)
     local = (datetime.fromisoformat(loaded_at.removesuffix("Z")) + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S")
     duo.wait_for_contains_text("#rules-invalid", f"rules.yaml 有误，仍按 {local} 载入的规则运行", timeout=5)
-    assert (f"rules[{_rule_count(original)}].thresholds: thresholds must rise strictly from IV to I"
-            in notice.text), notice.text
+    notice = text(duo, "#rules-invalid")
+    assert f"rules[{_rule_count(original)}].thresholds: thresholds must rise strictly from IV to I" in notice, notice
     assert stack.alert_for(LUOYANG, "firing")  # the running rules go on
 
     # fixed, and the rule's title edited: the notice goes, and this web process shows the new title
@@ -89,15 +91,17 @@ def test_pending_section_and_filters_kept_in_the_address(wall, stack, rules_file
     assert pending["region"] == NANYANG and pending["level"] == "II"
 
     duo.driver.get(f"{stack.url}/alerts")
-    row = duo.wait_for_element('#al-pending-table tr[data-rule="drill_pending"]', timeout=20)
-    assert "南阳市" in row.text and "南阳演练规则" in row.text and "Ⅱ级" in row.text, row.text
-    assert "（600 分钟后）" in row.text or "（599 分钟后）" in row.text, row.text
-    assert "南阳演练规则" not in duo.find_element("#alert-banner").text  # pending: never on a banner
+    pending_row = '#al-pending-table tr[data-rule="drill_pending"]'
+    duo.wait_for_element(pending_row, timeout=20)
+    row = text(duo, pending_row)
+    assert "南阳市" in row and "南阳演练规则" in row and "Ⅱ级" in row, row
+    assert "（600 分钟后）" in row or "（599 分钟后）" in row, row
+    assert "南阳演练规则" not in text(duo, "#alert-banner")  # pending: never on a banner
 
     # filters: a region typed in, a level ticked; both in the address and back after a reload
     duo.find_element("#al-region").send_keys("南阳")
     duo.wait_for_contains_text("#al-queue", "南阳市", timeout=10)
-    stack.wait_for(lambda: "洛阳市" not in duo.find_element("#al-queue").text, 10, "Luoyang filtered out")
+    stack.wait_for(lambda: "洛阳市" not in text(duo, "#al-queue"), 10, "Luoyang filtered out")
     level_ii = duo.find_element("#al-level input[value='II']")
     level_ii.click()
     duo.wait_for_element("#al-no-match", timeout=10)  # Nanyang's open alert is level III, not II
@@ -140,20 +144,19 @@ def test_alert_detail_chart_rows_and_acknowledge(wall, stack):
     newest = stack.sql("SELECT source_key FROM case_reports WHERE prefecture = ? AND status IN "
                        "('confirmed', 'cured', 'dead') AND reported_at >= ? ORDER BY reported_at DESC, id DESC "
                        "LIMIT 50", (LUOYANG, since))
-    table = duo.wait_for_element("#al-rows-table", timeout=10)
-    rows = table.find_elements("css selector", "tbody tr")
+    duo.wait_for_element("#al-rows-table", timeout=10)
+    rows = cells(duo, "#al-rows-table tbody tr")
     assert len(rows) == len(newest) == 50
-    assert [r.find_elements("css selector", "td")[1].text for r in rows[:5]] == [k for k, in newest[:5]]
-    assert all(r.find_elements("css selector", "td")[0].text == "hc_cases" for r in rows)
-    assert "确诊" in rows[0].text
-    head = table.find_element("css selector", "thead").text
-    assert head.split() == ["数据源", "源主键", "病例状态", "地区", "报告时间", "数量"]
+    assert [r[1] for r in rows[:5]] == [k for k, in newest[:5]]
+    assert all(r[0] == "hc_cases" for r in rows)
+    assert "确诊" in " ".join(rows[0])
+    assert cells(duo, "#al-rows-table thead tr") == [["数据源", "源主键", "病例状态", "地区", "报告时间", "数量"]]
 
     # acknowledge from the detail
     if alert["state"] == "firing":
         duo.find_element('#al-detail button[id*=\'"action":"ack"\']').click()
-        duo.wait_for_contains_text("#al-trail", "值班员乙", timeout=10)
-        assert " ".join(duo.find_elements("#al-trail li")[-1].text.split()).endswith("确认 值班员乙")
+        stack.wait_for(lambda: " ".join((texts(duo, "#al-trail li") or [""])[-1].split()).endswith("确认 值班员乙"),
+                       10, "the acknowledgement at the end of the trail")
         duo.wait_for_element(f'#alert-banner .alert-row[data-region="{LUOYANG}"].acknowledged', timeout=10)
         assert not duo.find_element('#al-detail button[id*=\'"action":"ack"\']').is_enabled()
         got = stack.get(f"/api/v1/alerts/{alert['id']}")

@@ -14,6 +14,7 @@ import pytest
 
 import feed_seed as fs
 import stack as stack_module
+from stack import cells, text
 
 pytestmark = pytest.mark.browser
 
@@ -71,7 +72,8 @@ def test_switching_layers_shows_markers_and_legends(wall, stack):
     assert "mk-shape-circle" in shapes["supply_points|p-1"]      # mask pharmacy: first kind
     assert "mk-shape-square" in shapes["supply_points|p-2"] and "mk-sev-5" in shapes["supply_points|p-2"]  # 2 days
     assert "mk-shape-diamond" in shapes["supply_points|p-3"] and "mk-sev-0" in shapes["supply_points|p-3"]  # closed
-    legend = duo.wait_for_element("#layer-legends .legend-supply", timeout=10).text
+    duo.wait_for_element("#layer-legends .legend-supply", timeout=10)
+    legend = text(duo, "#layer-legends .legend-supply")
     assert "口罩定点药店" in legend and "< 3 天" in legend
 
     labels["人员流入"].click()
@@ -102,8 +104,8 @@ def test_clinic_details_match_the_store(wall, stack):
     (visits, fever), = stack.sql("SELECT SUM(visits), SUM(fever) FROM clinic_visits WHERE clinic = 'zz-1' AND at >= ?",
                                  (since,))
     (capacity, address), = stack.sql("SELECT capacity, address FROM clinics WHERE source_key = 'zz-1'")
-    panel = duo.find_element("#marker-detail").text
-    assert duo.find_element("#detail-load").text == f"{visits / capacity * 100:.0f}%" == "50%"
+    panel = text(duo, "#marker-detail")
+    assert text(duo, "#detail-load") == f"{visits / capacity * 100:.0f}%" == "50%"
     assert address in panel and "开诊" in panel and f"{capacity:,}" in panel and f"{fever:,}" in panel
     duo.wait_for_element("#detail-chart .main-svg", timeout=10)
     bars = duo.driver.execute_script(
@@ -116,7 +118,7 @@ def test_clinic_details_match_the_store(wall, stack):
     duo.find_element(".mk-cluster-clinics").click()
     _marker(duo, "clinics", "xa-1").click()
     duo.wait_for_text_to_equal("#detail-name", fs.CLINICS["xa-1"][0], timeout=10)
-    assert "关闭" in duo.find_element("#marker-detail").text
+    assert "关闭" in text(duo, "#marker-detail")
     console.assert_clean("after opening clinic details")
 
 
@@ -127,11 +129,11 @@ def test_supply_details_show_cover_per_item(wall, stack):
     duo.wait_for_text_to_equal("#detail-name", fs.SUPPLY["p-1"][0], timeout=10)
     (stock, use), = stack.sql("SELECT stock, daily_consumption FROM supply_stock WHERE point = 'p-1' AND item = 'masks' "
                               "ORDER BY day DESC LIMIT 1")
-    assert duo.find_element("#detail-cover").text == f"{stock / use:.0f} 天" == "5 天"
-    masks = duo.find_element("#marker-detail .item-masks").text
+    assert text(duo, "#detail-cover") == f"{stock / use:.0f} 天" == "5 天"
+    masks = text(duo, "#marker-detail .item-masks")
     assert "口罩" in masks and "500 只" in masks and "100" in masks and "5 天" in masks
-    assert "∞" in duo.find_element("#marker-detail .item-sanitizer").text      # consumption 0: no limit
-    assert "口罩定点药店" in duo.find_element("#marker-detail").text
+    assert "∞" in text(duo, "#marker-detail .item-sanitizer")      # consumption 0: no limit
+    assert "口罩定点药店" in text(duo, "#marker-detail")
     duo.wait_for_element("#detail-chart .main-svg", timeout=10)
     series = duo.driver.execute_script(
         "return document.querySelector('#detail-chart .js-plotly-plot').data.map(t => [t.name, t.y])")
@@ -144,10 +146,10 @@ def test_inflow_details_show_origins_and_modes(wall, stack):
     open_("/?layers=inflows")
     duo.wait_for_element(f"path.inflow-{fs.ZHENGZHOU}", timeout=10).click()
     duo.wait_for_text_to_equal("#detail-name", "郑州市", timeout=10)
-    panel = duo.find_element("#marker-detail").text
+    panel = text(duo, "#marker-detail")
     e = fs.EXPECTED
     assert f"{e['zhengzhou_arrivals']:,}" in panel and f"{e['zhengzhou_risk']:,}" in panel
-    rows = [r.text for r in duo.find_elements("#marker-detail .origins tr")]
+    rows = [" ".join(r) for r in cells(duo, "#marker-detail .origins tr")]
     assert rows == ["北京市 200", "⚠ 湖北省武汉市 150", "上海市 30"]
     modes = duo.driver.execute_script(
         "const t = document.querySelector('#detail-chart .js-plotly-plot').data[0]; return [t.y, t.x]")

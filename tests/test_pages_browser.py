@@ -7,6 +7,8 @@ from datetime import datetime
 
 import pytest
 
+from stack import banner_row, css, text
+
 pytestmark = pytest.mark.browser
 
 
@@ -46,16 +48,12 @@ def test_sources_page_shows_health_and_quarantine(wall, stack):
     (held,), = stack.sql("SELECT COUNT(*) FROM quarantine")
     duo.wait_for_text_to_equal("#quarantine-count", f"隔离区：{held:,} 行", timeout=20)
     duo.wait_for_contains_text("#quarantine", "unknown region '火星市' (column xzdz)", timeout=10)
-    row_text = duo.find_element("#quarantine").text
+    row_text = text(duo, "#quarantine")
     assert "王" not in row_text and "hzxm" not in row_text  # personal columns are never read, so never shown
 
 
 # ------------------------------------------------------------------ the shared banner and its sound
 NANYANG, KAIFENG, PINGDINGSHAN, JIAOZUO, ANYANG = "411300", "410200", "410400", "410800", "410500"
-
-
-def _banner_row(region: str) -> str:
-    return f'#alert-banner .alert-row[data-region="{region}"]'
 
 
 def _fire(stack, region: str) -> dict:
@@ -83,14 +81,15 @@ def _acknowledge_all(stack) -> None:
 def test_every_page_shows_the_banner_and_acknowledges_from_it(wall, stack):
     duo, console, _ = wall
     alert = _fire(stack, NANYANG)
-    row_sel = _banner_row(NANYANG) + ".level-I"
+    row_sel = banner_row(NANYANG) + ".level-I"
     for path in ("/alerts", "/sources"):
         duo.driver.get(stack.url + path)
-        row = duo.wait_for_element(row_sel + ".firing", timeout=20)
-        assert "南阳市" in row.text and "Ⅰ级" in row.text, row.text
+        duo.wait_for_element(row_sel + ".firing", timeout=20)
+        row = text(duo, row_sel)
+        assert "南阳市" in row and "Ⅰ级" in row, row
         # flashing until acknowledged, in the level's colour
-        assert duo.driver.execute_script("return getComputedStyle(arguments[0]).animationName", row) == "flash"
-        assert row.value_of_css_property("background-color") == "rgba(215, 25, 28, 1)"  # LEVEL_COLOURS["I"]
+        assert css(duo, row_sel, "animationName") == "flash"
+        assert css(duo, row_sel, "backgroundColor") == "rgb(215, 25, 28)"  # LEVEL_COLOURS["I"]
     # on /sources: no name, no acknowledgement; with a name, acknowledged here and in the store
     box = duo.find_element("#ack-name")
     box.clear()
@@ -99,8 +98,7 @@ def test_every_page_shows_the_banner_and_acknowledges_from_it(wall, stack):
     box.send_keys("值班员丙")
     duo.find_element(row_sel + " .ack-btn").click()
     duo.wait_for_contains_text(row_sel + ".acknowledged .acked-by", "已由 值班员丙", timeout=10)
-    row = duo.find_element(row_sel)
-    assert duo.driver.execute_script("return getComputedStyle(arguments[0]).animationName", row) == "none"
+    assert css(duo, row_sel, "animationName") == "none"
     got = stack.get(f"/api/v1/alerts/{alert['id']}")
     assert (got["state"], got["acked_by"]) == ("acknowledged", "值班员丙")
     console.assert_clean("after acknowledging from /sources")
@@ -110,7 +108,7 @@ def test_an_acknowledgement_made_elsewhere_shows_on_an_open_page_without_reload(
     duo, console, open_ = wall
     alert = _fire(stack, KAIFENG)
     open_("/")
-    row_sel = _banner_row(KAIFENG)
+    row_sel = banner_row(KAIFENG)
     duo.wait_for_element(row_sel + ".firing", timeout=10)
     duo.driver.execute_script("window.sitroomSameDocument = true")  # gone if the page reloaded
     t0 = time.monotonic()
@@ -119,7 +117,7 @@ def test_an_acknowledgement_made_elsewhere_shows_on_an_open_page_without_reload(
     elapsed = time.monotonic() - t0
     print(f"acknowledgement on the open wall after {elapsed:.2f} s")
     assert duo.driver.execute_script("return window.sitroomSameDocument === true")
-    assert "已由 另一屏值班员" in duo.find_element(row_sel).text
+    assert "已由 另一屏值班员" in text(duo, row_sel)
     assert not duo.find_elements(row_sel + " .ack-btn")
     console.assert_clean("after the remote acknowledgement")
 
@@ -137,12 +135,12 @@ def test_sound_on_by_default_on_the_wall_off_elsewhere_remembered_and_faster_whe
 
     try:
         open_("/")
-        duo.wait_for_element(_banner_row(ANYANG) + ".firing", timeout=10)
-        assert duo.find_element("#sound-toggle").text == "提示音：开"
+        duo.wait_for_element(banner_row(ANYANG) + ".firing", timeout=10)
+        assert text(duo, "#sound-toggle") == "提示音：开"
         # headless Chromium blocks audio before a gesture, like any browser without the kiosk flag
         toggle_state("blocked")
         assert duo.find_element("#sound-note").is_displayed()
-        assert "浏览器阻止了提示音" in duo.find_element("#sound-note").text
+        assert "浏览器阻止了提示音" in text(duo, "#sound-note")
         duo.find_element("h1").click()  # a user gesture unblocks it
         toggle_state("playing")
         duo._wait_for(lambda d: beeps() >= 1, 3, "a beep")
@@ -153,28 +151,28 @@ def test_sound_on_by_default_on_the_wall_off_elsewhere_remembered_and_faster_whe
         assert beeps() - b0 <= 1
         _store_write(stack, "UPDATE alerts SET escalated_at = ? WHERE id = ?",
                      (datetime.utcnow().strftime("%Y-%m-%d %H:%M:%S"), alert["id"]))
-        duo.wait_for_element(_banner_row(ANYANG) + ".firing.escalated", timeout=5)
+        duo.wait_for_element(banner_row(ANYANG) + ".firing.escalated", timeout=5)
         b0 = beeps()
         time.sleep(3.2)
         assert beeps() - b0 >= 2
         # elsewhere: off by default; the choice is remembered across reloads
         duo.driver.get(stack.url + "/alerts")
-        duo.wait_for_element(_banner_row(ANYANG) + ".firing", timeout=20)
+        duo.wait_for_element(banner_row(ANYANG) + ".firing", timeout=20)
         toggle_state("off")
-        assert duo.find_element("#sound-toggle").text == "提示音：关"
+        assert text(duo, "#sound-toggle") == "提示音：关"
         assert not duo.find_element("#sound-note").is_displayed()
         duo.find_element("#sound-toggle").click()
         toggle_state("playing")
-        assert duo.find_element("#sound-toggle").text == "提示音：开"
+        assert text(duo, "#sound-toggle") == "提示音：开"
         duo.driver.refresh()
-        duo.wait_for_element(_banner_row(ANYANG) + ".firing", timeout=20)
+        duo.wait_for_element(banner_row(ANYANG) + ".firing", timeout=20)
         duo.wait_for_text_to_equal("#sound-toggle", "提示音：开", timeout=2)
         # the wall's choice is its own: switched off there, it stays off there
         open_("/")
         duo.find_element("#sound-toggle").click()
         toggle_state("off")
         duo.driver.refresh()
-        duo.wait_for_element(_banner_row(ANYANG), timeout=20)
+        duo.wait_for_element(banner_row(ANYANG), timeout=20)
         toggle_state("off")
         # acknowledged: nothing left to sound for
         duo.find_element("#sound-toggle").click()

@@ -16,6 +16,7 @@ import sqlite3
 import pytest
 
 from conftest import REPO
+from stack import banner_row, text
 
 pytestmark = pytest.mark.browser
 
@@ -33,15 +34,11 @@ def _region_codes(duo) -> list[str]:
 
 
 def _kpis(duo) -> dict[str, int]:
-    return {k: int(duo.find_element(f"#kpi-{k}").text.replace(",", "")) for k in KPI_KEYS}
+    return {k: int(text(duo, f"#kpi-{k}").replace(",", "")) for k in KPI_KEYS}
 
 
 def _kpi_text(duo) -> dict[str, str]:
-    return {k: duo.find_element(f"#kpi-{k}").text for k in KPI_KEYS}
-
-
-def _row_selector(region: str, level: str | None = None) -> str:
-    return f'#alert-banner .alert-row{"." + "level-" + level if level else ""}[data-region="{region}"]'
+    return {k: text(duo, f"#kpi-{k}") for k in KPI_KEYS}
 
 
 # ------------------------------------------------------------------------------------- tests
@@ -59,7 +56,7 @@ def test_map_shows_every_prefecture(wall, stack):
     assert len(codes) == 28, f"unexpected paths: {sorted(set(codes) - set(henan) - set(shaanxi))}"
     assert set(codes) == {p.adcode for p in stack.gaz.prefectures()}
     # the legend of the default metric is on screen
-    assert duo.find_element("#legend .legend-title").text == "24小时新增确诊"
+    assert text(duo, "#legend .legend-title") == "24小时新增确诊"
     assert len(duo.find_elements("#legend .legend-row")) == 9
     console.assert_clean("after the map rendered")
 
@@ -77,7 +74,7 @@ def test_kpi_tiles_show_the_stores_totals(wall, stack):
     assert shown == sql, (shown, sql)
     # thousands separators as on the wall (figures this large need one)
     if sql["confirmed"] >= 1000:
-        assert "," in duo.find_element("#kpi-confirmed").text
+        assert "," in text(duo, "#kpi-confirmed")
     # nothing is lost between the source and the store (bad_share=0: every row is valid)
     src = sqlite3.connect(stack.source_path)
     try:
@@ -94,7 +91,7 @@ def test_drill_fires_banner_live_and_acknowledge_persists(wall, stack):
     open_()
     duo.wait_for_element("#alert-banner .alert-row", timeout=10)
     assert stack.alert_for(ZHENGZHOU) is None
-    assert not duo.find_elements(_row_selector(ZHENGZHOU)), "a Zhengzhou warning before the drill"
+    assert not duo.find_elements(banner_row(ZHENGZHOU)), "a Zhengzhou warning before the drill"
     confirmed_before = _kpis(duo)["confirmed"]
     console.assert_clean("before the drill")
 
@@ -105,9 +102,10 @@ def test_drill_fires_banner_live_and_acknowledge_persists(wall, stack):
     t0 = time.monotonic()
 
     # the banner appears on the open page, without a reload
-    row = duo.wait_for_element(_row_selector(ZHENGZHOU, "I") + ".firing", timeout=10)
+    duo.wait_for_element(banner_row(ZHENGZHOU, "I") + ".firing", timeout=10)
     print(f"banner after {time.monotonic() - t0:.2f} s")
-    assert "郑州" in row.text and "Ⅰ级" in row.text, row.text
+    row = text(duo, banner_row(ZHENGZHOU, "I"))
+    assert "郑州" in row and "Ⅰ级" in row, row
     api_alert = stack.alert_for(ZHENGZHOU)
     assert api_alert and api_alert["level"] == "I" and api_alert["state"] == "firing", api_alert
     assert api_alert["value"] >= 320
@@ -126,10 +124,10 @@ def test_drill_fires_banner_live_and_acknowledge_persists(wall, stack):
     box = duo.find_element("#ack-name")
     box.clear()
     box.send_keys(name)
-    duo.find_element(_row_selector(ZHENGZHOU) + " .ack-btn").click()
-    duo.wait_for_contains_text(_row_selector(ZHENGZHOU) + " .acked-by", f"已由 {name}", timeout=10)
-    assert duo.find_elements(_row_selector(ZHENGZHOU) + ".acknowledged")
-    assert not duo.find_elements(_row_selector(ZHENGZHOU) + " .ack-btn")
+    duo.find_element(banner_row(ZHENGZHOU) + " .ack-btn").click()
+    duo.wait_for_contains_text(banner_row(ZHENGZHOU) + " .acked-by", f"已由 {name}", timeout=10)
+    assert duo.find_elements(banner_row(ZHENGZHOU) + ".acknowledged")
+    assert not duo.find_elements(banner_row(ZHENGZHOU) + " .ack-btn")
     acked = stack.alert_for(ZHENGZHOU)
     assert acked["state"] == "acknowledged" and acked["acked_by"] == name, acked
     assert [a["id"] for a in stack.alerts("acknowledged")] == [acked["id"]]
@@ -140,8 +138,8 @@ def test_drill_fires_banner_live_and_acknowledge_persists(wall, stack):
     # a reload shows the same: it is in the store, not in the page
     duo.driver.refresh()
     duo.wait_for_element("#kpi-confirmed", timeout=20)
-    duo.wait_for_contains_text(_row_selector(ZHENGZHOU) + ".acknowledged .acked-by", f"已由 {name}", timeout=10)
-    assert not duo.find_elements(_row_selector(ZHENGZHOU) + " .ack-btn")
+    duo.wait_for_contains_text(banner_row(ZHENGZHOU) + ".acknowledged .acked-by", f"已由 {name}", timeout=10)
+    assert not duo.find_elements(banner_row(ZHENGZHOU) + " .ack-btn")
     duo.wait_for_text_to_equal("#kpi-active_alerts", f"{stack.store_totals()['active_alerts']:,}", timeout=10)
     assert stack.alert_for(ZHENGZHOU)["state"] == "acknowledged"
     duo.driver.save_screenshot(str(stack.data_dir.parent / "wall-after-ack.png"))  # to look at after a failure
@@ -152,18 +150,19 @@ def test_english_wall(wall, stack):
     duo, console, open_ = wall
     open_("/?lang=en")
     duo.wait_for_contains_text("h1", "Epidemic situation wall", timeout=10)
-    assert "Henan" in duo.find_element("h1").text
-    labels = {k: duo.find_element(f".kpi-{k} .kpi-label").text for k in KPI_KEYS}
+    assert "Henan" in text(duo, "h1")
+    labels = {k: text(duo, f".kpi-{k} .kpi-label") for k in KPI_KEYS}
     assert labels == {"confirmed": "Confirmed", "new_24h": "New in 24 h", "active": "Active",
                       "suspected": "Suspected", "cured": "Cured", "dead": "Deaths",
                       "active_alerts": "Unacknowledged alerts"}, labels
     assert duo.find_element("#ack-name").get_attribute("placeholder") == "Duty officer name"
-    assert duo.find_element("#legend .legend-title").text == "New confirmed, 24 h"
-    assert duo.find_element(".lang").text == "中文"
+    assert text(duo, "#legend .legend-title") == "New confirmed, 24 h"
+    assert text(duo, ".lang") == "中文"
     # a warning fired while the English page is open: English text and button
     stack.sim.add_cases(XIAN, 320)
-    row = duo.wait_for_element(_row_selector(XIAN, "I") + ".firing", timeout=10)
-    assert "Level I Extreme warning" in row.text and "Xi'an" in row.text.replace("’", "'"), row.text
-    assert duo.find_element(_row_selector(XIAN) + " .ack-btn").text == "Acknowledge"
-    assert not re.search(r"[\u4e00-\u9fff]", row.text), f"Chinese text on the English wall: {row.text!r}"
+    duo.wait_for_element(banner_row(XIAN, "I") + ".firing", timeout=10)
+    row = text(duo, banner_row(XIAN, "I"))
+    assert "Level I Extreme warning" in row and "Xi'an" in row.replace("’", "'"), row
+    assert text(duo, banner_row(XIAN) + " .ack-btn") == "Acknowledge"
+    assert not re.search(r"[\u4e00-\u9fff]", row), f"Chinese text on the English wall: {row!r}"
     console.assert_clean("on the English wall")
