@@ -7,11 +7,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import String, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
-from .series import local_day as local_today, local_day_sql, local_midnight
+from .series import EVER_CONFIRMED, aggregate_changes, local_day as local_today, local_day_sql, local_midnight
 from .store.models import (Alert, CaseDaily, CaseReport, Clinic, ClinicVisit, DataVersion, Inflow, Quarantine,
                            SourceState, SupplyPoint, SupplyStock)
-
-EVER_CONFIRMED = ("confirmed", "cured", "dead")  # a cured or dead case was confirmed first
 
 
 def data_version(s: Session) -> tuple[int, datetime | None]:
@@ -42,20 +40,16 @@ def daily_new(s: Session, since: datetime, level: str | None = None, code: str |
         r = row(str(d))
         r["confirmed"] += int(c or 0)
         r["suspected"] += int(p or 0)
-    first = local_today(since)
-    inner, cols = _aggregate_days(first)
-    by_name = {c.name: c for c in cols}
-    wanted = [by_name[n] for n in ("new_confirmed", "new_suspected", "corr_confirmed", "corr_suspected")]
-    q = select(inner.c.day, *[func.sum(c) for c in wanted]).where(inner.c.day >= first)
-    if code:
-        col = {"province": inner.c.province, "prefecture": inner.c.prefecture, "county": inner.c.region}[level]
-        q = q.where(col == code)
-    for d, nc, ns, cc, cs in s.execute(q.group_by(inner.c.day)):
-        r = row(d.isoformat())
-        r["confirmed"] += int(nc or 0)
-        r["suspected"] += int(ns or 0)
-        r["corr_confirmed"] += int(cc or 0)
-        r["corr_suspected"] += int(cs or 0)
+    for metric in ("confirmed", "suspected"):
+        agg = aggregate_changes(metric, local_today(since))
+        q = select(agg.c.day, func.sum(agg.c.new), func.sum(agg.c.corr)).group_by(agg.c.day)
+        if code:
+            col = {"province": agg.c.province, "prefecture": agg.c.prefecture, "county": agg.c.region}[level]
+            q = q.where(col == code)
+        for d, new, corr in s.execute(q):
+            r = row(d.isoformat())
+            r[metric] += int(new or 0)
+            r[f"corr_{metric}"] += int(corr or 0)
     return [out[d] for d in sorted(out)]
 
 
@@ -98,7 +92,6 @@ def quarantine(s: Session, source: str | None = None, reason: str | None = None,
 CASE_METRICS = ("confirmed", "suspected", "asymptomatic", "cured", "dead")
 FIGURES = CASE_METRICS + ("active", "new_24h")
 BUCKETS = ("outside", "undetermined")
-LOOKBACK_DAYS = 60   # how far before a window the previous reported day of a cumulative series is looked for
 
 
 def zero_figures() -> dict:
@@ -112,29 +105,6 @@ class CaseFigures:
     place: dict[str, tuple[str | None, str]] = field(default_factory=dict)  # region -> (prefecture, province)
     buckets: dict[tuple[str, str], dict] = field(default_factory=dict)      # (province, bucket) -> figures
     corrections: list[dict] = field(default_factory=list)         # {region, bucket, prefecture, province, day, metric, delta}
-
-
-def _series_key():
-    return (CaseDaily.source, CaseDaily.counting, CaseDaily.region, CaseDaily.bucket)
-
-
-def _aggregate_days(since_day: date):
-    """Per case_daily row from `since_day` on: new_<metric> (>= 0) and corr_<metric> (<= 0, a correction).
-
-    A window function over each series (source, counting, region, bucket), ordered by day, so the
-    difference to the previous reported day is computed by the database.
-    """
-    w = {"partition_by": _series_key(), "order_by": CaseDaily.day}
-    diffs = [(getattr(CaseDaily, m) - func.lag(getattr(CaseDaily, m)).over(**w)).label(f"d_{m}") for m in CASE_METRICS]
-    inner = (select(CaseDaily.region, CaseDaily.bucket, CaseDaily.prefecture, CaseDaily.province, CaseDaily.day,
-                    CaseDaily.counting, *[getattr(CaseDaily, m) for m in CASE_METRICS], *diffs)
-             .where(CaseDaily.day >= since_day - timedelta(days=LOOKBACK_DAYS)).subquery())
-    cols = []
-    for m in CASE_METRICS:
-        d, v = inner.c[f"d_{m}"], inner.c[m]
-        cols.append(case((inner.c.counting == "new", func.coalesce(v, 0)), (d > 0, d), else_=0).label(f"new_{m}"))
-        cols.append(case((and_(inner.c.counting == "cumulative", d < 0), d), else_=0).label(f"corr_{m}"))
-    return inner, cols
 
 
 def case_figures(s: Session, now: datetime, window_days: int = 30) -> CaseFigures:
@@ -190,21 +160,18 @@ def case_figures(s: Session, now: datetime, window_days: int = 30) -> CaseFigure
     # aggregates per day: new on the newest recent day, and corrections in the window
     today = local_today(now)
     since = today - timedelta(days=window_days - 1)
-    inner, cols = _aggregate_days(since)
-    keys = (inner.c.region, inner.c.bucket, inner.c.prefecture, inner.c.province, inner.c.day)
-    q = (select(*keys, *[func.sum(c) for c in cols]).where(inner.c.day >= since).group_by(*keys))
     newest: dict[tuple, tuple[date, int]] = {}
-    names = [c.name for c in cols]
-    for region, bucket, pref, prov, day, *vals in s.execute(q):
-        v = dict(zip(names, (int(x or 0) for x in vals)))
-        if day >= today - timedelta(days=1) and day <= today:
+    for m in CASE_METRICS:
+        agg = aggregate_changes(m, since)
+        keys = (agg.c.region, agg.c.bucket, agg.c.prefecture, agg.c.province, agg.c.day)
+        for region, bucket, pref, prov, day, new, corr in s.execute(
+                select(*keys, func.sum(agg.c.new), func.sum(agg.c.corr)).group_by(*keys)):
             k = (region, bucket, pref, prov)
-            if k not in newest or day > newest[k][0]:
-                newest[k] = (day, v["new_confirmed"])
-        for m in CASE_METRICS:
-            if v[f"corr_{m}"]:
+            if m == "confirmed" and today - timedelta(days=1) <= day <= today and (k not in newest or day > newest[k][0]):
+                newest[k] = (day, int(new or 0))
+            if corr:
                 out.corrections.append({"region": region, "bucket": bucket, "prefecture": pref, "province": prov,
-                                        "day": day.isoformat(), "metric": m, "delta": v[f"corr_{m}"]})
+                                        "day": day.isoformat(), "metric": m, "delta": int(corr)})
     for k, (_day, n) in newest.items():
         slot(*k)["new_24h"] += n
     out.corrections.sort(key=lambda c: (c["day"], c["region"]), reverse=True)

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from .store.models import CaseDaily, CaseReport, Clinic, ClinicVisit, Inflow, SupplyPoint, SupplyStock
 
 LOCAL_OFFSET = timedelta(hours=8)  # Asia/Shanghai, no daylight saving
-EVER_CONFIRMED = ("confirmed", "cured", "dead")
+EVER_CONFIRMED = ("confirmed", "cured", "dead")  # a cured or dead case was confirmed first
 METRICS = ("new_confirmed", "new_suspected", "clinic_visits", "fever_visits", "risk_arrivals")
 
 
@@ -76,17 +76,37 @@ def _line_list_daily(s, metric, level, first, last, as_of):
     return s.execute(q)
 
 
-def _aggregate_daily(s, metric, level, first, last):
-    count = getattr(CaseDaily, metric.removeprefix("new_"))
+LOOKBACK_DAYS = 60  # how far before `first` the previous reported day of a cumulative series is looked for
+
+
+def aggregate_changes(metric: str, first: date, last: date | None = None):
+    """Subquery of case_daily rows reported on local days first..last that give `metric`
+    (confirmed, suspected, asymptomatic, cured or dead): region, bucket, prefecture, province,
+    day, `new` (>= 0) and `corr` (<= 0, a correction of a cumulative count).
+
+    "new" rows count as given. A cumulative row's change is the difference to the previous day
+    its series (source, region, bucket) reported this metric, computed by the database with a
+    window function; the first reported day has no change; a fall is a correction, never new.
+    """
+    count = getattr(CaseDaily, metric)
     previous = func.lag(count).over(partition_by=(CaseDaily.source, CaseDaily.counting, CaseDaily.region,
                                                   CaseDaily.bucket), order_by=CaseDaily.day)
-    new = case((CaseDaily.counting == "new", func.coalesce(count, 0)), else_=count - previous)
-    rows = (select(CaseDaily.region, CaseDaily.prefecture, CaseDaily.province, CaseDaily.day, new.label("new"))
-            .where(CaseDaily.day <= last, or_(CaseDaily.counting == "new", count.is_not(None)))
+    bounds = [CaseDaily.day >= first - timedelta(days=LOOKBACK_DAYS)] + ([CaseDaily.day <= last] if last else [])
+    rows = (select(CaseDaily.region, CaseDaily.bucket, CaseDaily.prefecture, CaseDaily.province, CaseDaily.day,
+                   CaseDaily.counting, count.label("value"), (count - previous).label("diff"))
+            .where(*bounds, or_(CaseDaily.counting == "new", count.is_not(None)))
             .subquery())
+    new = case((rows.c.counting == "new", func.coalesce(rows.c.value, 0)), (rows.c.diff > 0, rows.c.diff), else_=0)
+    corr = case((and_(rows.c.counting == "cumulative", rows.c.diff < 0), rows.c.diff), else_=0)
+    return (select(rows.c.region, rows.c.bucket, rows.c.prefecture, rows.c.province, rows.c.day,
+                   new.label("new"), corr.label("corr"))
+            .where(rows.c.day >= first).subquery())
+
+
+def _aggregate_daily(s, metric, level, first, last):
+    rows = aggregate_changes(metric.removeprefix("new_"), first, last)
     col = {"county": rows.c.region, "prefecture": rows.c.prefecture, "province": rows.c.province}[level]
-    positive = func.sum(case((rows.c.new > 0, rows.c.new), else_=0))  # first day (null) and corrections: 0
-    q = select(col, rows.c.day, positive).where(rows.c.day >= first, col.is_not(None)).group_by(col, rows.c.day)
+    q = select(col, rows.c.day, func.sum(rows.c.new)).where(col.is_not(None)).group_by(col, rows.c.day)
     return s.execute(q)
 
 
