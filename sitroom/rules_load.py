@@ -210,14 +210,19 @@ def rules_status(session: Session) -> dict:
 
     {"ok": True | False | None (no loader has reported), "problems": ["file: key: message", ...],
      "warnings": [...], "loaded_at": datetime (UTC) of the running rules, "checked_at",
-     "file": path of rules.yaml, "rules": how many run}
+     "file": name of rules.yaml, "rules": how many run}
+    Paths are cut to the file's name: the page is no place for the server's layout.
     """
     row = session.get(RulesStatus, "rules")
     if row is None:
         return {"ok": None, "problems": [], "warnings": [], "loaded_at": None, "checked_at": None, "file": None,
                 "rules": 0}
-    return {"ok": row.ok, "problems": list(row.problems or []), "warnings": list(row.warnings or []),
-            "loaded_at": row.loaded_at, "checked_at": row.checked_at, "file": row.file, "rules": row.rules}
+    def on_screen(lines) -> list[str]:  # the file's name, not where the server keeps it
+        return [line.replace(row.file, Path(row.file).name) if row.file else line for line in lines or []]
+
+    return {"ok": row.ok, "problems": on_screen(row.problems), "warnings": on_screen(row.warnings),
+            "loaded_at": row.loaded_at, "checked_at": row.checked_at, "file": Path(row.file).name if row.file else None,
+            "rules": row.rules}
 
 
 __all__ = ["CompiledRule", "RuleSet", "RulesWatcher", "compile_rules", "load_rules", "rules_status",
