@@ -69,7 +69,9 @@ class LoaderService:
                           next_run_time=_now())
         sched.add_job(self.evaluate_rules, "interval", seconds=RULES_EVERY_SECONDS, id="rules", next_run_time=_now())
         sched.add_job(self.reload_rules, "interval", seconds=RULES_RELOAD_SECONDS, id="rules-reload")
-        notify.schedule(sched, self.config.notify, self.sessions, self.gaz, rules=lambda: [r.config for r in self.rules.current.rules])
+        notify.schedule(sched, self.config.notify, self.sessions, self.gaz,
+                        rules=lambda: [r.config for r in self.rules.current.rules],
+                        path=self.config.dir / "notify.yaml" if self.config.dir else None)
         # While a source catches up, its next runs are skipped (max_instances=1): expected, not a warning.
         logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
         sched.start()

@@ -14,18 +14,22 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import os
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Callable, Iterable
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from .config.load import load_file
 from .config.notify import NotifyConfig, TargetConfig
+from .config.watch import FileWatch
 from .regions import Gazetteer
 from .store import bump_version
 from .store.db import utcnow
@@ -102,13 +106,34 @@ def payload(event: AlertEvent, alert: Alert, gaz: Gazetteer, rule_title: dict | 
 
 class Notifier:
     def __init__(self, cfg: NotifyConfig, sessions: sessionmaker[Session], gaz: Gazetteer,
-                 rules: Callable[[], Iterable] = lambda: (), clock: Callable[[], datetime] = utcnow):
+                 rules: Callable[[], Iterable] = lambda: (), clock: Callable[[], datetime] = utcnow,
+                 path: Path | None = None):
         self.cfg = cfg
         self.sessions = sessions
         self.gaz = gaz
         self.rules = rules      # a callable: rules may be reloaded while the loader runs
         self.clock = clock
+        self.watch = FileWatch(path) if path else None  # notify.yaml, re-read when it changes
         self._retired = False
+
+    def reload(self) -> bool:
+        """Take up an edited notify.yaml; an invalid one keeps the targets running. True when taken up.
+
+        The file is optional: without it, no targets (and what was still pending for them fails).
+        """
+        if self.watch is None or not self.watch.changed():
+            return False
+        if self.watch.path.exists():
+            cfg, problems = load_file(self.watch.path, NotifyConfig, dict(os.environ))
+        else:
+            cfg, problems = NotifyConfig(), []
+        if cfg is None:
+            log.error("notify.yaml changed but is invalid; the previous targets keep running:\n  %s",
+                      "\n  ".join(problems))
+            return False
+        self.cfg, self._retired = cfg, False
+        log.info("notify.yaml reloaded: %d targets", len(cfg.targets))
+        return True
 
     # ------------------------------------------------------------------ queue
     def queue(self) -> int:
@@ -221,7 +246,8 @@ class Notifier:
     def run(self) -> None:
         """One scheduler tick: queue new events, then send what is due. Never raises (logs)."""
         try:
-            if not self._retired:  # targets are read at start: once is enough
+            self.reload()
+            if not self._retired:  # once per version of notify.yaml is enough
                 self.retire_unknown_targets()
                 self._retired = True
             self.queue()
@@ -231,9 +257,9 @@ class Notifier:
 
 
 def schedule(scheduler, cfg: NotifyConfig, sessions: sessionmaker[Session], gaz: Gazetteer,
-             rules: Callable[[], Iterable] = lambda: ()) -> Notifier:
-    """Add the notify job to an APScheduler scheduler (the loader process)."""
-    notifier = Notifier(cfg, sessions, gaz, rules)
+             rules: Callable[[], Iterable] = lambda: (), path: Path | None = None) -> Notifier:
+    """Add the notify job to an APScheduler scheduler (the loader process); `path`: notify.yaml to follow."""
+    notifier = Notifier(cfg, sessions, gaz, rules, path=path)
     scheduler.add_job(notifier.run, "interval", seconds=EVERY_SECONDS, id="notify",
                       next_run_time=datetime.now(timezone.utc))
     return notifier

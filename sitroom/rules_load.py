@@ -8,7 +8,6 @@ records the problems in `rules_status`, which the alerts page reads with `rules_
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from .config import RULE_KINDS, RulesConfig, SourceSilentRule, load_file
+from .config.watch import FileWatch, digest_of
 from .regions import Gazetteer, RegionError
 from .store import bump_version
 from .store.db import utcnow
@@ -110,13 +110,6 @@ def compile_rules(rules, gaz: Gazetteer, *, file: str = "rules.yaml", source_nam
     return tuple(compiled), problems, warnings
 
 
-def digest_of(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
-
-
 def load_rules(path: Path, gaz: Gazetteer, *, source_names=None, supply_items=None, risk_areas=(),
                env: dict[str, str] | None = None) -> tuple[RuleSet | None, list[str], list[str]]:
     """Read and check rules.yaml: (RuleSet or None, problems, warnings)."""
@@ -155,7 +148,7 @@ class RulesWatcher:
                  initial: RuleSet, problems: list[str] = (), warnings: list[str] = ()):
         self.path, self.gaz, self.sessions, self.context = Path(path), gaz, sessions, context
         self.current = initial
-        self._seen = (self._mtime(), digest_of(self.path))
+        self.watch = FileWatch(self.path)
         self._record(list(problems), list(warnings))
 
     @classmethod
@@ -167,22 +160,10 @@ class RulesWatcher:
         return cls(path, gaz, sessions, context=context_of(config), initial=ruleset, problems=problems,
                    warnings=warnings)
 
-    def _mtime(self) -> float | None:
-        try:
-            return self.path.stat().st_mtime_ns
-        except OSError:
-            return None
-
     def check(self) -> bool:
         """Re-read the file if it changed; True when new rules now run."""
-        mtime = self._mtime()
-        if mtime is not None and mtime == self._seen[0]:
+        if not self.watch.changed():
             return False
-        digest = digest_of(self.path)
-        if (mtime, digest) == self._seen or (digest is not None and digest == self._seen[1]):
-            self._seen = (mtime, digest)
-            return False
-        self._seen = (mtime, digest)
         ruleset, problems, warnings = load_rules(self.path, self.gaz, **self.context)
         if ruleset is None:
             log.error("rules.yaml changed but is invalid; the previous rules keep running:\n  %s",

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Config, load_config
+from .config.watch import FileWatch
 from .regions import Gazetteer, load_gazetteer
 from .rules_load import context_of, load_rules, ruleset_from_config
 from .settings import Settings
@@ -24,7 +25,7 @@ RECHECK_SECONDS = 1.0   # at most one stat() of rules.yaml per second, however m
 
 
 class LiveRules:
-    """The running RuleSet of rules.yaml, re-read when the file's mtime changes."""
+    """The running RuleSet of rules.yaml, re-read when the file changes."""
 
     def __init__(self, config: Config, gaz: Gazetteer):
         self.path = Path(config.dir or ".") / "rules.yaml"
@@ -33,15 +34,9 @@ class LiveRules:
         if problems:
             log.error("rules.yaml: %s", "; ".join(problems))
         self.generation = 0          # bumped on every reload: part of the screens' cache keys
-        self._mtime = self._stat()
+        self.watch = FileWatch(self.path)
         self._checked = time.monotonic()
         self._lock = threading.Lock()
-
-    def _stat(self) -> int | None:
-        try:
-            return self.path.stat().st_mtime_ns
-        except OSError:
-            return None
 
     def get(self):
         """The RuleSet to show; a changed file is re-read (an invalid one keeps the last valid rules)."""
@@ -49,10 +44,8 @@ class LiveRules:
             return self.current
         with self._lock:
             self._checked = time.monotonic()
-            mtime = self._stat()
-            if mtime is None or mtime == self._mtime:
+            if not self.watch.changed():
                 return self.current
-            self._mtime = mtime
             ruleset, problems, _ = load_rules(self.path, self.gaz, **self.context)
             if ruleset is None:
                 log.warning("rules.yaml changed but is invalid; still showing the previous rules:\n  %s",

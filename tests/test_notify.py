@@ -330,6 +330,48 @@ def test_the_loader_service_delivers_on_its_schedule(store, gaz, gateway, tmp_pa
     assert rows(sessions)[0].status == "delivered"
 
 
+def test_an_edited_notify_yaml_is_taken_up_and_an_invalid_one_keeps_the_targets(store, gaz, gateway, tmp_path,
+                                                                                  caplog):
+    _, sessions = store
+    path = tmp_path / "notify.yaml"
+
+    def write(text: str) -> None:
+        time.sleep(0.02)  # past the file system's mtime granularity
+        path.write_text(text, encoding="utf-8")
+
+    def sent_to(target: str) -> list[int]:
+        return [d.alert_id for d in rows(sessions, target=target)]
+
+    write(f"targets:\n  - {{name: first, url: '{gateway.url}/ok'}}\n")
+    n = notify.Notifier(NotifyConfig.model_validate(yaml.safe_load(path.read_text())), sessions, gaz, path=path)
+    with sessions.begin() as s:
+        a = fire(s, ZHENGZHOU, "II", 200, 150)
+    n.run()
+    assert sent_to("first") == [a]
+
+    write("targets:\n  - {name: Second, url: 'ftp://nowhere'}\n")  # invalid: the running target stays
+    with sessions.begin() as s:
+        b = fire(s, LUOYANG, "II", 200, 150)
+    n.run()
+    assert sent_to("first") == [a, b]
+    assert "notify.yaml changed but is invalid" in caplog.text
+    assert "notify.yaml: targets[0].name" in caplog.text and "targets[0].url" in caplog.text
+
+    write(f"targets:\n  - {{name: second, url: '{gateway.url}/ok'}}\n")  # fixed: the new target takes over
+    with sessions.begin() as s:
+        c = fire(s, ZHENGZHOU, "I", 400, 300, rule="other_rule")
+    n.run()
+    assert sent_to("second") == [c] and sent_to("first") == [a, b]
+    assert all(d.status == "delivered" for d in rows(sessions))
+
+    path.unlink()  # the file is optional: gone, nothing is sent
+    with sessions.begin() as s:
+        fire(s, LUOYANG, "I", 400, 300, rule="other_rule")
+    n.run()
+    assert len(rows(sessions)) == 3
+    assert [b["alert_id"] for b in gateway.bodies()] == [a, b, c]
+
+
 # ------------------------------------------------------------------ config and the read side
 def _conf(tmp_path):
     d = tmp_path / "config"
