@@ -164,23 +164,20 @@ class ScreenData:
 
     def clinic(self, clinic_id: str) -> dict | None:
         """One clinic as in clinics(), with its visits per day over the last 7 days."""
-        def compute():
-            found = next((c for c in self.clinics() if c["id"] == clinic_id), None)
-            if found is None:
-                return None
-            with self.sessions() as s:
-                return {**found, "days": queries.clinic_days(s, found["source"], found["key"], utcnow())}
-        return self._cached(("clinic", clinic_id), compute)
+        return self._marker_with_days("clinic", clinic_id, self.clinics, queries.clinic_days)
 
     def supply_point(self, point_id: str) -> dict | None:
         """One supply point as in supply_points(), with each item's last 14 days."""
+        return self._marker_with_days("supply_point", point_id, self.supply_points, queries.supply_days)
+
+    def _marker_with_days(self, kind: str, marker_id: str, markers, days_of) -> dict | None:
         def compute():
-            found = next((p for p in self.supply_points() if p["id"] == point_id), None)
+            found = next((m for m in markers() if m["id"] == marker_id), None)
             if found is None:
                 return None
             with self.sessions() as s:
-                return {**found, "days": queries.supply_days(s, found["source"], found["key"], utcnow())}
-        return self._cached(("supply_point", point_id), compute)
+                return {**found, "days": days_of(s, found["source"], found["key"], utcnow())}
+        return self._cached((kind, marker_id), compute)
 
     def alerts(self, state: str | None = "active") -> list[dict]:
         def compute():

@@ -120,7 +120,7 @@ def apply(s: Session, ruleset: RuleSet, values: dict[str, dict], now: datetime) 
                 ev.pending += 1
             elif step == "wait":
                 if (waiting.level, waiting.value) != (level, value):
-                    ev.updated += waiting.level != level
+                    ev.updated += 1  # the pending section shows the value: screens must re-read it
                     waiting.level, waiting.value, waiting.updated_at = level, value, now
                     waiting.threshold = getattr(rule.thresholds, level)
                 waiting.fires_at = waiting.since + timedelta(minutes=rule.for_minutes)

@@ -66,7 +66,7 @@ def test_invalid_rules_notice_then_a_fixed_file_with_a_new_title(wall, stack, ru
     path.write_text(original + BROKEN_RULE, encoding="utf-8")  # the loaders re-read it every 5 s
     duo.wait_for_element("#rules-invalid", timeout=20)
     local = (datetime.fromisoformat(loaded_at.removesuffix("Z")) + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S")
-    duo.wait_for_contains_text("#rules-invalid", f"rules.yaml 有误，仍按 {local} 载入的规则运行", timeout=5)
+    duo.wait_for_contains_text("#rules-invalid", f"rules.yaml 有误，仍按 {local} 载入的规则运行", timeout=10)
     notice = text(duo, "#rules-invalid")
     assert f"rules[{_rule_count(original)}].thresholds: thresholds must rise strictly from IV to I" in notice, notice
     assert stack.alert_for(LUOYANG, "firing")  # the running rules go on
@@ -126,7 +126,7 @@ def test_alert_detail_chart_rows_and_acknowledge(wall, stack):
         assert duo.driver.execute_script("return getComputedStyle(arguments[0]).animationName", row) == "flash"
     duo.find_element(f'#al-queue tr[id*=\'"alert":{alert["id"]}\']').click()
     duo.wait_for_contains_text("#al-title", "洛阳市", timeout=10)
-    stack.wait_for(lambda: f"alert={alert['id']}" in duo.driver.current_url, 5, "the selection in the address")
+    stack.wait_for(lambda: f"alert={alert['id']}" in duo.driver.current_url, 10, "the selection in the address")
 
     # the chart is the rule's own figure: 24 h new confirmed over time, four level lines and the recover line
     duo.wait_for_contains_text("#al-chart-title", "24小时内新增确诊", timeout=10)

@@ -113,7 +113,7 @@ def test_an_acknowledgement_made_elsewhere_shows_on_an_open_page_without_reload(
     duo.driver.execute_script("window.sitroomSameDocument = true")  # gone if the page reloaded
     t0 = time.monotonic()
     stack.post(f"/api/v1/alerts/{alert['id']}/ack", {"by": "另一屏值班员"})  # another screen, another worker
-    duo.wait_for_element(row_sel + ".acknowledged", timeout=4)
+    duo.wait_for_element(row_sel + ".acknowledged", timeout=10)  # the 2 s figure: bench/alert_latency.py
     elapsed = time.monotonic() - t0
     print(f"acknowledgement on the open wall after {elapsed:.2f} s")
     assert duo.driver.execute_script("return window.sitroomSameDocument === true")
@@ -126,7 +126,7 @@ def test_sound_on_by_default_on_the_wall_off_elsewhere_remembered_and_faster_whe
     duo, console, open_ = wall
     alert = _fire(stack, ANYANG)
 
-    def toggle_state(expected: str, timeout: float = 5):
+    def toggle_state(expected: str, timeout: float = 10):
         duo._wait_for(lambda d: d.find_element("css selector", "#sound-toggle").get_attribute("data-state")
                       == expected, timeout, f"sound state {expected}")
 
@@ -143,7 +143,7 @@ def test_sound_on_by_default_on_the_wall_off_elsewhere_remembered_and_faster_whe
         assert "浏览器阻止了提示音" in text(duo, "#sound-note")
         duo.find_element("h1").click()  # a user gesture unblocks it
         toggle_state("playing")
-        duo._wait_for(lambda d: beeps() >= 1, 3, "a beep")
+        duo._wait_for(lambda d: beeps() >= 1, 10, "a beep")
         assert not duo.find_element("#sound-note").is_displayed()
         # normal cadence: one beep every 5 s; escalated: louder and every 1.5 s
         b0 = beeps()
@@ -151,9 +151,9 @@ def test_sound_on_by_default_on_the_wall_off_elsewhere_remembered_and_faster_whe
         assert beeps() - b0 <= 1
         _store_write(stack, "UPDATE alerts SET escalated_at = ? WHERE id = ?",
                      (datetime.utcnow().strftime("%Y-%m-%d %H:%M:%S"), alert["id"]))
-        duo.wait_for_element(banner_row(ANYANG) + ".firing.escalated", timeout=5)
+        duo.wait_for_element(banner_row(ANYANG) + ".firing.escalated", timeout=10)
         b0 = beeps()
-        time.sleep(3.2)
+        time.sleep(4.0)  # 1.5 s apart: two at least, with room for a busy machine's timers
         assert beeps() - b0 >= 2
         # elsewhere: off by default; the choice is remembered across reloads
         duo.driver.get(stack.url + "/alerts")
@@ -166,7 +166,7 @@ def test_sound_on_by_default_on_the_wall_off_elsewhere_remembered_and_faster_whe
         assert text(duo, "#sound-toggle") == "提示音：开"
         duo.driver.refresh()
         duo.wait_for_element(banner_row(ANYANG) + ".firing", timeout=20)
-        duo.wait_for_text_to_equal("#sound-toggle", "提示音：开", timeout=2)
+        duo.wait_for_text_to_equal("#sound-toggle", "提示音：开", timeout=10)
         # the wall's choice is its own: switched off there, it stays off there
         open_("/")
         duo.find_element("#sound-toggle").click()

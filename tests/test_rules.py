@@ -253,6 +253,24 @@ def test_pending_fires_only_after_for_minutes_and_a_blip_leaves_nothing(store, g
     assert fired.kind == "fired" and fired.note == f"held since {later:%Y-%m-%d %H:%M:%S} UTC (10 min)"
 
 
+def test_a_pending_value_that_moves_within_its_level_moves_the_screens_version(store, gaz):
+    from sitroom.queries import data_version
+    _, sessions = store
+    rs = ruleset(gaz, SLOW)
+    with sessions.begin() as s:
+        cases(s, "410100", 12, NOW - timedelta(hours=1))
+    run(sessions, gaz, rs, NOW)
+    with sessions() as s:
+        before = data_version(s)[0]
+    with sessions.begin() as s:
+        cases(s, "410100", 3, NOW - timedelta(minutes=1))                   # 15: still level IV
+    assert run(sessions, gaz, rs, NOW + timedelta(minutes=1)).updated == 1
+    with sessions() as s:
+        assert data_version(s)[0] > before
+        assert [(p["level"], p["value"]) for p in pending_alerts(s)] == [("IV", 15)]
+    assert not run(sessions, gaz, rs, NOW + timedelta(minutes=2)).changed  # nothing new: no work for the screens
+
+
 def test_restart_keeps_pending_and_open_alerts(store, gaz):
     from sitroom.store import make_engine, session_factory
     url, sessions = store
