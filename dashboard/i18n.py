@@ -1,6 +1,8 @@
 """Screen text in Chinese (default) and English. One table; pages look words up with t()."""
 from __future__ import annotations
 
+from sitroom.config.base import LEVEL_NAMES
+
 TEXT = {
     "title": ("疫情态势指挥大屏", "Epidemic situation wall"),
     "as_of": ("数据截至", "Data as of"),
@@ -28,10 +30,7 @@ TEXT = {
     "ack_need_name": ("请先填写值班员姓名", "Enter the duty officer's name first"),
     "acked_by": ("已由 {by} 于 {at} 确认", "Acknowledged by {by} at {at}"),
     "alert_text": ("{level}预警 {region}：{rule} {value}（阈值 {threshold}）", "Level {level} warning, {region}: {rule} {value} (threshold {threshold})"),
-    "level_IV": ("Ⅳ级 一般", "IV Minor"),
-    "level_III": ("Ⅲ级 较大", "III Serious"),
-    "level_II": ("Ⅱ级 重大", "II Major"),
-    "level_I": ("Ⅰ级 特别重大", "I Extreme"),
+    **{f"level_{lv}": names for lv, names in LEVEL_NAMES.items()},
     "no_alerts": ("当前无预警", "No active warnings"),
     "more_alerts": ("另有 {n} 条预警", "{n} more warnings"),
     "legend_no_data": ("无数据", "No data"),

@@ -283,8 +283,8 @@ def rules_backtest(settings: Settings, first, last, rule_ids, step, out, lang) -
         if out.suffix.lower() == ".png":
             try:
                 fig.write_image(str(out), width=1600)
-            except (ImportError, ValueError) as e:
-                click.echo(f"cannot write PNG ({e}); write .html instead", err=True)
+            except Exception as e:  # kaleido raises its own errors, e.g. when no Chromium is installed
+                click.echo(f"cannot write PNG ({type(e).__name__}: {e}); install chromium, or write .html", err=True)
                 sys.exit(1)
         else:
             fig.write_html(str(out), include_plotlyjs=True)  # self-contained: no CDN on a closed network

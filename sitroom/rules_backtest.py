@@ -16,12 +16,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from .alerts import next_step
-from .config import LEVEL_COLOURS, LEVELS
+from .config import LEVEL_COLOURS, LEVEL_NAMES, LEVELS
 from .rules_load import RuleSet
 from .rules_measure import measure
-from .series import local_midnight
-
-LOCAL_OFFSET = timedelta(hours=8)
+from .series import LOCAL_OFFSET, local_midnight
 
 
 @dataclass
@@ -126,11 +124,15 @@ def figure(episodes: list[Episode], gaz, first: date, last: date, lang: str = "z
     fig = go.Figure()
     for lv in LEVELS:
         xs, ys = segments[lv]
-        fig.add_scatter(x=xs, y=ys, mode="lines", line={"color": LEVEL_COLOURS[lv], "width": 14},
-                        name=("级别 " if lang == "zh" else "level ") + lv, connectgaps=False)
+        fig.add_scatter(x=xs or [None], y=ys or [None], mode="lines", line={"color": LEVEL_COLOURS[lv], "width": 14},
+                        name=LEVEL_NAMES[lv][lang == "en"], connectgaps=False)
     title = (f"规则回测 {first} — {last}（{len(episodes)} 次预警）" if lang == "zh"
              else f"Rules backtest {first} to {last} ({len(episodes)} alerts)")
-    fig.update_layout(title=title, height=max(300, 28 * len(rows) + 150), xaxis_title="Asia/Shanghai",
+    # The whole replayed window in local time, whatever fired, with dates as the centre writes them.
+    window = [datetime(first.year, first.month, first.day), end_of_range + LOCAL_OFFSET]
+    fig.update_layout(title=title, height=max(300, 28 * len(rows) + 150), showlegend=True,
+                      xaxis={"range": window, "title": "北京时间" if lang == "zh" else "Beijing time (UTC+8)",
+                             "tickformat": "%m-%d %H:%M" if (last - first).days < 3 else "%Y-%m-%d"},
                       yaxis={"categoryorder": "array", "categoryarray": [label[k] for k in reversed(rows)]},
                       margin={"l": 260})
     return fig

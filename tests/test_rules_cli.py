@@ -137,6 +137,13 @@ def test_backtest_lists_and_draws_when_rules_would_have_fired(conf, tmp_path, st
     html = out.read_text(encoding="utf-8")
     assert "new_confirmed_24h · 郑州市" in html and "Rules backtest 2026-11-12 to 2026-11-23 (1 alerts)" in html
     assert '<script src="http' not in html and "Plotly.newPlot" in html   # self-contained: works on a closed network
+    # the same timeline as a picture, for a report (kaleido draws it with the machine's Chromium)
+    png = tmp_path / "bt.png"
+    p = sitroom("rules", "backtest", "--from", "2026-11-12", "--to", "2026-11-23", "--rule", "new_confirmed_24h",
+                "--out", str(png), conf=conf, tmp_path=tmp_path, env={"SITROOM_DATABASE_URL": url})
+    assert p.returncode == 0, p.stderr
+    head = png.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(head[16:20], "big") == 1600  # IHDR width
     p = sitroom("rules", "backtest", "--from", "2026-11-12", "--to", "2026-11-23", "--rule", "nope",
                 conf=conf, tmp_path=tmp_path, env={"SITROOM_DATABASE_URL": url})
     assert p.returncode == 2 and "no rule nope in rules.yaml" in p.stderr

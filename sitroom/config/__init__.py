@@ -1,5 +1,5 @@
 """Configuration: one module per file in config/, loaded and validated together by `load_config`."""
-from .base import LEVEL_COLOURS, LEVELS, ConfigError, Strict, Text
+from .base import LEVEL_COLOURS, LEVEL_NAMES, LEVELS, ConfigError, Strict, Text
 from .dashboard import DashboardConfig
 from .load import Config, load_config, load_file
 from .regions import RegionsConfig
@@ -7,7 +7,7 @@ from .rules import (RULE_KINDS, EarsRule, EwmaRule, RiskArrivalsRule, RuleConfig
                     SourceSilentRule, SupplyCoverRule, ThresholdRule, Thresholds)
 from .sources import CASE_STATUSES, KINDS, SourceConfig, SourcesConfig
 
-__all__ = ["LEVEL_COLOURS", "LEVELS", "ConfigError", "Strict", "Text", "DashboardConfig", "Config", "load_config", "load_file",
+__all__ = ["LEVEL_COLOURS", "LEVEL_NAMES", "LEVELS", "ConfigError", "Strict", "Text", "DashboardConfig", "Config", "load_config", "load_file",
            "RegionsConfig", "RuleConfig", "RulesConfig", "Thresholds", "RULE_KINDS",
            "EarsRule", "EwmaRule", "RiskArrivalsRule", "Scope", "SourceSilentRule", "SupplyCoverRule", "ThresholdRule", "CASE_STATUSES", "KINDS", "SourceConfig",
            "SourcesConfig"]

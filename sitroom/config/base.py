@@ -5,6 +5,8 @@ from pydantic import BaseModel, ConfigDict
 
 LEVELS = ("IV", "III", "II", "I")  # China's four warning levels, lowest first
 LEVEL_COLOURS = {"IV": "#1e6fd9", "III": "#f2c200", "II": "#f07800", "I": "#d7191c"}
+LEVEL_NAMES = {"IV": ("Ⅳ级 一般", "IV Minor"), "III": ("Ⅲ级 较大", "III Serious"),   # (zh, en)
+               "II": ("Ⅱ级 重大", "II Major"), "I": ("Ⅰ级 特别重大", "I Extreme")}
 
 
 class ConfigError(Exception):
