@@ -95,6 +95,34 @@ def test_switching_layers_shows_markers_and_legends(wall, stack):
     assert not duo.find_elements(".mk-clinic")
 
 
+def _regions_inside_the_map(duo) -> bool:
+    """Every region of the shown map is drawn within the map panel (nothing cut off)."""
+    box = duo.driver.execute_script(
+        "const m = document.querySelector('#map').getBoundingClientRect();"
+        "const r = [...document.querySelectorAll('#map path.region')].map(p => p.getBoundingClientRect());"
+        "if (!r.length) return null;"
+        "return {map: [m.top, m.bottom, m.left, m.right], regions: [Math.min(...r.map(x => x.top)),"
+        " Math.max(...r.map(x => x.bottom)), Math.min(...r.map(x => x.left)), Math.max(...r.map(x => x.right))]}")
+    if box is None:
+        return False
+    (top, bottom, left, right), (r_top, r_bottom, r_left, r_right) = box["map"], box["regions"]
+    return r_top >= top - 1 and r_bottom <= bottom + 1 and r_left >= left - 1 and r_right <= right + 1
+
+
+def test_the_map_fits_its_panel_again_when_legends_take_room(wall, stack):
+    duo, console, open_ = wall
+    open_("/?layers=cases")
+    stack.wait_for(lambda: _regions_inside_the_map(duo), 10, "the provinces to fit the map")
+    height = duo.driver.execute_script("return document.querySelector('#map').offsetHeight")
+    for label in ("发热门诊", "物资保障点", "人员流入"):   # three legends under the map: a shorter panel
+        next(el for el in duo.find_elements(".layer-picker label") if el.text == label).click()
+    duo.wait_for_element("#layer-legends .legend-inflows", timeout=10)
+    stack.wait_for(lambda: duo.driver.execute_script("return document.querySelector('#map').offsetHeight") < height,
+                   10, "the map panel to shrink")
+    stack.wait_for(lambda: _regions_inside_the_map(duo), 10, "the provinces to fit the smaller map")
+    console.assert_clean("after the map panel shrank")
+
+
 def test_clinic_details_match_the_store(wall, stack):
     duo, console, open_ = wall
     open_("/?layers=clinics")

@@ -179,6 +179,46 @@ window.dashExtensions.sitroom = Object.assign(window.dashExtensions.sitroom, (fu
   };
 })());
 
+/* The wall's map panel changes size when warnings come and go in the banner or layer legends are
+   switched; Leaflet does not notice by itself. Report the panel's size to the page (#map-size),
+   which has the map re-measure itself and fit the region again, unless someone moved the map by
+   hand (drag, wheel, +/-) since the region was shown. */
+(function () {
+  let watched = null;
+  let timer = null;
+  const observer = new ResizeObserver(function (entries) {
+    const box = entries[entries.length - 1].contentRect;
+    window.clearTimeout(timer);
+    timer = window.setTimeout(function () {  // one report when a layout change has settled
+      if (window.dash_clientside && window.dash_clientside.set_props) {
+        window.dash_clientside.set_props("map-size", {data: Math.round(box.width) + "x" + Math.round(box.height)});
+      }
+    }, 150);
+  });
+  window.setInterval(function () {  // the wall is rendered (and re-rendered on navigation) by Dash
+    const wrap = document.querySelector(".map-wrap");
+    if (wrap !== watched) {
+      if (watched) observer.unobserve(watched);
+      if (wrap) observer.observe(wrap);
+      watched = wrap;
+    }
+  }, 500);
+  let down = null;
+  document.addEventListener("pointerdown", function (e) {
+    down = e.target.closest && e.target.closest("#map") ? [e.clientX, e.clientY] : null;
+    if (down && e.target.closest(".leaflet-control-zoom")) window.sitroomMapMoved = true;
+  }, true);
+  document.addEventListener("pointermove", function (e) {
+    if (down && e.buttons && Math.abs(e.clientX - down[0]) + Math.abs(e.clientY - down[1]) > 4) {
+      window.sitroomMapMoved = true;
+    }
+  }, true);
+  document.addEventListener("pointerup", function () { down = null; }, true);
+  document.addEventListener("wheel", function (e) {
+    if (e.target.closest && e.target.closest("#map")) window.sitroomMapMoved = true;
+  }, {capture: true, passive: true});
+})();
+
 /* Clientside callbacks of the wall page. */
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   sitroomPage: {
@@ -187,6 +227,15 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       url.searchParams.set("layers", (layers || []).join(","));
       window.history.replaceState(window.history.state, "", url.pathname + url.search + url.hash);
       return window.dash_clientside.no_update;
+    },
+    refitMap: function (size, bounds) {
+      const skip = window.dash_clientside.no_update;
+      if (window.dash_clientside.callback_context.triggered_id === "wall-bounds") {
+        window.sitroomMapMoved = false;  // a new region was shown: fit it from now on
+        return [skip, skip];
+      }
+      if (!size || !bounds) return [skip, skip];
+      return [size, window.sitroomMapMoved ? skip : {bounds: bounds, transition: "fitBounds"}];
     },
   },
 });

@@ -52,10 +52,13 @@ def banner(alerts: list[dict], lang: str, message: str | None = None) -> list:
         rows = [html.Div(t("no_alerts", lang), className="alert-row none")]
     else:
         rows = [alert_row(a, lang) for a in alerts[:SHOWN]]
-        if len(alerts) > SHOWN:
-            rows.append(html.Div(t("more_alerts", lang, n=len(alerts) - SHOWN), className="alert-more"))
-    if message:
-        rows.append(html.Div(message, className="alert-message", id="ack-message"))
+    # One line under the rows: how many more, and the answer to an acknowledgement (the wall's
+    # banner has a fixed height, so the map never jumps; this line fits in it).
+    more = [html.Span(t("more_alerts", lang, n=len(alerts) - SHOWN), className="alert-more")] \
+        if len(alerts) > SHOWN else []
+    said = [html.Span(message, className="alert-message", id="ack-message")] if message else []
+    if more or said:
+        rows.append(html.Div(more + said, className="alert-foot"))
     return rows
 
 

@@ -46,6 +46,8 @@ def layout(lang: str | None = None, metric: str | None = None, layers: str | Non
         dcc.Store(id="wall-lang", data=lang),
         dcc.Store(id="wall-version", data=-1),
         dcc.Store(id="wall-view", data="all"),
+        dcc.Store(id="wall-bounds", data=bounds),   # the shown region's, to fit again when the panel resizes
+        dcc.Store(id="map-size"),                   # set by sitroom.js when the map panel changes size
         dcc.Store(id="marker-selected", data=None),
         dcc.Store(id="layers-url-sync"),
         dcc.Interval(id="wall-tick", interval=cfg.refresh_ms),
@@ -109,7 +111,7 @@ def heartbeat(_n, seen, lang):
 
 
 @callback(Output("wall-view", "data"), Output("regions-geo", "url"), Output("map", "viewport"),
-          Output("map-back", "hidden"),
+          Output("map-back", "hidden"), Output("wall-bounds", "data"),
           Input("regions-geo", "clickData"), Input("map-back", "n_clicks"), State("wall-view", "data"),
           prevent_initial_call=True)
 def drill(click, _back, view):
@@ -120,9 +122,10 @@ def drill(click, _back, view):
     else:
         code = (click or {}).get("properties", {}).get("adcode")
         if not code or view != "all" or gaz.get(code).level != "prefecture":
-            return no_update, no_update, no_update, no_update
+            return no_update, no_update, no_update, no_update, no_update
         target = code
-    return target, f"/geo/{target}.json", {"bounds": gaz.bounds(target), "transition": "flyToBounds"}, target == "all"
+    bounds = gaz.bounds(target)
+    return target, f"/geo/{target}.json", {"bounds": bounds, "transition": "flyToBounds"}, target == "all", bounds
 
 
 @callback(Output("regions-geo", "hideout"), Output("legend", "children"), Output("layer-legends", "children"),
@@ -170,6 +173,10 @@ def marker_urls(_version, layers, view, *current_and_lang):
 # The layer choice goes into the address bar (without a reload), so the URL sets a wall up.
 clientside_callback(ClientsideFunction("sitroomPage", "layersToUrl"),
                     Output("layers-url-sync", "data"), Input("layers", "value"))
+# A resized map panel: Leaflet re-measures and the region is fitted again (see sitroom.js).
+clientside_callback(ClientsideFunction("sitroomPage", "refitMap"),
+                    Output("map", "invalidateSize"), Output("map", "viewport", allow_duplicate=True),
+                    Input("map-size", "data"), Input("wall-bounds", "data"), prevent_initial_call=True)
 
 
 @callback(Output("marker-selected", "data"),

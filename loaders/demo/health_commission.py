@@ -130,7 +130,7 @@ class HealthCommissionSim:
         for d in range(days, -1, -1):
             expected = self.rate * math.exp(-growth * d)
             for _ in range(self._poisson(expected * 2)):  # about as many suspected as confirmed
-                reported = now - timedelta(days=d, seconds=self.rng.uniform(0, 86400 if d else 3600 * 6))
+                reported = now - timedelta(days=d, seconds=self.rng.uniform(0, 86400))  # d days ago: (d+1)..d days
                 age = (now - reported).days
                 status = self._evolve(age)
                 row = self._new_row(now, reported, status)
