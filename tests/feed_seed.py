@@ -206,6 +206,10 @@ def add_feed_config(config_dir: Path) -> None:
     doc = yaml.safe_load(regions.read_text(encoding="utf-8"))
     doc["risk_areas"] = RISK_AREAS
     regions.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    rules = config_dir / "rules.yaml"  # only rules on items these rows have: the rest would not check
+    doc = yaml.safe_load(rules.read_text(encoding="utf-8"))
+    doc["rules"] = [r for r in doc["rules"] if r.get("item", "masks") in SUPPLY_ITEMS]
+    rules.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
 def main(url: str, config_dir: str | None = None, many: bool = False) -> None:

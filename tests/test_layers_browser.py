@@ -185,6 +185,39 @@ def test_inflow_details_show_origins_and_modes(wall, stack):
     console.assert_clean("after opening inflow details")
 
 
+def test_inflow_circles_stay_over_the_counties_after_a_drill_down(wall, stack):
+    duo, console, open_ = wall
+    open_("/?layers=cases,inflows")
+    duo.wait_for_element(f"path.inflow-{fs.ZHENGZHOU}", timeout=10)
+    duo.driver.execute_script(  # click Zhengzhou itself (a circle sits on its middle)
+        f"document.querySelector('path.region-{fs.ZHENGZHOU}').dispatchEvent(new MouseEvent('click', {{bubbles: true}}))")
+    circle = f"path.inflow-{fs.ZHONGYUAN}"
+    duo.wait_for_element(circle, timeout=10)
+    duo.wait_for_element(f"path.region-{fs.ZHONGYUAN}", timeout=10)
+
+    # drawn in their own pane, above the regions' however the two layers' loads interleave
+    assert duo.driver.execute_script("return !!document.querySelector(arguments[0]).closest('.leaflet-inflows-pane')",
+                                     circle)
+
+    def on_top() -> bool:  # what a viewer sees at the circle's centre is the circle, not the county's fill
+        return duo.driver.execute_script(
+            "const c = document.querySelector(arguments[0]); if (!c) return false;"
+            "const r = c.getBoundingClientRect();"
+            "return document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2) === c", circle)
+    stack.wait_for(on_top, 10, "the inflow circle over the county map")
+
+    # the trend is Zhengzhou's now, on its own scale (not the scale of the overview with its correction marks)
+    def trend_fits() -> bool:
+        got = duo.driver.execute_script(
+            "const g = document.querySelector('#trend .js-plotly-plot');"
+            "return g && g._fullLayout ? {title: g._fullLayout.title.text, range: g._fullLayout.yaxis.range,"
+            " bars: g.data[0].y} : null")
+        return (got and "郑州市" in got["title"] and got["range"][0] == 0
+                and max(got["bars"]) <= got["range"][1] <= 1.5 * max(max(got["bars"]), 1))
+    stack.wait_for(trend_fits, 10, "Zhengzhou's trend on its own scale")
+    console.assert_clean("after drilling down with inflows on")
+
+
 def test_markers_are_fetched_again_only_when_they_change(wall, stack):
     from sitroom.store import make_engine, session_factory
     from sitroom.store.db import bump_version

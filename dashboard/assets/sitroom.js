@@ -166,8 +166,8 @@ window.dashExtensions.sitroom = Object.assign(window.dashExtensions.sitroom, (fu
     },
     inflowCircle: function (feature, latlng) {
       const p = feature.properties;
-      return L.circleMarker(latlng, {
-        radius: p.radius, fillColor: p.colour, fillOpacity: 0.55, color: "#ffffff", weight: p.risk ? 3 : 1.5,
+      return L.circleMarker(latlng, {  // in the layer's own pane: over the regions whenever they are redrawn
+        pane: "inflows", radius: p.radius, fillColor: p.colour, fillOpacity: 0.55, color: "#ffffff", weight: p.risk ? 3 : 1.5,
         className: "inflow inflow-" + p.id + (p.risk ? " inflow-risk" : ""),
       });
     },

@@ -287,8 +287,10 @@ def trend(_version, view, lang):
                         text=text, textposition="bottom center", textfont={"color": "#ff6b6b", "size": 16},
                         marker={"symbol": "triangle-down", "size": 16, "color": "#ff6b6b"},
                         hovertemplate=f"%{{x}} {t('correction', lang, delta='%{text}')}<extra></extra>")
-        top = max([1] + conf + [r["suspected"] for r in rows])
-        fig.update_yaxes(range=[-0.14 * top, top * 1.08])  # room under the axis for the correction marks
+    # The range is always given: left to the browser, it would keep the one of the figure before
+    # (another region's, or one with correction marks), as plotly keeps axes across updates.
+    top = max([1] + conf + [r["suspected"] for r in rows] + avg)
+    fig.update_yaxes(range=[-0.14 * top if fixes else 0, top * 1.08])  # room under the axis for the marks
     return fig
 
 
