@@ -162,6 +162,9 @@ def run(args) -> dict:
                 notes.append(f"drill {i} ({code}): the banner's first row is {first[0].get_attribute('data-region')}")
             sample["ack_s"] = measure_ack(stack, driver, api.get("api_alerts", []), code, sel, args.timeout) \
                 if browser_s is not None else None
+            if browser_s is not None and sample["ack_s"] is None:
+                notes.append(f"drill {i} ({code}): the acknowledgement did not show on the open page"
+                             + ("" if "api_alerts" in api else " (the API never listed the warning to acknowledge)"))
             samples.append(sample)
             log(f"drill {i:2d} {code} {stack.gaz.get(code).name}: api {sample['api_s']} s, "
                 f"browser {sample['browser_s']} s, ack {sample['ack_s']} s")

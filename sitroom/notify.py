@@ -114,19 +114,29 @@ class Notifier:
         self.rules = rules      # a callable: rules may be reloaded while the loader runs
         self.clock = clock
         self.watch = FileWatch(path) if path else None  # notify.yaml, re-read when it changes
+        self._gone = False      # the file was missing at the last look
         self._retired = False
 
     def reload(self) -> bool:
         """Take up an edited notify.yaml; an invalid one keeps the targets running. True when taken up.
 
-        The file is optional: without it, no targets (and what was still pending for them fails).
+        The file is optional: once it has been missing at two looks in a row (not just for the
+        moment an editor deletes and rewrites it), there are no targets, and what was still
+        pending for the old ones fails.
         """
-        if self.watch is None or not self.watch.changed():
+        if self.watch is None:
             return False
-        if self.watch.path.exists():
-            cfg, problems = load_file(self.watch.path, NotifyConfig, dict(os.environ))
-        else:
+        if not self.watch.changed():
+            if not (self._gone and not self.watch.path.exists()):
+                return False
             cfg, problems = NotifyConfig(), []
+        elif not self.watch.path.exists():
+            self._gone = True
+            log.warning("notify.yaml is gone; if it is still missing at the next look, nothing is sent any more")
+            return False
+        else:
+            cfg, problems = load_file(self.watch.path, NotifyConfig, dict(os.environ))
+        self._gone = False
         if cfg is None:
             log.error("notify.yaml changed but is invalid; the previous targets keep running:\n  %s",
                       "\n  ".join(problems))

@@ -8,9 +8,10 @@ Metrics:
   new_confirmed / new_suspected  case_reports by local day of reported_at (a cured or dead
                                  case was confirmed first) + case_daily: "new" rows as given,
                                  "cumulative" rows as the difference from the previous
-                                 reported day of the same source and region; the first
-                                 reported day has no "new" and a correction (negative
-                                 difference) counts 0 (the trend shows it; a rule must not).
+                                 reported day of the same source and region (looked for up
+                                 to LOOKBACK_DAYS before the window); the first reported day
+                                 has no "new" and a correction (negative difference) counts 0
+                                 (the trend shows it; a rule must not).
   clinic_visits / fever_visits   clinic_visits joined to clinics, by local day of `at`
   risk_arrivals                  inflows from risk-area origins (stayed True or not known)
 Days of cover is a snapshot, not a series: `days_of_cover(item, level, as_of)`.
@@ -85,8 +86,9 @@ def aggregate_changes(metric: str, first: date, last: date | None = None):
     day, `new` (>= 0) and `corr` (<= 0, a correction of a cumulative count).
 
     "new" rows count as given. A cumulative row's change is the difference to the previous day
-    its series (source, region, bucket) reported this metric, computed by the database with a
-    window function; the first reported day has no change; a fall is a correction, never new.
+    its series (source, counting, region, bucket) reported this metric, computed by the database
+    with a window function; the first reported day has no change (nor has a day whose previous
+    report is more than LOOKBACK_DAYS before `first`); a fall is a correction, never new.
     """
     count = getattr(CaseDaily, metric)
     previous = func.lag(count).over(partition_by=(CaseDaily.source, CaseDaily.counting, CaseDaily.region,

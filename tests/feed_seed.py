@@ -208,7 +208,7 @@ def add_feed_config(config_dir: Path) -> None:
     regions.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
     rules = config_dir / "rules.yaml"  # only rules on items these rows have: the rest would not check
     doc = yaml.safe_load(rules.read_text(encoding="utf-8"))
-    doc["rules"] = [r for r in doc["rules"] if r.get("item", "masks") in SUPPLY_ITEMS]
+    doc["rules"] = [r for r in doc["rules"] if "item" not in r or r["item"] in SUPPLY_ITEMS]
     rules.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 

@@ -123,6 +123,20 @@ def test_the_map_fits_its_panel_again_when_legends_take_room(wall, stack):
     console.assert_clean("after the map panel shrank")
 
 
+def test_leaving_the_wall_and_coming_back_without_a_reload(wall, stack):
+    duo, console, open_ = wall
+    open_("/?layers=cases")
+    stack.wait_for(lambda: _regions_inside_the_map(duo), 10, "the provinces to fit the map")
+    duo.find_element('.nav a[href^="/alerts"]').click()        # in-page navigation: the map goes away
+    duo.wait_for_element("#al-queue", timeout=10)
+    time.sleep(1)                                               # past any report of the map panel's size
+    console.assert_clean("after leaving the wall")
+    duo.find_element('.nav a[href^="/?"]').click()
+    duo.wait_for_element("#map path.region", timeout=10)
+    stack.wait_for(lambda: _regions_inside_the_map(duo), 10, "the provinces to fit the map again")
+    console.assert_clean("after coming back to the wall")
+
+
 def test_clinic_details_match_the_store(wall, stack):
     duo, console, open_ = wall
     open_("/?layers=clinics")

@@ -25,7 +25,7 @@ from sitroom.store.models import Alert, AlertEvent, NotifyDelivery
 
 from conftest import REPO
 
-ZHENGZHOU, LUOYANG = "410100", "410300"
+ZHENGZHOU, LUOYANG, XIAN = "410100", "410300", "610100"
 
 
 # ------------------------------------------------------------------ a gateway on localhost
@@ -364,12 +364,17 @@ def test_an_edited_notify_yaml_is_taken_up_and_an_invalid_one_keeps_the_targets(
     assert sent_to("second") == [c] and sent_to("first") == [a, b]
     assert all(d.status == "delivered" for d in rows(sessions))
 
-    path.unlink()  # the file is optional: gone, nothing is sent
+    path.unlink()  # gone for a moment (an editor rewriting it): the targets stay
     with sessions.begin() as s:
-        fire(s, LUOYANG, "I", 400, 300, rule="other_rule")
+        d = fire(s, LUOYANG, "I", 400, 300, rule="other_rule")
     n.run()
-    assert len(rows(sessions)) == 3
-    assert [b["alert_id"] for b in gateway.bodies()] == [a, b, c]
+    assert sent_to("second") == [c, d]
+    assert "notify.yaml is gone" in caplog.text
+    with sessions.begin() as s:   # still gone at the next look: the file is optional, nothing is sent
+        fire(s, XIAN, "I", 400, 300, rule="other_rule")
+    n.run()
+    assert len(rows(sessions)) == 4
+    assert [b["alert_id"] for b in gateway.bodies()] == [a, b, c, d]
 
 
 # ------------------------------------------------------------------ config and the read side

@@ -182,7 +182,7 @@ window.dashExtensions.sitroom = Object.assign(window.dashExtensions.sitroom, (fu
 /* The wall's map panel changes size when warnings come and go in the banner or layer legends are
    switched; Leaflet does not notice by itself. Report the panel's size to the page (#map-size),
    which has the map re-measure itself and fit the region again, unless someone moved the map by
-   hand (drag, wheel, +/-) since the region was shown. */
+   hand (drag, wheel, +/-, double click, a cluster opened, the keyboard) since the region was shown. */
 (function () {
   let watched = null;
   let timer = null;
@@ -190,6 +190,8 @@ window.dashExtensions.sitroom = Object.assign(window.dashExtensions.sitroom, (fu
     const box = entries[entries.length - 1].contentRect;
     window.clearTimeout(timer);
     timer = window.setTimeout(function () {  // one report when a layout change has settled
+      // Not once the wall is gone (another page has no #map-size) or while it has no size.
+      if (!watched || !watched.isConnected || !box.width || !box.height) return;
       if (window.dash_clientside && window.dash_clientside.set_props) {
         window.dash_clientside.set_props("map-size", {data: Math.round(box.width) + "x" + Math.round(box.height)});
       }
@@ -198,25 +200,27 @@ window.dashExtensions.sitroom = Object.assign(window.dashExtensions.sitroom, (fu
   window.setInterval(function () {  // the wall is rendered (and re-rendered on navigation) by Dash
     const wrap = document.querySelector(".map-wrap");
     if (wrap !== watched) {
+      window.clearTimeout(timer);
       if (watched) observer.unobserve(watched);
       if (wrap) observer.observe(wrap);
       watched = wrap;
+      window.sitroomMapMoved = false;  // a freshly rendered wall shows its region whole
     }
   }, 500);
+  function onMap(e) { return e.target.closest && e.target.closest("#map"); }
+  function moved() { window.sitroomMapMoved = true; }
   let down = null;
   document.addEventListener("pointerdown", function (e) {
-    down = e.target.closest && e.target.closest("#map") ? [e.clientX, e.clientY] : null;
-    if (down && e.target.closest(".leaflet-control-zoom")) window.sitroomMapMoved = true;
+    down = onMap(e) ? [e.clientX, e.clientY] : null;
+    if (down && e.target.closest(".leaflet-control-zoom, .mk-cluster")) moved();
   }, true);
+  document.addEventListener("dblclick", function (e) { if (onMap(e)) moved(); }, true);
+  document.addEventListener("keydown", function (e) { if (onMap(e)) moved(); }, true);
   document.addEventListener("pointermove", function (e) {
-    if (down && e.buttons && Math.abs(e.clientX - down[0]) + Math.abs(e.clientY - down[1]) > 4) {
-      window.sitroomMapMoved = true;
-    }
+    if (down && e.buttons && Math.abs(e.clientX - down[0]) + Math.abs(e.clientY - down[1]) > 4) moved();
   }, true);
   document.addEventListener("pointerup", function () { down = null; }, true);
-  document.addEventListener("wheel", function (e) {
-    if (e.target.closest && e.target.closest("#map")) window.sitroomMapMoved = true;
-  }, {capture: true, passive: true});
+  document.addEventListener("wheel", function (e) { if (onMap(e)) moved(); }, {capture: true, passive: true});
 })();
 
 /* Clientside callbacks of the wall page. */
