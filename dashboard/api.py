@@ -74,6 +74,12 @@ def rules_status():
     return jsonify(data().rules_status())
 
 
+@api.get("/api/v1/notify/status")
+def notify_status():
+    """The same for notify.yaml ("count": targets running; ok null: no loader follows a notify.yaml)."""
+    return jsonify(data().notify_status())
+
+
 def _text(body: dict, key: str, required: bool, limit: int) -> str | None:
     """A text field of a request body; raises ValueError with the reason a person can act on."""
     value = body.get(key)

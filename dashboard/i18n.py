@@ -168,6 +168,8 @@ TEXT = {
     "rules_invalid_none": ("rules.yaml 有误，当前没有规则在运行", "rules.yaml is invalid; no rules are running"),
     "rules_fix": ("修正后数秒内自动生效，无需重启", "A fixed file is picked up within seconds, no restart needed"),
     "rules_warnings": ("rules.yaml 提示 {n} 条", "rules.yaml: {n} warnings"),
+    "notify_invalid": ("notify.yaml 有误，仍按 {loaded_at} 载入的 {n} 个通知目标发送",
+                       "notify.yaml is invalid; still notifying the {n} targets loaded at {loaded_at}"),
     "pending_title": ("待触发", "Pending"),
     "pending_hint": ("条件已满足，持续到规则的 for_minutes 后触发预警；条件消失则不触发",
                      "Conditions met, firing once held for the rule's for_minutes; dropped if they clear first"),

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sitroom import queries
 from sitroom.alerts import pending_alerts, trail
+from sitroom import file_status
 from sitroom.rules_load import rules_status
 from sitroom.runtime import Runtime
 from sitroom.store import make_engine, session_factory
@@ -202,6 +203,14 @@ class ScreenData:
                 st = rules_status(s)
             return {**st, "loaded_at": iso_utc(st["loaded_at"]), "checked_at": iso_utc(st["checked_at"])}
         return self._cached(("rules_status",), compute)
+
+    def notify_status(self) -> dict:
+        """The loaders' report on notify.yaml, as rules_status() ("count": targets running)."""
+        def compute():
+            with self.sessions() as s:
+                st = file_status.status(s, "notify")
+            return {**st, "loaded_at": iso_utc(st["loaded_at"]), "checked_at": iso_utc(st["checked_at"])}
+        return self._cached(("notify_status",), compute)
 
     def alert_evidence(self, alert_id: int) -> dict | None:
         """An alert's rule figure over time and the store rows behind its value (see alert_evidence)."""

@@ -27,6 +27,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import file_status
 from .config.load import load_file
 from .config.notify import NotifyConfig, TargetConfig
 from .config.watch import FileWatch
@@ -116,6 +117,9 @@ class Notifier:
         self.watch = FileWatch(path) if path else None  # notify.yaml, re-read when it changes
         self._gone = False      # the file was missing at the last look
         self._retired = False
+        self._loaded_at = clock()
+        if self.watch:
+            self._report([])
 
     def reload(self) -> bool:
         """Take up an edited notify.yaml; an invalid one keeps the targets running. True when taken up.
@@ -140,10 +144,17 @@ class Notifier:
         if cfg is None:
             log.error("notify.yaml changed but is invalid; the previous targets keep running:\n  %s",
                       "\n  ".join(problems))
+            self._report(problems)
             return False
-        self.cfg, self._retired = cfg, False
+        self.cfg, self._retired, self._loaded_at = cfg, False, self.clock()
         log.info("notify.yaml reloaded: %d targets", len(cfg.targets))
+        self._report([])
         return True
+
+    def _report(self, problems: list[str]) -> None:
+        """For the alerts page, which says when the file on disk is not what is running."""
+        file_status.record(self.sessions, "notify", self.watch.path, problems, [], len(self.cfg.targets),
+                           self._loaded_at)
 
     # ------------------------------------------------------------------ queue
     def queue(self) -> int:

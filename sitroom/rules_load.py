@@ -18,10 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .config import RULE_KINDS, RulesConfig, SourceSilentRule, load_file
 from .config.watch import FileWatch, digest_of
+from . import file_status
 from .regions import Gazetteer, RegionError
-from .store import bump_version
 from .store.db import utcnow
-from .store.models import RulesStatus
 
 log = logging.getLogger(__name__)
 LEVEL_ORDER = ("province", "prefecture", "county")
@@ -176,34 +175,15 @@ class RulesWatcher:
         return True
 
     def _record(self, problems: list[str], warnings: list[str]) -> None:
-        now = utcnow()
-        with self.sessions.begin() as s:
-            row = s.get(RulesStatus, "rules") or RulesStatus(name="rules")
-            row.file, row.ok, row.problems, row.warnings = str(self.path), not problems, problems, warnings
-            row.digest, row.rules, row.loaded_at = self.current.digest, len(self.current.rules), self.current.loaded_at
-            row.checked_at = now
-            s.add(row)
-            bump_version(s)
+        file_status.record(self.sessions, "rules", self.path, problems, warnings, len(self.current.rules),
+                           self.current.loaded_at, self.current.digest)
 
 
 def rules_status(session: Session) -> dict:
-    """For the alerts page: are the rules on disk the ones running, and if not, why.
-
-    {"ok": True | False | None (no loader has reported), "problems": ["file: key: message", ...],
-     "warnings": [...], "loaded_at": datetime (UTC) of the running rules, "checked_at",
-     "file": name of rules.yaml, "rules": how many run}
-    Paths are cut to the file's name: the page is no place for the server's layout.
-    """
-    row = session.get(RulesStatus, "rules")
-    if row is None:
-        return {"ok": None, "problems": [], "warnings": [], "loaded_at": None, "checked_at": None, "file": None,
-                "rules": 0}
-    def on_screen(lines) -> list[str]:  # the file's name, not where the server keeps it
-        return [line.replace(row.file, Path(row.file).name) if row.file else line for line in lines or []]
-
-    return {"ok": row.ok, "problems": on_screen(row.problems), "warnings": on_screen(row.warnings),
-            "loaded_at": row.loaded_at, "checked_at": row.checked_at, "file": Path(row.file).name if row.file else None,
-            "rules": row.rules}
+    """For the alerts page: are the rules on disk the ones running, and if not, why
+    (`file_status.status`, with "rules": how many run)."""
+    st = file_status.status(session, "rules")
+    return {**st, "rules": st.pop("count")}
 
 
 __all__ = ["CompiledRule", "RuleSet", "RulesWatcher", "compile_rules", "load_rules", "rules_status",

@@ -79,6 +79,25 @@ def test_invalid_rules_notice_then_a_fixed_file_with_a_new_title(wall, stack, ru
     console.assert_clean("with an invalid, then a fixed rules.yaml")
 
 
+def test_an_invalid_notify_yaml_is_said_on_the_alerts_page_until_fixed(wall, stack):
+    duo, console, _ = wall
+    path = stack.config_dir / "notify.yaml"
+    original = path.read_text(encoding="utf-8")
+    duo.driver.get(f"{stack.url}/alerts")
+    duo.wait_for_element("#al-queue", timeout=20)
+    try:
+        path.write_text("targets:\n  - {name: Duty Desk, url: 'ftp://gateway'}\n", encoding="utf-8")
+        duo.wait_for_element("#notify-invalid", timeout=20)   # the loaders look every 2 s
+        notice = text(duo, "#notify-invalid")
+        assert "notify.yaml 有误，仍按" in notice and "载入的 0 个通知目标发送" in notice, notice
+        assert "notify.yaml: targets[0].name" in notice and "targets[0].url" in notice, notice
+        assert str(stack.config_dir) not in notice   # the file's name, not the server's layout
+    finally:
+        path.write_text(original, encoding="utf-8")
+    stack.wait_for(lambda: not duo.find_elements("#notify-invalid"), 20, "the notice to go")
+    console.assert_clean("with an invalid, then a fixed notify.yaml")
+
+
 def test_pending_section_and_filters_kept_in_the_address(wall, stack, rules_file):
     duo, console, _ = wall
     path, original = rules_file

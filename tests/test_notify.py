@@ -16,7 +16,7 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from sitroom import notify
+from sitroom import file_status, notify
 from sitroom.alerts import acknowledge, add_note, assign, resolve
 from sitroom.config import ConfigError, load_config
 from sitroom.config.notify import NotifyConfig
@@ -356,12 +356,18 @@ def test_an_edited_notify_yaml_is_taken_up_and_an_invalid_one_keeps_the_targets(
     assert sent_to("first") == [a, b]
     assert "notify.yaml changed but is invalid" in caplog.text
     assert "notify.yaml: targets[0].name" in caplog.text and "targets[0].url" in caplog.text
+    with sessions() as s:   # and the alerts page is told, with the file's name and the key
+        st = file_status.status(s, "notify")
+    assert (st["ok"], st["count"], st["file"]) == (False, 1, "notify.yaml")
+    assert any(p.startswith("notify.yaml: targets[0].name") for p in st["problems"]), st["problems"]
 
     write(f"targets:\n  - {{name: second, url: '{gateway.url}/ok'}}\n")  # fixed: the new target takes over
     with sessions.begin() as s:
         c = fire(s, ZHENGZHOU, "I", 400, 300, rule="other_rule")
     n.run()
     assert sent_to("second") == [c] and sent_to("first") == [a, b]
+    with sessions() as s:
+        assert file_status.status(s, "notify")["ok"] is True
     assert all(d.status == "delivered" for d in rows(sessions))
 
     path.unlink()  # gone for a moment (an editor rewriting it): the targets stay

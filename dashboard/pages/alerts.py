@@ -113,7 +113,8 @@ def _matches(a: dict, levels, rule, region) -> bool:
 
 
 @callback(Output("al-rules-status", "children"), Input("al-version", "data"), State("al-lang", "data"))
-def rules_notice(_v, lang):
+def config_notices(_v, lang):
+    """rules.yaml or notify.yaml invalid on disk: what still runs, and why the file is refused."""
     st = screen_data().rules_status()
     out = []
     if st["ok"] is False:
@@ -127,6 +128,13 @@ def rules_notice(_v, lang):
         out.append(html.Details(id="rules-warnings", className="rules-warnings", children=[
             html.Summary(t("rules_warnings", lang, n=len(st["warnings"]))),
             html.Ul([html.Li(w) for w in st["warnings"]])]))
+    nt = screen_data().notify_status()
+    if nt["ok"] is False:
+        out.append(html.Div(id="notify-invalid", className="rules-invalid", children=[
+            html.Div(t("notify_invalid", lang, loaded_at=local_time(nt["loaded_at"], "%Y-%m-%d %H:%M:%S"),
+                       n=nt["count"]), className="rules-invalid-head"),
+            html.Ul([html.Li(p) for p in nt["problems"]], className="rules-problems"),
+            html.Div(t("rules_fix", lang), className="muted")]))
     return out
 
 

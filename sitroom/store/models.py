@@ -280,7 +280,8 @@ class RulePending(Base):
 
 
 class RulesStatus(Base):
-    """What the loader process runs from rules.yaml, and what is wrong with the file if anything."""
+    """What the loader process runs from rules.yaml (name "rules") or notify.yaml ("notify"), and what
+    is wrong with the file on disk if anything (sitroom.file_status)."""
     __tablename__ = "rules_status"
     name: Mapped[str] = mapped_column(String(32), primary_key=True)   # "rules"
     file: Mapped[str] = mapped_column(Text)
@@ -288,6 +289,6 @@ class RulesStatus(Base):
     problems: Mapped[list] = mapped_column(JSON)        # "file: key: message" lines of the last check
     warnings: Mapped[list] = mapped_column(JSON)        # e.g. regions skipped for want of a population
     digest: Mapped[str | None] = mapped_column(String(64))   # of the rules running
-    rules: Mapped[int] = mapped_column(Integer)         # how many rules run
+    rules: Mapped[int] = mapped_column(Integer)         # how many rules (or notify targets) run
     loaded_at: Mapped[datetime | None] = mapped_column(DateTime)   # when the running rules were read
     checked_at: Mapped[datetime] = mapped_column(DateTime)
