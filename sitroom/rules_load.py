@@ -183,7 +183,8 @@ def rules_status(session: Session) -> dict:
     """For the alerts page: are the rules on disk the ones running, and if not, why
     (`file_status.status`, with "rules": how many run)."""
     st = file_status.status(session, "rules")
-    return {**st, "rules": st.pop("count")}
+    st["rules"] = st.pop("count")
+    return st
 
 
 __all__ = ["CompiledRule", "RuleSet", "RulesWatcher", "compile_rules", "load_rules", "rules_status",
