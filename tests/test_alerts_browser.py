@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from stack import cells, text, texts
+from stack import banner_row, cells, css, text, texts
 
 pytestmark = pytest.mark.browser
 
@@ -140,9 +140,9 @@ def test_alert_detail_chart_rows_and_acknowledge(wall, stack):
     alert = stack.alert_for(LUOYANG, "active") or _fire(stack, LUOYANG, 320)
     duo.driver.get(f"{stack.url}/alerts")
     duo.wait_for_element("#ack-name", timeout=20).send_keys("值班员乙")
-    row = duo.wait_for_element(f'#alert-banner .alert-row[data-region="{LUOYANG}"]', timeout=20)
-    if alert["state"] == "firing":
-        assert duo.driver.execute_script("return getComputedStyle(arguments[0]).animationName", row) == "flash"
+    duo.wait_for_element(banner_row(LUOYANG), timeout=20)
+    if alert["state"] == "firing":  # read in one step: the banner may re-render between a find and a read
+        assert css(duo, banner_row(LUOYANG), "animationName") == "flash"
     duo.find_element(f'#al-queue tr[id*=\'"alert":{alert["id"]}\']').click()
     duo.wait_for_contains_text("#al-title", "洛阳市", timeout=10)
     stack.wait_for(lambda: f"alert={alert['id']}" in duo.driver.current_url, 10, "the selection in the address")
