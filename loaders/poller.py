@@ -26,12 +26,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sitroom.config import SourcesConfig
 from sitroom.regions import Gazetteer
-from sitroom.store import bump_version, make_engine
+from sitroom.store import bump_version
 from sitroom.store.db import utcnow
 from sitroom.store.models import Quarantine, SourceState
 
 from .feeds import FEEDS
 from .mapping import PERSON_LEVEL, RowMapper, record_digest
+from .source_db import source_engine
 from .timeparse import decode_cursor, encode_cursor, shift_raw
 from .travel import TravelLedger
 from .writes import insert_rows, update_rows
@@ -97,7 +98,7 @@ class SourcePoller:
     def engine(self) -> Engine:
         if self._engine is None:
             kw = {} if self.src.url.startswith("sqlite") else {"pool_size": 2}
-            self._engine = make_engine(self.src.url, **kw)
+            self._engine = source_engine(self.src.url, **kw)
         return self._engine
 
     def close(self) -> None:
