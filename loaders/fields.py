@@ -11,11 +11,16 @@ from zoneinfo import ZoneInfo
 from .timeparse import to_utc
 
 EARLIEST = datetime(2019, 12, 1)         # no record of this epidemic can predate it
-FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks of other departments drift
 
 
 class Bad(ValueError):
     """A value that cannot be used; the message says what is wrong (without the column)."""
+
+
+def _shown(v, limit: int = 60) -> str:
+    """A raw value as a reason quotes it: repr, cut (a reason must stay readable whatever the row holds)."""
+    r = repr(v)
+    return r if len(r) <= limit else r[:limit] + "…"
 
 
 def blank(v) -> bool:
@@ -33,6 +38,8 @@ def text(v, max_len: int = 200) -> str:
         s.encode("utf-8")
     except UnicodeEncodeError:  # undecodable bytes surfaced as surrogates by the source reader
         raise Bad("bad encoding (not UTF-8)") from None
+    if "\x00" in s:  # PostgreSQL cannot store it, and no name or place holds one
+        raise Bad("text with a NUL character")
     if len(s) > max_len:
         raise Bad(f"text longer than {max_len} characters")
     return s
@@ -40,46 +47,47 @@ def text(v, max_len: int = 200) -> str:
 
 def number(v) -> float:
     if isinstance(v, bool):
-        raise Bad(f"not a number {v!r}")
+        raise Bad(f"not a number {_shown(v)}")
     if isinstance(v, (int, float)):
         x = float(v)
     else:
         try:
             x = float(text(v).replace(",", ""))
         except ValueError:
-            raise Bad(f"not a number {v!r}") from None
+            raise Bad(f"not a number {_shown(v)}") from None
     if x != x or x in (float("inf"), float("-inf")):
-        raise Bad(f"not a number {v!r}")
+        raise Bad(f"not a number {_shown(v)}")
     return x
 
 
 def count(v, factor: float = 1.0) -> int:
     x = number(v) * factor
     if x < 0:
-        raise Bad(f"negative count {v!r}")
+        raise Bad(f"negative count {_shown(v)}")
     if abs(x - round(x)) > 1e-6:
-        raise Bad(f"not a whole number {v!r}")
+        raise Bad(f"not a whole number {_shown(v)}")
     return int(round(x))
 
 
 def quantity(v, factor: float = 1.0) -> float:
     x = number(v) * factor
     if x < 0:
-        raise Bad(f"negative quantity {v!r}")
+        raise Bad(f"negative quantity {_shown(v)}")
     return x
 
 
-def time_utc(v, tz: ZoneInfo, now: datetime, check_range: bool = True) -> datetime:
+def time_utc(v, tz: ZoneInfo, now: datetime, ahead: timedelta, earliest: datetime | None = EARLIEST) -> datetime:
+    """A time no later than `now + ahead` (the source's clock may run that far ahead) nor before `earliest`."""
     try:
         t = to_utc(v.decode("utf-8") if isinstance(v, bytes) else v, tz)
     except (ValueError, TypeError, OverflowError, UnicodeDecodeError):
-        raise Bad(f"unreadable time {v!r}") from None
-    if check_range:
-        if t > now + FUTURE_TOLERANCE:
-            raise Bad(f"time {t:%Y-%m-%d %H:%M} UTC is in the future")
-        if t < EARLIEST:
-            raise Bad(f"time {t:%Y-%m-%d} is before {EARLIEST:%Y-%m-%d}")
+        raise Bad(f"unreadable time {_shown(v)}") from None
+    if t > now + ahead:
+        raise Bad(f"time {t:%Y-%m-%d %H:%M} UTC is in the future")
+    if earliest is not None and t < earliest:
+        raise Bad(f"time {t:%Y-%m-%d} is before {earliest:%Y-%m-%d}")
     return t
+
 
 
 def local_day(v, tz: ZoneInfo, today: date) -> date:
@@ -96,7 +104,7 @@ def local_day(v, tz: ZoneInfo, today: date) -> date:
             else:
                 d = datetime.fromisoformat(s.replace("/", "-")).date()
         except ValueError:
-            raise Bad(f"unreadable day {v!r}") from None
+            raise Bad(f"unreadable day {_shown(v)}") from None
     if d > today:
         raise Bad(f"day {d} is in the future")
     if d < EARLIEST.date():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sitroom.config.sources import CASE_STATUSES, SourcesConfig
@@ -64,6 +64,7 @@ class RowMapper:
         self._places: dict[tuple, tuple] = {}   # raw place -> its resolution or reason: sources repeat places
         self._readers = [(f, self.cols.get(f.name), None if f.type == "region" else self._parser(f))
                          for f in self.fields]
+        self._cursor_parse = next(p for f, _, p in self._readers if f.name == "updated_at")
         self._day_of: tuple[datetime, date] | None = None
         self._region_cols = [c for c in (self.cols.get("region_code"), self.cols.get("region_name")) if c]
 
@@ -83,6 +84,16 @@ class RowMapper:
     def selected_columns(self) -> list[str]:
         """The only source columns sitroom ever reads (personal columns are never selected)."""
         return list(dict.fromkeys(self.cols.values()))
+
+    def cursor_time(self, raw: dict, now: datetime) -> datetime | None:
+        """The row's update time if it may move the cursor (readable, not too far ahead), else None."""
+        v = raw.get(self.cols["updated_at"])
+        if fp.blank(v):
+            return None
+        try:
+            return self._cursor_parse(v, now, None)
+        except fp.Bad:
+            return None
 
     def key_of(self, raw: dict) -> str | None:
         col = self.cols.get("source_key")
@@ -124,12 +135,13 @@ class RowMapper:
     def _parser(self, f: Field):
         """A function (value, now, local today) -> the field's value, made once per field."""
         t, tz = f.type, self.tz
+        ahead = timedelta(seconds=self.src.future_tolerance_seconds)
         if t == "key":
             return lambda v, now, today: fp.text(v, 200)
         if t == "updated":
-            return lambda v, now, today: fp.time_utc(v, tz, now, check_range=False)
+            return lambda v, now, today: fp.time_utc(v, tz, now, ahead, earliest=None)
         if t == "time":
-            return lambda v, now, today: fp.time_utc(v, tz, now)
+            return lambda v, now, today: fp.time_utc(v, tz, now, ahead)
         if t == "day":
             return lambda v, now, today: fp.local_day(v, tz, today)
         if t == "text":
@@ -232,8 +244,9 @@ def _words(name: str) -> str:
 def _what(f: Field, e: fp.Bad) -> str:
     """'unreadable report time ...' rather than 'unreadable time ...' when the field has a name."""
     msg = str(e)
-    if f.what and msg.startswith(("unreadable time", "time ")):
-        return msg.replace("time", f.what, 1)
+    what = f.what or (_words(f.name) if f.type == "updated" else "")
+    if what and msg.startswith(("unreadable time", "time ")):
+        return msg.replace("time", what, 1)
     if f.type in ("count", "quantity", "lon", "lat") and not msg.startswith(("negative", "not")):
         return f"{_words(f.name)} {msg}"
     return msg

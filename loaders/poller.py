@@ -19,7 +19,8 @@ import json
 import sqlite3
 import threading
 
-from sqlalchemy import and_, column, delete, or_, select, table, text, update
+from sqlalchemy import (LargeBinary, Text, and_, cast, column, delete, false, literal, or_, select, table, text,
+                        update)
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,13 +28,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from sitroom.config import SourcesConfig
 from sitroom.regions import Gazetteer
 from sitroom.store import bump_version
-from sitroom.store.db import utcnow
+from sitroom.store.db import store_fault, utcnow
 from sitroom.store.models import Quarantine, SourceState
 
 from .feeds import FEEDS
 from .mapping import PERSON_LEVEL, RowMapper, record_digest
 from .source_db import source_engine
-from .timeparse import decode_cursor, encode_cursor, shift_raw
+from .timeparse import decode_cursor, encode_cursor, shift_raw, to_utc
 from .travel import TravelLedger
 from .writes import insert_rows, update_rows
 
@@ -57,6 +58,10 @@ class Overtaken(Exception):
     """Another loader process committed a batch of this source meanwhile."""
 
 
+class SourceError(Exception):
+    """Reading the source failed; the cause is the source's own error."""
+
+
 @dataclass
 class PollResult:
     source: str
@@ -66,6 +71,7 @@ class PollResult:
     quarantined: int = 0
     error: str | None = None
     skipped: bool = False      # backing off after failures
+    store_fault: bool = False  # the store was unavailable: not the source's failure
     regions: set[str] = field(default_factory=set)
 
     @property
@@ -110,6 +116,39 @@ class SourcePoller:
     def poll(self, now: datetime | None = None, force: bool = False) -> PollResult:
         now = now or utcnow()
         result = PollResult(self.src.name)
+        try:
+            state = self._state()
+            if not force and state.retry_at and now < state.retry_at:
+                result.skipped = True
+                return result
+            self._expect = state.cursor
+            self._read_all(self._start(state.cursor), result)
+        except Overtaken:
+            log.info("source %s: another loader moved this source on; this poll stops", self.src.name)
+            result.skipped = True
+        except Exception as e:
+            if self.ledger is not None:
+                self.ledger.reset()
+            if not isinstance(e, SourceError) and store_fault(e):
+                # The store's trouble, not the source's: nothing is recorded against the source and it
+                # gets no backoff, so loading resumes at the next poll once the store is back.
+                result.error, result.store_fault = f"store: {_line(e)}", True
+                log.warning("source %s: the store is unavailable (%s); the next poll retries", self.src.name, _line(e))
+                return result
+            result.error = _line(e.__cause__ if isinstance(e, SourceError) else e)
+            log.warning("source %s: %s", self.src.name, result.error)
+            self.close()  # a fresh connection next time
+            try:
+                self._record_failure(result.error)
+            except Exception as fault:
+                if not store_fault(fault):
+                    raise
+                result.store_fault = True
+                log.warning("source %s: cannot record its failure, the store is unavailable (%s)",
+                            self.src.name, _line(fault))
+        return result
+
+    def _state(self) -> SourceState:
         with self.sessions() as s:
             state = s.get(SourceState, self.src.name)
             if state is None:
@@ -117,40 +156,47 @@ class SourcePoller:
                                     rows_updated=0, rows_quarantined=0)
                 s.add(state)
                 s.commit()
-            if not force and state.retry_at and now < state.retry_at:
-                result.skipped = True
-                return result
-            cursor = decode_cursor(state.cursor)
-            self._expect = state.cursor
-        try:
-            self._read_all(cursor, result)
-        except Overtaken:
-            log.info("source %s: another loader moved this source on; this poll stops", self.src.name)
-            result.skipped = True
-        except Exception as e:  # the source is down or erroring: record it, keep what committed
-            if self.ledger is not None:
-                self.ledger.reset()
-            result.error = f"{type(e).__name__}: {e}".splitlines()[0][:500]
-            log.warning("source %s: %s", self.src.name, result.error)
-            self._record_failure(result.error)
-            self.close()  # a fresh connection next time
-        return result
+            return state
 
-    def _read_all(self, cursor, result: PollResult) -> None:
+    def _start(self, stored: str | None):
+        """Where a poll starts reading: the cursor less the overlap, and less however far the cursor is
+        ahead of now (a row inside the future tolerance must not hide rows the source writes before its
+        time comes). None: from the beginning."""
+        if stored is None:
+            return None
+        try:
+            raw = decode_cursor(stored)[0]
+            ahead = (to_utc(raw, self.mapper.tz) - utcnow()).total_seconds()
+            return shift_raw(raw, self.src.overlap_seconds + max(0.0, ahead))
+        except (ValueError, TypeError, OverflowError, KeyError, IndexError) as e:
+            # A cursor an older sitroom took from a bad row ('N/A'): read from the beginning (idempotent).
+            log.warning("source %s: stored cursor %r is unusable (%s); reading from the start",
+                        self.src.name, stored[:100], e)
+            with self.sessions.begin() as s:
+                s.execute(update(SourceState).where(SourceState.name == self.src.name,
+                                                    SourceState.cursor == stored).values(cursor=None))
+            self._expect = None
+            return None
+
+    def _read_all(self, start, result: PollResult) -> None:
         key = self.key_col
         query = select(*self.table.c).order_by(self.ts_col, *([key] if key is not None else [])) \
             .limit(self.src.batch_size)
-        stmt = query.where(self.ts_col >= shift_raw(cursor[0], self.src.overlap_seconds)) if cursor else query
+        stmt = query.where(self.ts_col >= start) if start is not None else query
         while True:
             with gc_paused():  # a batch makes many short-lived objects and no cycles: the collector only slows it
-                rows, last, full = self._read_and_store(stmt, result)
+                rows, page, full = self._read_and_store(stmt, result)
             if not full or self.stopping.is_set():
                 return
-            stmt = query.where(or_(self.ts_col > last[0], and_(self.ts_col == last[0], key > last[1]))) \
-                if key is not None else query.where(self.ts_col > last[0])
+            stmt = query.where(self._after_page(*page))
 
     def _read_and_store(self, stmt, result: PollResult):
-        """One batch: read it, store it; (rows, the last row's cursor, whether the batch was full)."""
+        """One batch: read it, store it; (rows, where the next page starts, whether the batch was full).
+
+        The next page starts after the last row read, whatever it holds; the cursor moves only to the
+        last row whose update time is readable and not in the future, so a row dated 2099 or 'N/A'
+        (which sorts after every real one) is quarantined, and neither stalls the pages nor hides
+        later rows."""
         key, ts = self.key_col, self.ts_col.name
         rows = self._fetch(stmt)
         full = len(rows) == self.src.batch_size
@@ -158,12 +204,39 @@ class SourcePoller:
             # Without a key column there is no tie-breaker: finish the last time stamp in this batch.
             last_ts = rows[-1][ts]
             rows = [r for r in rows if r[ts] != last_ts] + \
-                self._fetch(select(*self.table.c).where(self.ts_col == last_ts))
-        last = (rows[-1][ts], rows[-1][key.name] if key is not None else None) if rows else None
-        self._store_batch(rows, last, result)
-        return rows, last, full
+                self._fetch(select(*self.table.c).where(_same(self.ts_col, last_ts)))
+        page = (rows[-1][ts], rows[-1][key.name] if key is not None else None) if rows else None
+        self._store_batch(rows, self._cursor_of(rows), result)
+        return rows, page, full
+
+    def _cursor_of(self, rows: list[dict]):
+        """(update time, key) of the last row that may move the cursor, or None."""
+        now, ts, key = utcnow(), self.ts_col.name, self.key_col
+        for raw in reversed(rows):
+            if self.mapper.cursor_time(raw, now) is not None:
+                return raw[ts], _jsonable(raw[key.name]) if key is not None else None
+        return None
+
+    def _after_page(self, t, k):
+        """Rows after (t, k) in the page order, NULLs included where the source sorts them
+        (first on SQLite, last on PostgreSQL), so a page ending in a NULL does not end the poll."""
+        nulls_first = self.engine.dialect.name in ("sqlite", "mysql", "mariadb")
+
+        def later(col, v):
+            if v is None:
+                return col.is_not(None) if nulls_first else false()
+            return col > _bindable(v)
+        if self.key_col is None:
+            return later(self.ts_col, t)
+        return or_(later(self.ts_col, t), and_(_same(self.ts_col, t), later(self.key_col, k)))
 
     def _fetch(self, stmt) -> list[dict]:
+        try:
+            return self._read(stmt)
+        except Exception as e:  # anything the source says or does is the source's trouble
+            raise SourceError(self.src.name) from e
+
+    def _read(self, stmt) -> list[dict]:
         with self.engine.connect() as conn:
             try:
                 result = conn.execute(stmt)
@@ -355,3 +428,27 @@ def _where(fact) -> str | None:
 
 def _lenient_text(b: bytes) -> str:
     return b.decode("utf-8", "surrogateescape")
+
+
+def _line(e: BaseException) -> str:
+    return f"{type(e).__name__}: {e}".splitlines()[0][:500]
+
+
+def _utf8(v: str) -> bool:
+    try:
+        v.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def _bindable(v):
+    """A value read from the source as a parameter of the next page's query. Text that is not UTF-8
+    (read with its bytes as surrogates) goes back as those bytes cast to text, so it compares the same."""
+    if isinstance(v, str) and not _utf8(v):
+        return cast(literal(v.encode("utf-8", "surrogateescape"), LargeBinary), Text)
+    return v
+
+
+def _same(col, v):
+    return col.is_(None) if v is None else col == _bindable(v)

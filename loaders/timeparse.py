@@ -35,6 +35,8 @@ def shift_raw(raw, seconds: float):
     """
     if isinstance(raw, datetime):
         return raw - timedelta(seconds=seconds)
+    if isinstance(raw, date):  # a DATE column: whole days back
+        return raw - timedelta(days=-(-seconds // 86400))
     if isinstance(raw, (int, float)):
         return raw - seconds
     text = str(raw)
@@ -46,7 +48,9 @@ def shift_raw(raw, seconds: float):
 
 def encode_cursor(ts, key) -> str:
     def enc(v):
-        return {"dt": v.isoformat()} if isinstance(v, datetime) else v
+        if isinstance(v, datetime):
+            return {"dt": v.isoformat()}
+        return {"d": v.isoformat()} if isinstance(v, date) else v
     return json.dumps([enc(ts), enc(key)], ensure_ascii=False)
 
 
@@ -54,6 +58,8 @@ def decode_cursor(text: str | None):
     if not text:
         return None
     def dec(v):
-        return datetime.fromisoformat(v["dt"]) if isinstance(v, dict) else v
+        if isinstance(v, dict):
+            return datetime.fromisoformat(v["dt"]) if "dt" in v else date.fromisoformat(v["d"])
+        return v
     ts, key = json.loads(text)
     return dec(ts), dec(key)

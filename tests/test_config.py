@@ -51,6 +51,8 @@ MISTAKES = [
     ("sources", lambda d: d["sources"][0]["values"]["status"].update({"6": "recovered"}), "sources[0]",
      "values.status.6: 'recovered' is not one of confirmed"),
     ("sources", lambda d: d["sources"][0].update(timezone="Mars/Olympus"), "sources[0].timezone", "unknown time zone"),
+    ("sources", lambda d: d["sources"][0].update(future_tolerance_seconds=-1), "sources[0].future_tolerance_seconds",
+     "greater than or equal to 0"),
     ("sources", lambda d: d["sources"].append(dict(d["sources"][0])), "sources", "repeated: hc_cases"),
     ("sources", lambda d: d["sources"][0].update(url="postgresql://u:${HC_DB_PASSWORD}@db/x"), "sources[0].url",
      "HC_DB_PASSWORD is not set"),

@@ -129,6 +129,9 @@ class SourceBase(Strict):
     timezone: str = "Asia/Shanghai"
     poll_seconds: float = Field(default=5, gt=0, le=3600)
     overlap_seconds: float = Field(default=60, ge=0, le=86400)
+    # how far ahead of sitroom's clock a source's times may be (clocks drift); a later update time is
+    # quarantined and never moves the cursor, a later report time is quarantined
+    future_tolerance_seconds: float = Field(default=600, ge=0, le=86400)
     batch_size: int = Field(default=5000, ge=1, le=100_000)
     stale_after_intervals: int = Field(default=5, ge=1)
     retry_max_seconds: float = Field(default=30, gt=0, le=3600)

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, update
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -72,3 +73,20 @@ def bump_version(session: Session) -> None:
     """Mark that something on screen changed; commits with the caller's transaction."""
     session.execute(update(DataVersion).where(DataVersion.id == 1)
                     .values(version=DataVersion.version + 1, changed_at=utcnow()))
+
+
+# SQLSTATE classes of a store that is unavailable rather than a statement that is wrong (PostgreSQL manual,
+# Appendix A): 08 connection exception, 25 invalid transaction state (read-only), 53 insufficient
+# resources (disk full), 55 object not in prerequisite state (lock not available), 57 operator intervention.
+_FAULT_CLASSES = ("08", "25", "53", "55", "57")
+
+
+def store_fault(exc: BaseException) -> bool:
+    """Whether an error raised by the store means it is unavailable (locked, read-only, unreachable,
+    full) — trouble of the store, not of the data written."""
+    if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        state = getattr(exc.orig, "sqlstate", None) or ""
+        return exc.connection_invalidated or state[:2] in _FAULT_CLASSES
+    return False

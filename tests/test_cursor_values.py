@@ -1,0 +1,113 @@
+"""A row's update time is the polling cursor: one that cannot be read or lies in the future is
+quarantined and never moves the cursor, and the source goes on loading later rows."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select, text
+
+from loaders.demo.health_commission import local
+from loaders.poller import SourcePoller
+from sitroom.store.models import CaseReport, Quarantine, SourceState
+
+NOW = datetime.utcnow
+
+
+def put(sim, key: str, gxsj: str) -> None:
+    with sim.engine.begin() as c:
+        c.execute(text("DELETE FROM bl_report WHERE bgkid = :k"), {"k": key})
+        c.execute(text("INSERT INTO bl_report (bgkid, xzdm, xzdz, bgrq, gxsj, zt) "
+                       "VALUES (:k, '410105', '郑州市金水区', :r, :g, '1')"),
+                  {"k": key, "r": local(NOW() - timedelta(hours=1)), "g": gxsj})
+
+
+def poll(p: SourcePoller):
+    """One poll, which must end (a page of bad rows must not make it loop)."""
+    out = []
+    t = threading.Thread(target=lambda: out.append(p.poll(force=True)), daemon=True)
+    t.start()
+    t.join(60)
+    assert out, "the poll did not end"
+    return out[0]
+
+
+def loaded(sessions) -> set[str]:
+    with sessions() as s:
+        return set(s.scalars(select(CaseReport.source_key)))
+
+
+def reasons(sessions) -> dict[str, list[str]]:
+    with sessions() as s:
+        return {q.source_key: q.reasons for q in s.scalars(select(Quarantine))}
+
+
+@pytest.fixture
+def poller(store, hc_source, gaz):
+    sim, src = hc_source
+    p = SourcePoller(src.model_copy(update={"batch_size": 2}), store[1], gaz)   # bad rows fill whole pages
+    yield p
+    p.close()
+
+
+def test_garbage_and_far_future_update_times_are_quarantined_and_later_rows_load(poller, hc_source, store):
+    sim, _ = hc_source
+    sessions = store[1]
+    for i in range(3):
+        put(sim, f"OK{i}", local(NOW() - timedelta(minutes=5)))
+    put(sim, "NA", "N/A")
+    put(sim, "Y2099", "2099-01-01 08:00:00")
+    put(sim, "SOON", local(NOW() + timedelta(minutes=20)))
+    r = poll(poller)
+    assert (r.error, r.inserted, r.quarantined) == (None, 3, 3)
+    q = reasons(sessions)
+    assert q["NA"] == ["unreadable update time 'N/A' (column gxsj)"]
+    assert q["Y2099"] == ["update time 2099-01-01 00:00 UTC is in the future (column gxsj)"]
+    assert "in the future (column gxsj)" in q["SOON"][0]
+    with sessions() as s:
+        cursor = s.get(SourceState, "hc_cases").cursor
+    assert "N/A" not in cursor and "2099" not in cursor
+    # Rows written afterwards (dated before the bad ones, which sort last) still load, poll after poll.
+    for n in range(3):
+        put(sim, f"LATER{n}", local(NOW() - timedelta(seconds=5)))
+        r = poll(poller)
+        assert (r.error, r.inserted) == (None, 1), r
+    assert loaded(sessions) == {"OK0", "OK1", "OK2", "LATER0", "LATER1", "LATER2"}
+    # Fixed at the source, a bad row leaves quarantine for the facts.
+    put(sim, "NA", local(NOW()))
+    r = poll(poller)
+    assert r.inserted == 1 and "NA" not in reasons(sessions)
+
+
+def test_a_row_inside_the_tolerance_does_not_hide_rows_written_before_its_time(poller, hc_source, store):
+    sim, _ = hc_source
+    put(sim, "AHEAD", local(NOW() + timedelta(minutes=5)))   # a clock 5 minutes fast: within 10 minutes
+    assert poll(poller).inserted == 1
+    put(sim, "NOW", local(NOW() - timedelta(seconds=1)))     # written later, dated before AHEAD
+    r = poll(poller)
+    assert (r.error, r.inserted) == (None, 1)
+    assert loaded(store[1]) == {"AHEAD", "NOW"}
+
+
+def test_the_tolerance_is_the_sources_own(store, hc_source, gaz):
+    sim, src = hc_source
+    p = SourcePoller(src.model_copy(update={"future_tolerance_seconds": 60}), store[1], gaz)
+    try:
+        put(sim, "AHEAD", local(NOW() + timedelta(minutes=5)))
+        r = p.poll(force=True)
+        assert (r.inserted, r.quarantined) == (0, 1)
+    finally:
+        p.close()
+
+
+def test_a_cursor_an_older_version_took_from_a_bad_row_is_dropped(poller, hc_source, store):
+    sim, _ = hc_source
+    sessions = store[1]
+    put(sim, "OK", local(NOW() - timedelta(minutes=1)))
+    poll(poller)
+    with sessions.begin() as s:
+        s.get(SourceState, "hc_cases").cursor = '["N/A", "NA"]'
+    put(sim, "NEXT", local(NOW()))
+    r = poll(poller)
+    assert (r.error, r.inserted) == (None, 1)
