@@ -27,7 +27,7 @@ def blank(v) -> bool:
     return v is None or (isinstance(v, str) and not v.strip())
 
 
-def text(v, max_len: int = 200) -> str:
+def text(v, max_len: int | None = 200) -> str:
     if isinstance(v, bytes):
         try:
             v = v.decode("utf-8")
@@ -40,7 +40,7 @@ def text(v, max_len: int = 200) -> str:
         raise Bad("bad encoding (not UTF-8)") from None
     if "\x00" in s:  # PostgreSQL cannot store it, and no name or place holds one
         raise Bad("text with a NUL character")
-    if len(s) > max_len:
+    if max_len is not None and len(s) > max_len:
         raise Bad(f"text longer than {max_len} characters")
     return s
 
@@ -60,12 +60,14 @@ def number(v) -> float:
     return x
 
 
-def count(v, factor: float = 1.0) -> int:
+def count(v, factor: float = 1.0, maximum: int | None = None) -> int:
     x = number(v) * factor
     if x < 0:
         raise Bad(f"negative count {_shown(v)}")
     if abs(x - round(x)) > 1e-6:
         raise Bad(f"not a whole number {_shown(v)}")
+    if maximum is not None and x > maximum:
+        raise Bad(f"count {_shown(v)} is more than the store holds ({maximum:,})")
     return int(round(x))
 
 
@@ -73,6 +75,8 @@ def quantity(v, factor: float = 1.0) -> float:
     x = number(v) * factor
     if x < 0:
         raise Bad(f"negative quantity {_shown(v)}")
+    if x == float("inf"):
+        raise Bad(f"quantity {_shown(v)} is more than the store holds")
     return x
 
 

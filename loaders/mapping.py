@@ -17,6 +17,7 @@ from sitroom.geo import to_gcj02
 from sitroom.regions import Gazetteer, RegionError
 
 from . import fields as fp
+from .limits import int_limit, store_key, text_limit
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     "travel_records": (F("source_key", "key"), F("updated_at", "updated"), F("origin", "text"), F("region", "region"),
                        F("arrived_at", "time", what="arrival time"), F("stay", "duration"), F("mode", "word", False)),
 }
+TEXT_LIMIT = 300   # a text field the store does not keep as such (none today) is still bounded
 DEFAULTS = {"status": "open"}   # a registry without a status column lists open places
 PERSON_LEVEL = {"travel_records"}  # its bad rows are kept without the fields that were fine
 LOCATED = {"clinic_registry", "supply_points"}
@@ -58,6 +60,8 @@ class RowMapper:
         self.kind = src.kind
         self.gaz = gazetteer
         self.tz = ZoneInfo(src.timezone)
+        from .feeds import FEEDS   # here, not at the top: feeds imports this module
+        self.model = FEEDS[self.kind].model   # the store table whose columns bound the values' lengths
         self.cols = src.columns.mapped()
         self.fields = [f for f in FIELDS[self.kind] if f.type == "region" or f.name in self.cols]
         self.words = self._words(sources)
@@ -136,8 +140,8 @@ class RowMapper:
         """A function (value, now, local today) -> the field's value, made once per field."""
         t, tz = f.type, self.tz
         ahead = timedelta(seconds=self.src.future_tolerance_seconds)
-        if t == "key":
-            return lambda v, now, today: fp.text(v, 200)
+        if t == "key":   # any length: a key the store cannot hold whole is kept as its digest
+            return lambda v, now, today: store_key(fp.text(v, None))
         if t == "updated":
             return lambda v, now, today: fp.time_utc(v, tz, now, ahead, earliest=None)
         if t == "time":
@@ -145,7 +149,7 @@ class RowMapper:
         if t == "day":
             return lambda v, now, today: fp.local_day(v, tz, today)
         if t == "text":
-            limit = 100 if f.name == "origin" else 300
+            limit = text_limit(self.model, f.name) or TEXT_LIMIT
             return lambda v, now, today: fp.text(v, limit)
         if t == "word":
             mapping, allowed = self.words[f.name]
@@ -160,7 +164,8 @@ class RowMapper:
             return word
         factor = self.src.factor(f.name)
         if t == "count":
-            return lambda v, now, today: fp.count(v, factor)
+            maximum = int_limit(self.model, f.name)
+            return lambda v, now, today: fp.count(v, factor, maximum)
         if t in ("quantity", "duration"):
             return lambda v, now, today: fp.quantity(v, factor)
         if t == "lon":
@@ -254,7 +259,7 @@ def _what(f: Field, e: fp.Bad) -> str:
 
 def record_digest(source: str, key: str) -> str:
     """A travel record's identity in the dedup ledger: no person key, no place, no time."""
-    return hashlib.blake2b(f"{source}\x1f{key}".encode(), digest_size=8).hexdigest()
+    return hashlib.blake2b(f"{source}\x1f{key}".encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
 def local_day_of(t: datetime, tz: ZoneInfo) -> date:

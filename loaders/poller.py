@@ -32,6 +32,7 @@ from sitroom.store.db import store_fault, utcnow
 from sitroom.store.models import Quarantine, SourceState
 
 from .feeds import FEEDS
+from .limits import store_key
 from .mapping import PERSON_LEVEL, RowMapper, record_digest
 from .source_db import source_engine
 from .timeparse import decode_cursor, encode_cursor, shift_raw, to_utc
@@ -272,7 +273,7 @@ class SourcePoller:
                                             digest_size=12).hexdigest()
             if person_level:  # the record's id is not kept, only its digest
                 key = "record:" + record_digest(self.src.name, key)
-            groups.setdefault(key, []).append((raw, values, reasons, bad_cols))
+            groups.setdefault(store_key(key), []).append((raw, values, reasons, bad_cols))
         good, bad = {}, {}
         for key, entries in groups.items():
             rows_ = [None if e[2] else self.feed.row(self.src, e[1]) for e in entries]
@@ -335,7 +336,7 @@ class SourcePoller:
             for key, (row, reasons) in bad.items():
                 old = held.get(key)
                 if old is None:
-                    s.add(Quarantine(source=name, source_key=key[:200], row=row, reasons=reasons,
+                    s.add(Quarantine(source=name, source_key=key, row=row, reasons=reasons,
                                      first_seen=now, last_seen=now))
                     quarantined += 1
                 elif old.row != row or old.reasons != reasons:

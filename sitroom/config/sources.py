@@ -13,6 +13,8 @@ from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from sitroom.store.models import SourceState
+
 from .base import Strict, Text
 
 CASE_STATUSES = ("confirmed", "suspected", "asymptomatic", "cured", "dead")
@@ -119,7 +121,7 @@ class TravelRecordColumns(Located):    # region_* is the destination; no person 
 
 # ---------------------------------------------------------------- sources
 class SourceBase(Strict):
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=SourceState.__table__.c.name.type.length)
     title: Text
     url: str
     table: str | None = None
