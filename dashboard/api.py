@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
-from sitroom import notify
+from sitroom import loader_beat, notify
+from sitroom.store.health import store_fault
 from sitroom.alerts import OFFICER_ACTIONS, AlertConflict, AlertNotFound
 from sitroom.regions import RegionError
+from sitroom.validate import MAX_ID, TextError, person_text, record_id
+
+from .http_guard import BadBody, json_body
 
 from .screen_data import ScreenData
 
@@ -23,13 +27,35 @@ def bad_request(reason: str, status: int = 400):
     return jsonify({"error": reason}), status
 
 
+def filter_arg(name: str) -> str | None:
+    """A free-text filter from the query string (no control characters, at most 200 characters)."""
+    raw = request.args.get(name) or None
+    if raw is not None and (len(raw) > 200 or any(ord(c) < 32 or 0x7f <= ord(c) < 0xa0 for c in raw)):
+        raise ValueError(f"{name} must be at most 200 characters of text without control characters")
+    return raw
+
+
 @api.get("/healthz")
 def healthz():
+    """The store (reachable, writable) and the loaders (heartbeat, last batch): 503 when either is down."""
+    d = data()
+    health = d.health()
+    body = {"status": "ok" if health["ok"] else "error", "store": health["store"], "loaders": health["loaders"]}
+    problems = []
+    if not health["store"]["writable"]:
+        problems.append(health["store"]["error"] or "the store cannot be written")
+    if health["store"]["reachable"] and not health["loaders"]["running"]:
+        problems.append("the loader service is stopped: no heartbeat for "
+                        f"{loader_beat.STOPPED_AFTER_SECONDS} s" + (f" (last {health['loaders']['last_beat']})"
+                                                                    if health["loaders"]["last_beat"] else ""))
     try:
-        beat = data().heartbeat()
-    except OperationalError as e:
-        return jsonify({"status": "error", "error": str(e).splitlines()[0]}), 503
-    return jsonify({"status": "ok", "version": beat["version"], "stale": beat["stale"]})
+        beat = d.heartbeat()
+        body.update(version=beat["version"], stale=beat["stale"])
+    except DBAPIError as e:
+        problems.append(store_fault(e))
+    if problems:
+        body["problems"] = problems
+    return jsonify(body), 200 if not problems else 503
 
 
 @api.get("/api/v1/regions")
@@ -37,7 +63,7 @@ def regions():
     gaz = data().gaz
     level, parent = request.args.get("level"), request.args.get("parent")
     if level and level not in LEVEL_NAMES:
-        return bad_request(f"level must be one of {', '.join(LEVEL_NAMES)}; got '{level}'")
+        return bad_request(f"level must be one of {', '.join(LEVEL_NAMES)}; got '{level[:40]}'")
     if parent:
         try:
             parent = gaz.resolve(parent)
@@ -62,7 +88,7 @@ def summary():
 def alerts():
     state = request.args.get("state", "active")
     if state not in ALERT_STATES:
-        return bad_request(f"state must be one of {', '.join(ALERT_STATES)}; got '{state}'")
+        return bad_request(f"state must be one of {', '.join(ALERT_STATES)}; got '{state[:40]}'")
     if state == "pending":  # conditions waiting out their rule's for_minutes: not alerts yet, no id
         return jsonify(data().pending())
     return jsonify(data().alerts(None if state == "all" else state))
@@ -80,38 +106,45 @@ def notify_status():
     return jsonify(data().notify_status())
 
 
-def _text(body: dict, key: str, required: bool, limit: int) -> str | None:
-    """A text field of a request body; raises ValueError with the reason a person can act on."""
-    value = body.get(key)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise ValueError(f"'{key}' is required")
-        return None
-    if not isinstance(value, str):
-        raise ValueError(f"'{key}' must be text")
-    if len(value) > limit:
-        raise ValueError(f"'{key}' is longer than {limit} characters")
-    return value.strip()
-
-
 # action -> (the body field it needs besides 'by', whether that field is required)
 ACTION_FIELDS = {"ack": ("note", False), "note": ("note", True), "assign": ("to", True), "resolve": ("reason", True)}
 
 
-@api.post("/api/v1/alerts/<int:alert_id>/<action>")
-def alert_action(alert_id: int, action: str):
+def whole(name: str, default: int, low: int, high: int) -> int:
+    """A whole-number query argument (ASCII digits only) within [low, high]; ValueError with the reason."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or not low <= int(raw) <= high:
+        raise ValueError(f"{name} must be a whole number from {low} to {high}; got '{raw[:40]}'")
+    return int(raw)
+
+
+@api.post("/api/v1/alerts/<alert_id>/<action>")
+def alert_action(alert_id: str, action: str):
     """A duty officer's action; 'by' names the officer (free text until user accounts exist)."""
     if action not in OFFICER_ACTIONS:
-        return bad_request(f"unknown action '{action}'; one of {', '.join(OFFICER_ACTIONS)}", 404)
-    func, (field, required) = OFFICER_ACTIONS[action], ACTION_FIELDS[action]
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return bad_request(f'body must be a JSON object such as {{"by": "张三", "{field}": "..."}}')
+        return bad_request(f"unknown action '{action[:40]}'; one of {', '.join(OFFICER_ACTIONS)}", 404)
     try:
-        by = _text(body, "by", True, 100)
-        value = _text(body, field, required, 100 if field == "to" else 2000)
+        alert_id = record_id(alert_id, "alert id")
     except ValueError as e:
         return bad_request(str(e))
+    func, (field, required) = OFFICER_ACTIONS[action], ACTION_FIELDS[action]
+    example = f'body must be a JSON object such as {{"by": "张三", "{field}": "..."}}'
+    try:
+        body = json_body()
+    except BadBody as e:
+        return bad_request(f"{e}; {example}")
+    if not isinstance(body, dict):
+        return bad_request(example)
+    unknown = sorted(set(body) - {"by", field})
+    if unknown:
+        return bad_request(f"unknown field '{str(unknown[0])[:40]}'; {action} takes 'by' and '{field}'")
+    try:
+        by = person_text("by", body.get("by"))
+        value = person_text(field, body.get(field), required)
+    except TextError as e:
+        return jsonify({"error": str(e), "field": e.field, "code": e.code}), 400
     d = data()
     try:
         with d.sessions.begin() as s:
@@ -124,8 +157,12 @@ def alert_action(alert_id: int, action: str):
     return jsonify(out)
 
 
-@api.get("/api/v1/alerts/<int:alert_id>")
-def alert_detail(alert_id: int):
+@api.get("/api/v1/alerts/<alert_id>")
+def alert_detail(alert_id: str):
+    try:
+        alert_id = record_id(alert_id, "alert id")
+    except ValueError as e:
+        return bad_request(str(e))
     found = data().alert(alert_id, with_trail=True)
     return jsonify(found) if found else bad_request(f"no alert {alert_id}", 404)
 
@@ -137,16 +174,18 @@ DELIVERY_STATUSES = ("pending", "delivered", "failed")
 def deliveries():
     """Webhook deliveries of alert events, newest first (read-only; the loader process sends them)."""
     args = request.args
-    status, target = args.get("status") or None, args.get("target") or None
-    if status and status not in DELIVERY_STATUSES:
-        return bad_request(f"status must be one of {', '.join(DELIVERY_STATUSES)}; got '{status}'")
+    status = args.get("status") or None
     try:
-        alert_id = int(args["alert"]) if args.get("alert") else None
-        limit = int(args.get("limit", 100))
-    except ValueError:
-        return bad_request("alert and limit must be whole numbers")
-    if not 1 <= limit <= 1000:
-        return bad_request("limit must be 1 to 1000")
+        target = filter_arg("target")
+    except ValueError as e:
+        return bad_request(str(e))
+    if status and status not in DELIVERY_STATUSES:
+        return bad_request(f"status must be one of {', '.join(DELIVERY_STATUSES)}; got '{status[:40]}'")
+    try:
+        alert_id = record_id(args["alert"], "alert") if args.get("alert") else None
+        limit = whole("limit", 100, 1, 1000)
+    except ValueError as e:
+        return bad_request(str(e))
     with data().sessions() as s:
         rows = notify.deliveries(s, alert_id=alert_id, status=status, target=target, limit=limit)
         return jsonify([notify.delivery_dict(d) for d in rows])
@@ -160,16 +199,15 @@ def sources():
 @api.get("/api/v1/quarantine")
 def quarantine():
     known = [s.name for s in data().rt.config.sources.sources]
-    source, reason = request.args.get("source") or None, request.args.get("reason") or None
+    source = request.args.get("source") or None
     if source and source not in known:
-        return bad_request(f"unknown source '{source}'; known: {', '.join(known)}")
+        return bad_request(f"unknown source '{source[:100]}'; known: {', '.join(known)}")
     try:
-        limit = int(request.args.get("limit", 100))
-        offset = int(request.args.get("offset", 0))
-    except ValueError:
-        return bad_request("limit and offset must be whole numbers")
-    if not (1 <= limit <= 1000) or offset < 0:
-        return bad_request("limit must be 1 to 1000 and offset 0 or more")
+        reason = filter_arg("reason")
+        limit = whole("limit", 100, 1, 1000)
+        offset = whole("offset", 0, 0, MAX_ID)
+    except ValueError as e:
+        return bad_request(str(e))
     return jsonify(data().quarantine(source, reason, limit, offset))
 
 
@@ -178,7 +216,7 @@ def boundaries(parent: str):
     """Boundaries are static for a run: sent once, cached by the browser, coloured by hideout."""
     gaz = data().gaz
     if parent != "all" and parent not in gaz.regions:
-        return bad_request(f"unknown region '{parent}'", 404)
+        return bad_request(f"unknown region '{parent[:40]}'", 404)
     body = gaz.boundaries_json(parent)
     resp = Response(body, mimetype="application/json")
     resp.cache_control.public = True
@@ -194,14 +232,14 @@ def layer(name: str):
     """A map layer's markers as GeoJSON (?parent= region whose children get inflow circles, ?lang=).
     The wall asks with ?v=<digest of the content>, so such a URL never changes and is cached."""
     if name not in MARKER_LAYERS:
-        return bad_request(f"unknown layer '{name}'; one of {', '.join(MARKER_LAYERS)}", 404)
+        return bad_request(f"unknown layer '{name[:40]}'; one of {', '.join(MARKER_LAYERS)}", 404)
     d = data()
     parent = request.args.get("parent", "all")
     if parent != "all" and parent not in d.gaz.regions:
-        return bad_request(f"unknown region '{parent}'", 404)
+        return bad_request(f"unknown region '{parent[:40]}'", 404)
     lang = request.args.get("lang", "zh")
     if lang not in ("zh", "en"):
-        return bad_request(f"lang must be zh or en; got '{lang}'")
+        return bad_request(f"lang must be zh or en; got '{lang[:40]}'")
     body, digest = d.layer(name, parent, lang)
     resp = Response(body, mimetype="application/geo+json")
     resp.headers["ETag"] = digest

@@ -11,13 +11,16 @@ import dash
 
 from sitroom.runtime import Runtime
 
+from . import http_guard
 from .api import api
 from .screen_data import ScreenData
 
 HERE = Path(__file__).resolve().parent
 
 
-def create_app(rt: Runtime) -> dash.Dash:
+def create_app(rt: Runtime, bound_host: str | None = None) -> dash.Dash:
+    """The app; `bound_host` is the address `sitroom serve` listens on (one of the Host names allowed
+    unless dashboard.yaml lists them)."""
     app = dash.Dash(
         __name__,
         use_pages=True,
@@ -31,7 +34,35 @@ def create_app(rt: Runtime) -> dash.Dash:
     app.server.config["SITROOM_DATA"] = ScreenData(rt)
     app.server.register_blueprint(api)
     app.layout = dash.html.Div([dash.page_container], className="app")
+    cfg = rt.config.dashboard
+    http_guard.install(app, http_guard.Limits(cfg.max_body_bytes, cfg.max_callback_bytes,
+                                              http_guard.allowed_hosts(cfg.allowed_hosts, bound_host)),
+                       lambda: content_security_policy(app, cfg.tile_url))
     return app
+
+
+def content_security_policy(app: dash.Dash, tile_url: str | None) -> str:
+    """Scripts only from this server, plus Dash's own inline ones by their hashes (its renderer
+    start and the clientside callbacks, all known once Dash has set itself up); styles inline too (plotly and Leaflet set them); map tiles
+    from the configured tile server only; no framing."""
+    from urllib.parse import urlsplit
+    tiles = ""
+    if tile_url:
+        parts = urlsplit(tile_url.replace("{s}", "a"))
+        tiles = f" {parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+    return "; ".join([
+        "default-src 'self'",
+        "script-src 'self' " + " ".join(app.csp_hashes()),
+        "style-src 'self' 'unsafe-inline'",
+        f"img-src 'self' data: blob:{tiles}",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "worker-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ])
 
 
 def screen_data() -> ScreenData:

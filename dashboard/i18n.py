@@ -226,6 +226,25 @@ TEXT = {
     "case_confirmed": ("确诊", "Confirmed"), "case_suspected": ("疑似", "Suspected"),
     "case_asymptomatic": ("无症状", "Asymptomatic"), "case_cured": ("治愈", "Cured"), "case_dead": ("死亡", "Dead"),
     "counting_cumulative": ("累计", "cumulative"), "counting_new": ("当日新增", "new that day"),
+    # what people type, refused (sitroom.validate), and actions the store did not take (issue 9)
+    "text_type": ("{field}：须为文字", "{field}: must be text"),
+    "text_long": ("{field}：最多 {limit} 个字符", "{field}: at most {limit} characters"),
+    "text_control": ("{field}：含控制字符或不可见字符（{char}）", "{field}: holds a control or invisible character ({char})"),
+    "text_bidi": ("{field}：含文字方向控制字符（{char}）", "{field}: holds a text-direction control character ({char})"),
+    "text_surrogate": ("{field}：含无效的 Unicode 字符（{char}）", "{field}: holds invalid Unicode ({char})"),
+    "text_reserved": ("{field}：“system” 为系统保留名称", "{field}: the name “system” is reserved for sitroom itself"),
+    "not_recorded": ("未记录：{why}，请稍后重试", "Not recorded: {why}; try again shortly"),
+    "store_locked": ("数据库被占用（锁定）", "the database is locked"),
+    "store_read_only": ("数据库为只读", "the database is read-only"),
+    "store_unreachable": ("数据库无法连接", "the database cannot be reached"),
+    "store_full": ("数据库磁盘已满", "the database's disk is full"),
+    "store_error": ("数据库出错", "the database answered an error"),
+    "banner_store": ("数据库不可写：{why} — 画面为最近写入的数据，新数据暂停入库",
+                     "The database cannot be written: {why} — figures are as last written, new data waits"),
+    "banner_store_gone": ("数据库无法连接：{why} — 画面停在最近一次读取的数据",
+                          "The database cannot be reached: {why} — figures are as last read"),
+    "banner_loaders": ("数据加载服务停止：最近心跳 {at} — 数据源未被读取，画面数据可能过时",
+                       "The loader service is stopped: last heartbeat {at} — sources are not read, figures may be out of date"),
 }
 LANGS = ("zh", "en")
 

@@ -15,14 +15,19 @@ from datetime import datetime, timedelta
 
 from sitroom import queries
 from sitroom.alerts import pending_alerts, trail
-from sitroom import file_status
+from sitroom import file_status, loader_beat
+from sitroom.store import health as store_health
 from sitroom.rules_load import rules_status
 from sitroom.runtime import Runtime
 from sitroom.store import make_engine, session_factory
 from sitroom.store.db import utcnow
 from sitroom.store.models import Alert
+from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
 
 HEARTBEAT_TTL = 0.5     # seconds; bounds the database load from N browsers to 2 reads/s
+HEALTH_TTL = 2.0        # seconds between two looks at whether the store can be written
+WEB_BUSY_MS = 5000      # an officer's write waits this long for a locked SQLite store, then is told so
 SLIDE_SECONDS = 60      # time windows are recomputed at least this often
 
 
@@ -31,7 +36,14 @@ class ScreenData:
         self.rt = rt
         self.gaz = rt.gazetteer
         self.engine = make_engine(rt.settings.database_url)
+        store_health.reopen_when_read_only(self.engine)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _web_busy_timeout)
+        elif self.engine.dialect.name == "postgresql":
+            event.listen(self.engine, "connect", _web_lock_timeout)
         self.sessions = session_factory(self.engine)
+        self._health: tuple[float, dict] | None = None
+        self._health_lock = threading.Lock()
         self._lock = threading.Lock()
         self._beat: tuple[float, dict] | None = None
         self._cache: dict[tuple, object] = {}
@@ -65,6 +77,32 @@ class ScreenData:
                   "sources": sources, "stale": any(s["stale"] for s in sources)}
         self._beat = (now_mono, result)
         return result
+
+    def health(self) -> dict:
+        """{"store": {reachable, writable, fault, error}, "loaders": {running, processes, last_beat,
+        last_batch}, "ok"}: looked at once per HEALTH_TTL by one request; others take the last look."""
+        held = self._health
+        if held and time.monotonic() - held[0] < HEALTH_TTL:
+            return held[1]
+        if not self._health_lock.acquire(blocking=held is None):
+            return held[1]
+        try:
+            store = store_health.probe(self.engine)
+            loaders = {"running": None, "processes": 0, "last_beat": None, "last_batch": None}
+            if store.reachable:
+                try:
+                    with self.sessions() as s:
+                        loaders = loader_beat.status(s)
+                except DBAPIError:
+                    pass
+            result = {"store": store.as_dict(),
+                      "loaders": {**loaders, "last_beat": iso_utc(loaders["last_beat"]),
+                                  "last_batch": iso_utc(loaders["last_batch"])}}
+            result["ok"] = bool(store.reachable and store.writable and loaders["running"])
+            self._health = (time.monotonic(), result)
+            return result
+        finally:
+            self._health_lock.release()
 
     def forget(self) -> None:
         """Drop the heartbeat after this process wrote something, so its own change shows at once."""
@@ -279,6 +317,16 @@ class ScreenData:
         known = {o["name"] for o in out}
         out += [b for n, b in beat.items() if n not in known]
         return out
+
+
+def _web_busy_timeout(dbapi_conn, _record) -> None:
+    dbapi_conn.execute(f"PRAGMA busy_timeout={WEB_BUSY_MS}")
+
+
+def _web_lock_timeout(dbapi_conn, _record) -> None:
+    with dbapi_conn.cursor() as cur:   # a locked table: told after this long, not waited on forever
+        cur.execute(f"SET lock_timeout = {WEB_BUSY_MS}")
+    dbapi_conn.commit()
 
 
 def iso_utc(dt: datetime | None) -> str | None:

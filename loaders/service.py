@@ -5,14 +5,16 @@ import logging
 import threading
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from sitroom import notify
+from sitroom import loader_beat, notify
 from sitroom.alerts import Evaluation, evaluate
 from sitroom.config import Config
 from sitroom.regions import Gazetteer
 from sitroom.rules_load import RulesWatcher
 from sitroom.store import make_engine, session_factory
+from sitroom.store.db import utcnow
+from sitroom.store.health import reopen_when_read_only
 
 from .poller import PollResult, SourcePoller
 
@@ -26,15 +28,20 @@ class LoaderService:
         self.config = config
         self.gaz = gazetteer
         self.engine = make_engine(database_url)
+        reopen_when_read_only(self.engine)   # a store made writable again is written again
         self.sessions = session_factory(self.engine)
         self.pollers = {src.name: SourcePoller(src, self.sessions, gazetteer, config.sources)
                         for src in config.sources.sources}
         self._rules_lock = threading.Lock()
         self.rules = RulesWatcher.for_config(config, gazetteer, self.sessions)
         self.scheduler: BackgroundScheduler | None = None
+        self.process, self.started_at = loader_beat.process_name(), utcnow()
+        self.last_batch_at = None   # when any source's batch last committed (the heartbeat tells it)
 
     def poll(self, name: str, force: bool = False) -> PollResult:
         result = self.pollers[name].poll(force=force)
+        if result.error is None and not result.skipped:
+            self.last_batch_at = utcnow()
         if result.changed:
             self.evaluate_rules()
         return result
@@ -47,6 +54,13 @@ class LoaderService:
             except IntegrityError:  # another loader process fired the same alert first
                 log.info("rules: lost a race with another evaluator; next run catches up")
                 return Evaluation()
+
+    def beat(self) -> None:
+        """The heartbeat the web server reads (/healthz, the wall): this process runs, its last batch."""
+        try:
+            loader_beat.beat(self.sessions, self.process, self.started_at, self.last_batch_at)
+        except DBAPIError as e:  # the store is down or read-only: the web server tells that itself
+            log.warning("heartbeat not written: %s", str(e.orig).splitlines()[0] if e.orig else e)
 
     def reload_rules(self) -> bool:
         """Pick up an edited rules.yaml (an invalid one keeps the running rules; see rules_status)."""
@@ -69,6 +83,7 @@ class LoaderService:
                           next_run_time=_now())
         sched.add_job(self.evaluate_rules, "interval", seconds=RULES_EVERY_SECONDS, id="rules", next_run_time=_now())
         sched.add_job(self.reload_rules, "interval", seconds=RULES_RELOAD_SECONDS, id="rules-reload")
+        sched.add_job(self.beat, "interval", seconds=loader_beat.BEAT_SECONDS, id="beat", next_run_time=_now())
         notify.schedule(sched, self.config.notify, self.sessions, self.gaz,
                         rules=lambda: [r.config for r in self.rules.current.rules],
                         path=self.config.dir / "notify.yaml" if self.config.dir else None)
@@ -84,6 +99,10 @@ class LoaderService:
         if self.scheduler:
             self.scheduler.shutdown(wait=True)
             self.scheduler = None
+            try:
+                loader_beat.forget(self.sessions, self.process)
+            except DBAPIError:
+                pass  # the beat grows old instead
         for p in self.pollers.values():
             p.close()
         self.engine.dispose()

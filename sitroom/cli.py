@@ -170,8 +170,9 @@ def _serve(rt, host: str, port: int, threads: int) -> None:
     from waitress import create_server
 
     from dashboard.app import create_app
-    app = create_app(rt)
-    server = create_server(app.server, host=host, port=port, threads=threads, ident="sitroom")
+    app = create_app(rt, bound_host=host)
+    # ident "": no Server header naming the product (waitress sends its own name by default)
+    server = create_server(app.server, host=host, port=port, threads=threads, ident="")
     click.echo(f"sitroom is serving on http://{host}:{port}/", err=False)
     for sig in (signal.SIGTERM, signal.SIGINT):  # Ctrl-C and a service manager's stop alike
         signal.signal(sig, lambda *_: server.close())

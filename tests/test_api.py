@@ -34,7 +34,8 @@ def client(store, gaz, tmp_path):
 
 
 def test_healthz_and_summary(client):
-    assert client.get("/healthz").json["status"] == "ok"
+    r = client.get("/healthz")   # no loader process beats here
+    assert r.status_code == 503 and r.json["store"]["writable"] and not r.json["loaders"]["running"]
     body = client.get("/api/v1/summary").json
     assert body["totals"]["confirmed"] == 165 and body["totals"]["new_24h"] == 160
     assert body["totals"]["suspected"] == 7 and body["totals"]["cured"] == 5

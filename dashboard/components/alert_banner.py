@@ -10,11 +10,15 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import DBAPIError
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from sitroom.alerts import AlertConflict, AlertNotFound, acknowledge
+from sitroom.validate import TextError, person_text
 
 from ..app import screen_data
+from ..callback_args import id_arg, lang_arg, mapping
+from ..officer_text import not_recorded, refused
 from .nav import nav
 from ..i18n import num, t
 
@@ -101,6 +105,7 @@ def alert_banner(lang: str, wall: bool = False) -> html.Div:
 @callback(Output("alert-banner", "children"), Output("ab-version", "data"),
           Input("ab-tick", "n_intervals"), State("ab-version", "data"), State("ab-lang", "data"))
 def _refresh(_n, seen, lang):
+    lang = lang_arg(lang)
     d = screen_data()
     version = d.heartbeat()["version"]
     if version == seen:
@@ -112,16 +117,23 @@ def _refresh(_n, seen, lang):
           Input({"type": "ack-btn", "alert": ALL}, "n_clicks"), State("ack-name", "value"),
           State("ab-lang", "data"), prevent_initial_call=True)
 def _acknowledge_clicked(clicks, name, lang):
-    if not ctx.triggered_id or not any(clicks):
+    lang = lang_arg(lang)
+    if not ctx.triggered_id or not isinstance(clicks, list) or not any(c for c in clicks if isinstance(c, int)):
         return no_update
     d = screen_data()
-    alert_id = ctx.triggered_id["alert"]
-    if not (name or "").strip():
-        return banner(d.alerts("active"), lang, t("ack_need_name", lang))
+    alert_id = id_arg(mapping(ctx.triggered_id).get("alert"))
+    if alert_id is None:
+        return no_update
+    try:
+        by = person_text("by", name)
+    except TextError as e:
+        return banner(d.alerts("active"), lang, t("ack_need_name", lang) if e.code == "required" else refused(e, lang))
     message = None
     try:
         with d.sessions.begin() as s:
-            acknowledge(s, alert_id, name.strip())
+            acknowledge(s, alert_id, by)
+    except DBAPIError as e:
+        return banner(d.alerts("active"), lang, not_recorded(e, lang))
     except AlertConflict as e:
         message = t("acked_by", lang, by=e.by, at=local_time(e.at.isoformat() + "Z", "%m-%d %H:%M")) if e.by \
             else str(e)

@@ -8,7 +8,11 @@ from datetime import datetime, timezone
 import dash
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
+from sqlalchemy.exc import DBAPIError
+
 from dashboard.app import screen_data
+from dashboard.callback_args import choice, id_arg, lang_arg, mapping, str_list, text_arg
+from dashboard.officer_text import not_recorded, refused
 from dashboard.components import alert_detail
 from dashboard.components.alert_banner import desk_page_top, local_time
 from dashboard.components.alert_detail import empty_figure, value_label
@@ -17,10 +21,11 @@ from dashboard.i18n import TEXT, num, pick_lang, t
 from sitroom import notify
 from sitroom.alerts import OFFICER_ACTIONS, AlertConflict, AlertNotFound
 from sitroom.config import LEVELS
+from sitroom.validate import TextError, person_text
 
 dash.register_page(__name__, path="/alerts", title="sitroom · alerts")
 STATES = ("active", "firing", "acknowledged", "resolved", "all")
-REQUIRED_FIELD = {"note": "note", "assign": "assign_to", "resolve": "resolve_reason"}  # action -> its label
+ACTION_FIELD = {"ack": "note", "note": "note", "assign": "to", "resolve": "reason"}  # action -> its text (validate.py)
 PENDING_HIDDEN = ("acknowledged", "resolved")  # the pending queue is about what is coming, not what was
 
 
@@ -28,11 +33,11 @@ def layout(lang: str | None = None, state: str | None = None, alert: str | None 
            rule: str | None = None, region: str | None = None, **_):
     d = screen_data()
     lang = pick_lang(lang, d.rt.config.dashboard.language)
-    levels = [lv for lv in (level or "").split(",") if lv in LEVELS]
+    levels = [lv for lv in (level if isinstance(level, str) else "").split(",") if lv in LEVELS]
     return html.Div(className=f"page lang-{lang}", children=[
         dcc.Store(id="al-lang", data=lang),
         dcc.Store(id="al-version", data=-1),
-        dcc.Store(id="al-selected", data=int(alert) if (alert or "").isdigit() else None),
+        dcc.Store(id="al-selected", data=id_arg(alert)),
         dcc.Store(id="al-url-sink"),
         dcc.Interval(id="al-tick", interval=d.rt.config.dashboard.refresh_ms),
         *desk_page_top(t("alerts_title", lang), lang, "/alerts"),
@@ -44,9 +49,9 @@ def layout(lang: str | None = None, state: str | None = None, alert: str | None 
             dcc.Checklist(id="al-level", value=levels, inline=True, className="level-filter",
                           options=[{"label": html.Span(t(f"level_{lv}", lang), className=f"level-chip level-{lv}"),
                                     "value": lv} for lv in reversed(LEVELS)]),
-            dcc.Dropdown(id="al-rule", value=rule or None, placeholder=t("filter_rule", lang), clearable=True,
+            dcc.Dropdown(id="al-rule", value=rule if isinstance(rule, str) and rule else None, placeholder=t("filter_rule", lang), clearable=True,
                          className="rule-filter", options=_rule_options(lang)),
-            dcc.Input(id="al-region", value=region or "", placeholder=t("filter_region", lang), debounce=0.4,
+            dcc.Input(id="al-region", value=text_arg(region), placeholder=t("filter_region", lang), debounce=0.4,
                       className="field region-filter"),
         ]),
         html.Div(className="alerts-split", children=[
@@ -114,6 +119,7 @@ def _matches(a: dict, levels, rule, region) -> bool:
 
 @callback(Output("al-rules-status", "children"), Input("al-version", "data"), State("al-lang", "data"))
 def config_notices(_v, lang):
+    lang = lang_arg(lang)
     """rules.yaml or notify.yaml invalid on disk: what still runs, and why the file is refused."""
     st = screen_data().rules_status()
     out = []
@@ -144,6 +150,8 @@ def config_notices(_v, lang):
           Input("al-rule", "value"), Input("al-region", "value"), Input("al-selected", "data"),
           State("al-lang", "data"))
 def queue(_v, state, levels, rule, region, selected, lang):
+    lang, state, levels = lang_arg(lang), choice(state, STATES, "active"), str_list(levels, LEVELS)
+    rule, region, selected = rule if isinstance(rule, str) else None, text_arg(region), id_arg(selected)
     d = screen_data()
     rows = [a for a in d.alerts(None if state == "all" else state) if _matches(a, levels, rule, region)]
     head = html.Tr([html.Th(t(c, lang)) for c in ("col_level", "col_region", "col_rule", "col_value", "col_fired",
@@ -188,9 +196,10 @@ def _pending_table(rows: list[dict], lang: str):
 
 @callback(Output("al-selected", "data"), Input({"type": "al-row", "alert": ALL}, "n_clicks"), prevent_initial_call=True)
 def select(clicks):
-    if not ctx.triggered_id or not any(clicks):
+    if not ctx.triggered_id or not isinstance(clicks, list) or not any(c for c in clicks if isinstance(c, int)):
         return no_update
-    return ctx.triggered_id["alert"]
+    picked = id_arg(mapping(ctx.triggered_id).get("alert"))
+    return no_update if picked is None else picked
 
 
 @callback(Output("al-title", "children"), Output("al-chart", "figure"), Output("al-trail", "children"),
@@ -199,6 +208,7 @@ def select(clicks):
           Output("al-rows-title", "hidden"),
           Input("al-selected", "data"), Input("al-version", "data"), State("al-lang", "data"))
 def detail(alert_id, _v, lang):
+    lang, alert_id = lang_arg(lang), id_arg(alert_id)
     d = screen_data()
     a = d.alert(alert_id, with_trail=True) if alert_id is not None else None
     if a is None:
@@ -257,20 +267,30 @@ def _actions(lang: str) -> html.Div:
           State({"type": "al-field", "action": ALL}, "id"), State("ack-name", "value"), State("al-selected", "data"),
           State("al-lang", "data"), prevent_initial_call=True)
 def act(clicks, values, ids, name, alert_id, lang):
-    if not ctx.triggered_id or not any(c for c in clicks if c):
+    lang, alert_id = lang_arg(lang), id_arg(alert_id)
+    if not ctx.triggered_id or not isinstance(clicks, list) or not any(c for c in clicks if isinstance(c, int)):
         return no_update, no_update
-    action = ctx.triggered_id["action"]
-    func, field = OFFICER_ACTIONS[action], REQUIRED_FIELD.get(action)
-    if not (name or "").strip():
-        return t("ack_need_name", lang), no_update
-    fields = {i["action"]: (v or "").strip() for i, v in zip(ids, values)}
-    value = fields.get(action) or None
-    if field and not value:
-        return t("need_field", lang, field=t(field, lang)), no_update
+    action = mapping(ctx.triggered_id).get("action")
+    if action not in OFFICER_ACTIONS or alert_id is None:
+        return no_update, no_update
+    func = OFFICER_ACTIONS[action]
+    # the text box next to each button: {action: what was typed}
+    typed = {mapping(i).get("action"): v for i, v in zip(ids if isinstance(ids, list) else [],
+                                                         values if isinstance(values, list) else [])}
+    try:
+        by = person_text("by", name)
+    except TextError as e:
+        return (t("ack_need_name", lang) if e.code == "required" else refused(e, lang)), no_update
+    try:
+        value = person_text(ACTION_FIELD[action], typed.get(action), required=action != "ack")
+    except TextError as e:
+        return refused(e, lang), no_update
     d = screen_data()
     try:
         with d.sessions.begin() as s:
-            func(s, alert_id, name.strip(), value)
+            func(s, alert_id, by, value)
+    except DBAPIError as e:
+        return not_recorded(e, lang), no_update
     except (AlertConflict, AlertNotFound) as e:
         return str(e), -1
     d.forget()

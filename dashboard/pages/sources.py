@@ -7,6 +7,7 @@ import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard.app import screen_data
+from dashboard.callback_args import lang_arg, text_arg
 from dashboard.components.alert_banner import desk_page_top, local_time
 from dashboard.i18n import pick_lang, t
 
@@ -25,8 +26,8 @@ def layout(lang: str | None = None, source: str | None = None, reason: str | Non
         *desk_page_top(t("sources_title", lang), lang, "/sources"),
         html.Div(id="sources-table"),
         html.Div(className="filters", children=[
-            dcc.Dropdown(id="q-source", options=options, value=source or "", clearable=False, className="q-source"),
-            dcc.Input(id="q-reason", value=reason or "", placeholder=t("filter_reason", lang), debounce=True,
+            dcc.Dropdown(id="q-source", options=options, value=source if isinstance(source, str) else "", clearable=False, className="q-source"),
+            dcc.Input(id="q-reason", value=text_arg(reason), placeholder=t("filter_reason", lang), debounce=True,
                       className="q-reason"),
         ]),
         html.Div(id="quarantine"),
@@ -35,6 +36,7 @@ def layout(lang: str | None = None, source: str | None = None, reason: str | Non
 
 @callback(Output("sources-table", "children"), Input("src-tick", "n_intervals"), State("src-lang", "data"))
 def sources_table(_n, lang):
+    lang = lang_arg(lang)
     rows = screen_data().sources()
     cols = ("col_source", "col_status", "col_last_success", "col_lag", "col_read", "col_inserted", "col_updated",
             "col_quarantined", "col_error")
@@ -59,7 +61,10 @@ def sources_table(_n, lang):
 @callback(Output("quarantine", "children"), Input("q-source", "value"), Input("q-reason", "value"),
           Input("src-tick", "n_intervals"), State("src-lang", "data"))
 def quarantine_table(source, reason, _n, lang):
-    page = screen_data().quarantine(source or None, (reason or "").strip() or None, PAGE_SIZE, 0)
+    d = screen_data()
+    lang = lang_arg(lang)
+    known = {s.name for s in d.rt.config.sources.sources}
+    page = d.quarantine(source if isinstance(source, str) and source in known else None, text_arg(reason) or None, PAGE_SIZE, 0)
     rows = [html.Tr([
         html.Td(q["source"]), html.Td(q["source_key"], className="mono"),
         html.Td(html.Ul([html.Li(r) for r in q["reasons"]]), className="reasons"),

@@ -7,9 +7,14 @@ from dash import ClientsideFunction, Input, Output, State, callback, clientside_
 
 from sitroom.config import LEVEL_COLOURS
 
+from sqlalchemy.exc import DBAPIError
+
 from dashboard.app import screen_data
+from sitroom.store.health import fault_code
+from dashboard.callback_args import choice, lang_arg, mapping, str_list
 from dashboard.components.alert_banner import alert_banner, header_tools, local_time
 from dashboard.components.nav import nav
+from dashboard.components.store_trouble import store_trouble
 from dashboard.components.choropleth import fit_zoom, hideout, legend, region_map, signed
 from dashboard.components import map_layers as ml
 from dashboard.components.marker_detail import clinic_panel, inflow_panel, supply_panel
@@ -23,7 +28,7 @@ KPIS = ("confirmed", "new_24h", "active", "active_alerts", "suspected", "cured",
 def pick_layers(requested: str | None, d) -> list[str]:
     """?layers=cases,clinics (a wall is set up by its URL); by default the cases and every marker
     layer with data except supply points (many small markers; a leader switches them on)."""
-    if requested is not None:
+    if isinstance(requested, str):
         return [x for x in ml.LAYERS if x in requested.split(",")]
     shown = ["cases"]
     if d.clinics():
@@ -97,8 +102,17 @@ def layout(lang: str | None = None, metric: str | None = None, layers: str | Non
           Input("wall-tick", "n_intervals"), State("wall-version", "data"), State("wall-lang", "data"))
 def heartbeat(_n, seen, lang):
     """Every tick: one cached read. Everything heavier waits for the version to move."""
-    beat = screen_data().heartbeat()
+    lang = lang_arg(lang)
+    d = screen_data()
+    trouble = store_trouble(d.health(), lang)  # the store or the loaders, not the sources, are to blame
+    try:
+        beat = d.heartbeat()
+    except DBAPIError as e:
+        return no_update, no_update, [html.Div(t("banner_store_gone", lang, why=t(f"store_{fault_code(e)}", lang)),
+                                               className="store-down")], False
     version = beat["version"] if beat["version"] != seen else no_update
+    if trouble:
+        return version, local_time(beat["as_of"], "%Y-%m-%d %H:%M:%S"), trouble, False
     problems = []
     for s in beat["sources"]:
         title = s["title"][lang]
@@ -120,8 +134,8 @@ def drill(click, _back, view):
     if ctx.triggered_id == "map-back":
         target = "all"
     else:
-        code = (click or {}).get("properties", {}).get("adcode")
-        if not code or view != "all" or gaz.get(code).level != "prefecture":
+        code = mapping(mapping(click).get("properties")).get("adcode")
+        if not isinstance(code, str) or view != "all" or code not in gaz.regions or gaz.get(code).level != "prefecture":
             return no_update, no_update, no_update, no_update, no_update
         target = code
     bounds = gaz.bounds(target)
@@ -133,6 +147,8 @@ def drill(click, _back, view):
           State("wall-lang", "data"))
 def colour_map(_version, metric, view, layers, lang):
     d = screen_data()
+    lang, view = lang_arg(lang), view_arg(view, d)
+    metric, layers = choice(metric, METRICS, d.rt.config.dashboard.default_metric), str_list(layers, ml.LAYERS)
     cases = d.cases(view)
     values = cases["regions"]
     names = {c: (d.gaz.get(c).name_en if lang == "en" else d.gaz.get(c).name) for c in values}
@@ -159,6 +175,7 @@ def marker_urls(_version, layers, view, *current_and_lang):
     """Each shown layer's URL names its content's digest: unchanged markers are not fetched again."""
     *current, lang = current_and_lang
     d = screen_data()
+    lang, view, layers = lang_arg(lang), view_arg(view, d), str_list(layers, ml.LAYERS)
     out = []
     for name, now in zip(ml.MARKER_LAYERS, current):
         url = None
@@ -186,11 +203,12 @@ clientside_callback(ClientsideFunction("sitroomPage", "refitMap"),
 def select_marker(_c, _s, _i, _close, layers, _view, selected):
     trigger = ctx.triggered_id
     if trigger in ("clinics-geo", "supply-geo", "inflows-geo"):
-        props = (ctx.triggered[0]["value"] or {}).get("properties") or {}
-        if props.get("cluster") or not props.get("id"):
+        props = mapping(mapping(ctx.triggered[0]["value"]).get("properties"))
+        if props.get("cluster") or not isinstance(props.get("id"), str) or props.get("layer") not in ml.MARKER_LAYERS:
             return no_update
         return {"layer": props["layer"], "id": props["id"]}
-    if trigger == "layers" and selected and selected["layer"] in (layers or []):
+    selected = mapping(selected)
+    if trigger == "layers" and selected.get("layer") in str_list(layers):
         return no_update
     return None
 
@@ -200,10 +218,12 @@ def select_marker(_c, _s, _i, _close, layers, _view, selected):
           State("wall-view", "data"))
 def marker_detail(selected, _version, lang, view):
     """The clicked marker's details, refreshed with the data."""
-    if not selected:
+    selected, lang = mapping(selected), lang_arg(lang)
+    layer, key = selected.get("layer"), selected.get("id")
+    if layer not in ml.MARKER_LAYERS or not isinstance(key, str):
         return True, []
     d = screen_data()
-    layer, key = selected["layer"], selected["id"]
+    view = view_arg(view, d)
     if layer == "clinics":
         c = d.clinic(key)
         return (True, []) if c is None else (False, clinic_panel(c, lang))
@@ -222,6 +242,7 @@ def marker_detail(selected, _version, lang, view):
           Input("wall-version", "data"), Input("wall-view", "data"), State("wall-lang", "data"))
 def kpis(_version, view, lang):
     d = screen_data()
+    lang, view = lang_arg(lang), view_arg(view, d)
     if view == "all":
         totals = d.totals()
     else:
@@ -266,6 +287,7 @@ def _kpi_notes(d, view: str, lang: str) -> list:
           State("wall-lang", "data"))
 def trend(_version, view, lang):
     d = screen_data()
+    lang, view = lang_arg(lang), view_arg(view, d)
     days = d.rt.config.dashboard.trend_days
     region = None if view == "all" else view
     rows = d.trend(region, days)
@@ -292,6 +314,13 @@ def trend(_version, view, lang):
     top = max([1] + conf + [r["suspected"] for r in rows] + avg)
     fig.update_yaxes(range=[-0.14 * top if fixes else 0, top * 1.08])  # room under the axis for the marks
     return fig
+
+
+def view_arg(view, d) -> str:
+    """The region the wall shows: 'all' or a prefecture (what a drill-down sets), else 'all'."""
+    if isinstance(view, str) and view in d.gaz.regions and d.gaz.get(view).level == "prefecture":
+        return view
+    return "all"
 
 
 def _empty_figure(title: str = "") -> go.Figure:

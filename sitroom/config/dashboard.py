@@ -16,3 +16,8 @@ class DashboardConfig(Strict):
     tile_url: str | None = None  # an internal tile server; none by default (closed network)
     tile_attribution: str = ""
     sound_on_wall: bool = True   # the alert tone on the wall display (other pages: opt-in)
+
+    # The web server's guard (dashboard/http_guard.py)
+    allowed_hosts: list[str] = []   # Host header names served; empty: the bound address and localhost ("*": any)
+    max_body_bytes: int = Field(default=65_536, ge=1024, le=16 * 2**20)          # API request bodies
+    max_callback_bytes: int = Field(default=2 * 2**20, ge=65_536, le=64 * 2**20)  # Dash callback bodies

@@ -292,3 +292,12 @@ class RulesStatus(Base):
     rules: Mapped[int] = mapped_column(Integer)         # how many rules (or notify targets) run
     loaded_at: Mapped[datetime | None] = mapped_column(DateTime)   # when the running rules were read
     checked_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class LoaderBeat(Base):
+    """One loader process's heartbeat (sitroom.loader_beat): is anything still reading the sources?"""
+    __tablename__ = "loader_beats"
+    process: Mapped[str] = mapped_column(String(100), primary_key=True)   # host:pid
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    beat_at: Mapped[datetime] = mapped_column(DateTime)
+    last_batch_at: Mapped[datetime | None] = mapped_column(DateTime)     # the last batch stored, any source
