@@ -5,7 +5,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import DBAPIError
 
 from sitroom import loader_beat, notify
-from sitroom.store.health import store_fault
+from sitroom.store.health import fault_text
 from sitroom.alerts import OFFICER_ACTIONS, AlertConflict, AlertNotFound
 from sitroom.regions import RegionError
 from sitroom.validate import MAX_ID, TextError, person_text, record_id
@@ -52,7 +52,7 @@ def healthz():
         beat = d.heartbeat()
         body.update(version=beat["version"], stale=beat["stale"])
     except DBAPIError as e:
-        problems.append(store_fault(e))
+        problems.append(fault_text(e))
     if problems:
         body["problems"] = problems
     return jsonify(body), 200 if not problems else 503

@@ -18,7 +18,8 @@ from flask import Flask, Response, g, jsonify, request
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 
-from sitroom.store.health import fault_code, store_fault
+from sitroom.store.db import store_fault
+from sitroom.store.health import fault_code, fault_text
 
 log = logging.getLogger(__name__)
 JSON_PREFIXES = ("/api/", "/healthz", "/geo/", "/_dash-")   # answered in JSON, errors included
@@ -156,10 +157,10 @@ def install(app: dash.Dash, limits: Limits, csp) -> None:
     @server.errorhandler(DBAPIError)
     def _store_error(e: DBAPIError):
         code = fault_code(e)
-        if code == "error":  # not a fault of the store: a statement of ours it refused (a bug)
+        if not store_fault(e):  # not the store's trouble: a statement of ours it refused (a bug)
             log.error("store refused a statement on %s %s", request.method, request.path, exc_info=e)
             return json_error("internal error (logged)", 500)
-        reason = store_fault(e)
+        reason = fault_text(e)
         log.warning("store fault on %s %s: %s", request.method, request.path, reason)
         return json_error(f"not done: {reason}", 503, store=code)
 

@@ -1,6 +1,6 @@
 """Is the store there and can it be written? Told as store trouble, in words a person can act on.
 
-`store_fault(exc)` names what a database error means (locked, read-only, unreachable, full);
+`fault_code(exc)` and `fault_text(exc)` name what a database error means (locked, read-only, unreachable, full);
 `probe(engine)` asks the store itself, cheaply and within a bounded time, without writing.
 """
 from __future__ import annotations
@@ -43,7 +43,7 @@ def fault_code(exc: BaseException) -> str:
     return "error"
 
 
-def store_fault(exc: BaseException) -> str:
+def fault_text(exc: BaseException) -> str:
     """One line for a person: what the fault is, and the database's own words."""
     first = str(getattr(exc, "orig", exc)).strip().splitlines()
     return f"{MESSAGES[fault_code(exc)]} ({first[0][:200] if first else type(exc).__name__})"
@@ -101,7 +101,7 @@ def _probe(engine: Engine) -> StoreHealth:
     except DBAPIError as e:
         code = fault_code(e)
         reachable = code not in ("unreachable",)
-        return StoreHealth(reachable, False, code, store_fault(e))
+        return StoreHealth(reachable, False, code, fault_text(e))
 
 
 def _sqlite_writable(conn) -> StoreHealth:
