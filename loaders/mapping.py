@@ -18,6 +18,7 @@ from sitroom.regions import Gazetteer, RegionError
 
 from . import fields as fp
 from .limits import int_limit, store_key, text_limit
+from .places import known_prefix, region_part
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,11 @@ FIELDS: dict[str, tuple[Field, ...]] = {
 }
 TEXT_LIMIT = 300   # a text field the store does not keep as such (none today) is still bounded
 DEFAULTS = {"status": "open"}   # a registry without a status column lists open places
-PERSON_LEVEL = {"travel_records"}  # its bad rows are kept without the fields that were fine
+# One row per person: a bad row is kept in quarantine with only the columns that were wrong, and a
+# free-text place in it only up to the regions it names (a case's place may be the home address).
+PERSON_LEVEL = {"case_line_list", "travel_records"}
+DIGESTED_KEYS = {"travel_records"}  # the record's id is not kept, only its digest
+PLACES = ("region_code", "region_name", "origin", "imported_from")   # fields that hold a place
 LOCATED = {"clinic_registry", "supply_points"}
 
 
@@ -71,6 +76,8 @@ class RowMapper:
         self._cursor_parse = next(p for f, _, p in self._readers if f.name == "updated_at")
         self._day_of: tuple[datetime, date] | None = None
         self._region_cols = [c for c in (self.cols.get("region_code"), self.cols.get("region_name")) if c]
+        self._place_cols = {self.cols[f] for f in PLACES if f in self.cols}
+        self._address_col = self.cols.get("region_name") if self.kind in PERSON_LEVEL else None
 
     def _words(self, sources: SourcesConfig | None) -> dict[str, tuple[dict, tuple]]:
         """field -> (raw -> sitroom word, the words allowed)."""
@@ -88,6 +95,21 @@ class RowMapper:
     def selected_columns(self) -> list[str]:
         """The only source columns sitroom ever reads (personal columns are never selected)."""
         return list(dict.fromkeys(self.cols.values()))
+
+    def for_quarantine(self, raw: dict, reasons: list[str], bad: set[str]) -> tuple[dict, list[str]]:
+        """What quarantine keeps of a bad row: all of it, or for a person's row only the wrong columns,
+        a place cut to the regions it names (in the reasons too)."""
+        if self.kind not in PERSON_LEVEL:
+            return raw, reasons
+        kept = {c: v for c, v in raw.items() if c in bad}
+        for c in self._place_cols & kept.keys():
+            v = kept[c]
+            if isinstance(v, str) and v.strip():
+                name, shown = v.strip(), region_part(v, self.gaz)
+                kept[c] = shown
+                if shown != name:
+                    reasons = [r.replace(repr(name), repr(shown)).replace(name, shown) for r in reasons]
+        return kept, reasons
 
     def cursor_time(self, raw: dict, now: datetime) -> datetime | None:
         """The row's update time if it may move the cursor (readable, not too far ahead), else None."""
@@ -218,7 +240,10 @@ class RowMapper:
         try:
             code = self.gaz.resolve(name)
         except RegionError as e:
-            return None, None, f"{e} (column {col})", None, None
+            hit = known_prefix(name, self.gaz) if col == self._address_col else None
+            if hit is None:   # an address names its regions first: 郑州市金水区花园路12号 is in 金水区
+                return None, None, f"{e} (column {col})", None, None
+            code = hit[1]
         if self.gaz.get(code).level == "province":
             return None, None, f"region {name!r} is a whole province, not a prefecture or county (column {col})", \
                 None, None

@@ -33,7 +33,7 @@ from sitroom.store.models import Quarantine, SourceState
 
 from .feeds import FEEDS
 from .limits import store_key
-from .mapping import PERSON_LEVEL, RowMapper, record_digest
+from .mapping import DIGESTED_KEYS, RowMapper, record_digest
 from .source_db import source_engine
 from .timeparse import decode_cursor, encode_cursor, shift_raw, to_utc
 from .travel import TravelLedger
@@ -265,13 +265,13 @@ class SourcePoller:
         Several rows with one key in one read (possible without a key column) are kept only
         if they agree; otherwise all are quarantined, since which one is right is unknown."""
         groups: dict[str, list] = {}
-        person_level = self.src.kind in PERSON_LEVEL
+        digested = self.src.kind in DIGESTED_KEYS
         for raw in rows:
             values, reasons, bad_cols = self.mapper.map(raw, now)
             key = self.mapper.key_of(raw) or (self.feed.natural_key(values) if self.feed.natural_key else None) \
                 or "row:" + hashlib.blake2b(json.dumps(_jsonable_row(raw), sort_keys=True).encode(),
                                             digest_size=12).hexdigest()
-            if person_level:  # the record's id is not kept, only its digest
+            if digested:  # the record's id is not kept, only its digest
                 key = "record:" + record_digest(self.src.name, key)
             groups.setdefault(store_key(key), []).append((raw, values, reasons, bad_cols))
         good, bad = {}, {}
@@ -286,8 +286,7 @@ class SourcePoller:
                 if not reasons:
                     good[key] = (values, rows_[-1])
                     continue
-            if person_level:  # keep only what was wrong
-                raw = {c: v for c, v in raw.items() if c in bad_cols}
+            raw, reasons = self.mapper.for_quarantine(raw, reasons, bad_cols)
             bad[key] = (_jsonable_row(raw), reasons)
         return good, bad
 

@@ -41,6 +41,7 @@ SCHEMA = [
 ]
 CONFIRMED, SUSPECTED, CURED, DEAD = "1", "2", "3", "4"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+STREETS = ("花园路", "建设路", "人民路", "文化路", "解放路", "中州大道", "黄河路", "经三路")
 
 
 def local(dt_utc: datetime) -> str:
@@ -83,14 +84,20 @@ class HealthCommissionSim:
                         f"{r.randrange(1, 29):02d}{r.randrange(10000):04d}",
                 "lxdh": f"1{r.choice('3589')}{r.randrange(10**9):09d}"}
 
+    def _address(self) -> str:
+        """The street, number and flat of a home address (现住址), after its regions."""
+        r = self.rng
+        return f"{r.choice(STREETS)}{r.randint(1, 300)}号院{r.randint(1, 20)}号楼{r.randint(1, 6)}单元{r.randint(101, 2802)}"
+
     def _place(self, prefecture: str) -> dict:
-        """A county code most of the time; sometimes only a name, as real reports come in."""
+        """The home address; its county code most of the time, sometimes only the address, as real reports come in."""
         counties = self.gaz.children(prefecture) or [self.gaz.get(prefecture)]
         county = self.rng.choice(counties)
         pref = self.gaz.get(prefecture)
+        regions = pref.name + (county.name if county.adcode != pref.adcode else "")
         if self.rng.random() < 0.15:
-            return {"xzdm": "", "xzdz": pref.name + (county.name if county.adcode != pref.adcode else "")}
-        return {"xzdm": county.adcode, "xzdz": pref.name + county.name}
+            return {"xzdm": "", "xzdz": regions + self._address()}
+        return {"xzdm": county.adcode, "xzdz": regions + self._address()}
 
     def _prefecture(self) -> str:
         codes, weights = zip(*self.weights.items())
@@ -110,7 +117,7 @@ class HealthCommissionSim:
         row = self._new_row(now, now, self.rng.choice([CONFIRMED, SUSPECTED]))
         kind = self.rng.choice(["place", "missing_date", "future", "status"])
         if kind == "place":
-            row.update(xzdm="", xzdz=self.rng.choice(["火星市", "不详", "外省"]))
+            row.update(xzdm="", xzdz=self.rng.choice(["火星市", "不详", "外省"]) + self._address())
         elif kind == "missing_date":
             row["bgrq"] = None
         elif kind == "future":
@@ -184,7 +191,7 @@ class HealthCommissionSim:
         for _ in range(n):
             row = self._new_row(now, now, status, self.gaz.prefecture_of(region.adcode))
             if region.level == "county":
-                row.update(xzdm=region.adcode, xzdz=self.gaz.get(region.parent).name + region.name)
+                row.update(xzdm=region.adcode, xzdz=self.gaz.get(region.parent).name + region.name + self._address())
             rows.append(row)
         self._insert(rows)
         return [r["bgkid"] for r in rows]
