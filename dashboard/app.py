@@ -11,7 +11,7 @@ import dash
 
 from sitroom.runtime import Runtime
 
-from . import http_guard
+from . import http_guard, static_cache
 from .api import api
 from .screen_data import ScreenData
 
@@ -33,6 +33,7 @@ def create_app(rt: Runtime, bound_host: str | None = None) -> dash.Dash:
     )
     app.server.config["SITROOM_DATA"] = ScreenData(rt)
     app.server.register_blueprint(api)
+    static_cache.install(app)
     app.layout = dash.html.Div([dash.page_container], className="app")
     cfg = rt.config.dashboard
     http_guard.install(app, http_guard.Limits(cfg.max_body_bytes, cfg.max_callback_bytes,
