@@ -1,7 +1,22 @@
-/* Map functions referenced from Python with dash_extensions.javascript.Namespace("dashExtensions", "sitroom"). */
+/* Map functions referenced from Python with dash_extensions.javascript.Namespace("dashExtensions", "sitroom").
+   Names, origins and addresses come from other departments' databases: a tooltip is data
+   (dashboard/plain.py `tip`: lines of [css class, text] parts) built into text nodes here, never
+   a string (Leaflet would set a string with innerHTML). */
 window.dashExtensions = Object.assign({}, window.dashExtensions, {
   sitroom: (function () {
     let latest = {};  // the newest hideout; tooltips read it so they never show old figures
+    function tipNode(lines) {
+      const box = document.createElement("div");
+      for (const line of Array.isArray(lines) ? lines : []) {
+        const row = box.appendChild(document.createElement("div"));
+        for (const part of Array.isArray(line) ? line : []) {
+          const span = row.appendChild(document.createElement("span"));
+          if (part[0]) span.className = String(part[0]);
+          span.textContent = String(part[1]);
+        }
+      }
+      return box;
+    }
     function colourOf(v, h) {
       if (v === null || v === undefined) return h.nodata;
       if (v < h.classes[0]) return h.zero;
@@ -10,6 +25,7 @@ window.dashExtensions = Object.assign({}, window.dashExtensions, {
       return c;
     }
     return {
+      tipNode: tipNode,
       style: function (feature, context) {
         const h = context.hideout || {};
         latest = h;
@@ -25,7 +41,7 @@ window.dashExtensions = Object.assign({}, window.dashExtensions, {
       bindTip: function (feature, layer) {
         const code = feature.properties.adcode;
         layer.bindTooltip(function () {
-          return (latest.tips || {})[code] || feature.properties.name;
+          return tipNode((latest.tips || {})[code] || [[["tip-title", feature.properties.name]]]);
         }, {sticky: true, className: "region-tip"});
       },
     };
@@ -125,6 +141,7 @@ window.dashExtensions = Object.assign({}, window.dashExtensions, {
 /* Marker layers (dashboard/components/map_layers.py): clinics, supply points, inflows. Features carry
    their colour and a severity rank; a cluster takes the colour of its worst member. */
 window.dashExtensions.sitroom = Object.assign(window.dashExtensions.sitroom, (function () {
+  // The icons' markup is built here from constants; every value put into it is escaped.
   function esc(s) { return String(s).replace(/[&<>"']/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; }); }
   const SHAPES = {
     circle: '<circle cx="16" cy="16" r="11"/>',
@@ -136,9 +153,9 @@ window.dashExtensions.sitroom = Object.assign(window.dashExtensions.sitroom, (fu
   };
   function icon(kind, p, body, size) {
     return L.divIcon({
-      className: "mk mk-" + kind + " mk-sev-" + p.sev, iconSize: [size, size], iconAnchor: [size / 2, size / 2],
+      className: "mk mk-" + kind + " mk-sev-" + esc(p.sev), iconSize: [size, size], iconAnchor: [size / 2, size / 2],
       html: '<svg class="mk-body" data-id="' + esc(p.id) + '" viewBox="0 0 32 32" width="' + size + '" height="' + size +
-            '" style="fill:' + p.colour + '">' + body + "</svg>",
+            '" style="fill:' + esc(p.colour) + '">' + body + "</svg>",
     });
   }
   return {
@@ -151,7 +168,8 @@ window.dashExtensions.sitroom = Object.assign(window.dashExtensions.sitroom, (fu
     supplyMarker: function (feature, latlng) {
       const p = feature.properties;
       const shape = (SHAPES[p.shape] || SHAPES.circle).replace("/>", ' stroke="#07111c" stroke-width="2"/>');
-      return L.marker(latlng, {icon: icon("supply mk-shape-" + p.shape, p, shape, 28), riseOnHover: true});
+      return L.marker(latlng, {icon: icon("supply mk-shape-" + (SHAPES[p.shape] ? p.shape : "circle"), p, shape, 28),
+                               riseOnHover: true});
     },
     worstCluster: function (feature, latlng, index) {
       const leaves = index.getLeaves(feature.properties.cluster_id, Infinity);
@@ -160,21 +178,23 @@ window.dashExtensions.sitroom = Object.assign(window.dashExtensions.sitroom, (fu
       const n = feature.properties.point_count;
       const size = n < 10 ? 40 : n < 100 ? 48 : 56;
       return L.marker(latlng, {icon: L.divIcon({
-        className: "mk mk-cluster mk-cluster-" + worst.layer + " mk-sev-" + worst.sev, iconSize: [size, size],
-        html: '<div class="mk-cluster-body" style="background:' + worst.colour + '"><span>' + n + "</span></div>",
+        className: "mk mk-cluster mk-cluster-" + esc(worst.layer) + " mk-sev-" + esc(worst.sev), iconSize: [size, size],
+        html: '<div class="mk-cluster-body" style="background:' + esc(worst.colour) + '"><span>' + esc(n) + "</span></div>",
       })});
     },
     inflowCircle: function (feature, latlng) {
       const p = feature.properties;
       return L.circleMarker(latlng, {  // in the layer's own pane: over the regions whenever they are redrawn
         pane: "inflows", radius: p.radius, fillColor: p.colour, fillOpacity: 0.55, color: "#ffffff", weight: p.risk ? 3 : 1.5,
-        className: "inflow inflow-" + p.id + (p.risk ? " inflow-risk" : ""),
+        className: "inflow inflow-" + esc(p.id) + (p.risk ? " inflow-risk" : ""),
       });
     },
     bindMarkerTip: function (feature, layer) {
       const p = feature.properties;
       if (p.cluster || !p.tip) return;
-      layer.bindTooltip(p.tip, {className: "marker-tip", direction: "top", offset: [0, -14]});
+      const tipNode = window.dashExtensions.sitroom.tipNode;
+      layer.bindTooltip(function () { return tipNode(p.tip); },
+                        {className: "marker-tip", direction: "top", offset: [0, -14]});
     },
   };
 })());

@@ -7,6 +7,7 @@ from dash import html
 from plotly.subplots import make_subplots
 
 from dashboard.i18n import num, t
+from dashboard.plain import plotly as _plain
 from sitroom.config import LEVEL_COLOURS, LEVELS
 from sitroom.series import LOCAL_OFFSET, local_day
 
@@ -76,7 +77,7 @@ def figure(rule, evidence: dict | None, lang: str) -> go.Figure:
         return empty_figure(t("rule_gone", lang))
     hist = (evidence or {}).get("history") or {}
     points = hist.get("points") or []
-    label = value_label(rule, lang)
+    label = _plain(value_label(rule, lang))  # names a configured item or source: text, not plotly markup
     if rule.kind in ("ears", "ewma"):
         fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.55, 0.45], vertical_spacing=0.06)
         days = [d for d, _ in hist["counts"]]

@@ -8,6 +8,7 @@ from dash import html
 from dash_extensions.javascript import Namespace
 
 from ..i18n import num as _num, t
+from ..plain import tip
 
 ns = Namespace("dashExtensions", "sitroom")  # functions live in assets/sitroom.js (no assign() at import)
 # Fixed classes per metric keep the legend stable on the wall; new_24h follows the warning thresholds.
@@ -35,24 +36,27 @@ def fit_zoom(bounds, width_px: int = 1150, height_px: int = 700) -> float:
 def hideout(values: dict[str, dict], metric: str, names: dict[str, str], lang: str,
             alert_levels: dict[str, str] | None = None, corrections: dict[str, list] | None = None,
             show_values: bool = True) -> dict:
-    """Colours and tooltips per region; corrections (negative differences of cumulative counts) are
-    named in the tooltip. show_values=False (case layer off): a neutral base map with names only."""
+    """Colours and tooltips (as data: dashboard.plain.tip) per region; corrections (negative
+    differences of cumulative counts) are named in the tooltip. show_values=False (case layer
+    off): a neutral base map with names only."""
     label = t(f"metric_{metric}", lang)
     shown, tips = {}, {}
     for code, v in values.items():
+        title = [("tip-title", names.get(code, code))]
         if not show_values:
-            tips[code] = f"<b>{names.get(code, code)}</b>"
+            tips[code] = tip(title)
             continue
         x = v.get(metric)
         shown[code] = x
-        tips[code] = f"<b>{names.get(code, code)}</b><br>{label}: {'—' if x is None else _num(x)}" \
-                     f"<br>{t('kpi_confirmed', lang)}: {v['confirmed']} · {t('kpi_suspected', lang)}: {v['suspected']}"
+        lines = [title, [f"{label}: {'—' if x is None else _num(x)}"],
+                 [f"{t('kpi_confirmed', lang)}: {v['confirmed']} · {t('kpi_suspected', lang)}: {v['suspected']}"]]
         fixes = (corrections or {}).get(code)
         if fixes:
-            tips[code] += "<br><span class='tip-correction'>" + " · ".join(
+            lines.append([("tip-correction", " · ".join(
                 f"{c['day'][5:]} {t('correction', lang, delta=signed(c['delta']))}"
                 + ("" if c["metric"] == "confirmed" else f" ({t('kpi_' + c['metric'], lang)})")
-                for c in fixes[:3]) + "</span>"
+                for c in fixes[:3]))])
+        tips[code] = tip(*lines)
     return {"values": shown, "tips": tips, "classes": CLASSES[metric], "colours": COLOURS,
             "zero": ZERO, "nodata": NO_DATA, "alerts": alert_levels or {}}
 

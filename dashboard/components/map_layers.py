@@ -2,6 +2,8 @@
 
 Each layer is a dash-leaflet GeoJSON whose data comes by URL from /api/v1/layers/<name>.geojson;
 the URL carries a digest of its content, so a browser fetches markers only when they changed.
+Tooltips are data (dashboard.plain.tip), never markup: names and origins come from other
+departments' databases and are shown as text, whatever they hold.
 Features carry their colour and a severity rank (worst = highest) so one JS function draws a
 cluster in the colour of its worst member. Store coordinates are GCJ-02, as the boundaries: drawn as is.
 """
@@ -14,6 +16,7 @@ from dash import html
 from dash_extensions.javascript import Namespace
 
 from dashboard.i18n import num, t
+from dashboard.plain import tip as _tip
 
 ns = Namespace("dashExtensions", "sitroom")
 LAYERS = ("cases", "clinics", "supply", "inflows")
@@ -61,8 +64,10 @@ def clinic_features(clinics: list[dict], lang: str) -> dict:
     for c in clinics:
         sev, colour, _key = load_class(c["status"], c["load"])
         load = "—" if c["load"] is None or c["status"] != "open" else f"{c['load'] * 100:.0f}%"
-        tip = (f"<b>{c['name']}</b><br>{t('clinic_status_' + c['status'], lang)} · {t('clinic_load', lang)} {load}"
-               f"<br>{t('clinic_visits_24h', lang)} {c['visits_24h']:,} · {t('clinic_fever_24h', lang)} {c['fever_24h']:,}")
+        tip = _tip([("tip-title", c["name"])],
+                   [f"{t('clinic_status_' + c['status'], lang)} · {t('clinic_load', lang)} {load}"],
+                   [f"{t('clinic_visits_24h', lang)} {c['visits_24h']:,} · "
+                    f"{t('clinic_fever_24h', lang)} {c['fever_24h']:,}"])
         features.append(_point(c["lon"], c["lat"], {
             "layer": "clinics", "id": c["id"], "sev": sev, "colour": colour, "tip": tip,
             "label": "" if c["load"] is None or c["status"] != "open" else f"{c['load'] * 100:.0f}"}))
@@ -109,8 +114,9 @@ def supply_features(points: list[dict], kinds: dict, lang: str) -> dict:
     for p in points:
         sev, colour = cover_class(p["status"], p["min_cover"], p["unlimited"])
         cover = "—" if p["min_cover"] is None and not p["unlimited"] else cover_text(p["min_cover"], lang)
-        tip = (f"<b>{p['name']}</b><br>{kind_title(p['kind'], kinds, lang)} · {t('point_status_' + p['status'], lang)}"
-               f"<br>{t('cover_min', lang)} {cover}")
+        tip = _tip([("tip-title", p["name"])],
+                   [f"{kind_title(p['kind'], kinds, lang)} · {t('point_status_' + p['status'], lang)}"],
+                   [f"{t('cover_min', lang)} {cover}"])
         features.append(_point(p["lon"], p["lat"], {
             "layer": "supply", "id": p["id"], "sev": sev, "colour": colour, "tip": tip,
             "shape": shapes.get(p["kind"], "circle")}))
@@ -127,11 +133,10 @@ def inflow_features(summary: dict[str, dict], gaz, lang: str) -> dict:
             continue
         r = gaz.get(code)
         radius = INFLOW_MIN_RADIUS + (INFLOW_MAX_RADIUS - INFLOW_MIN_RADIUS) * math.sqrt(s["arrivals"] / biggest)
-        origins = "".join(
-            f"<br>{'⚠ ' if o['risk'] else ''}{o['origin']} {o['count']:,}" for o in s["origins"])
-        tip = (f"<b>{_name(r, lang)}</b> {t('inflow_14d', lang)} {s['arrivals']:,}"
-               f"<br>{t('inflow_risk', lang)} {s['risk_arrivals']:,}"
-               f"<br><i>{t('inflow_top', lang)}</i>{origins}")
+        tip = _tip([("tip-title", _name(r, lang)), f" {t('inflow_14d', lang)} {s['arrivals']:,}"],
+                   [f"{t('inflow_risk', lang)} {s['risk_arrivals']:,}"],
+                   [("tip-sub", t("inflow_top", lang))],
+                   *([f"{'⚠ ' if o['risk'] else ''}{o['origin']} {o['count']:,}"] for o in s["origins"]))
         features.append(_point(r.lon, r.lat, {
             "layer": "inflows", "id": code, "radius": round(radius, 1), "tip": tip,
             "colour": INFLOW_RISK if s["risk_arrivals"] else INFLOW_PLAIN, "risk": s["risk_arrivals"] > 0}))

@@ -6,6 +6,7 @@ from dash import dcc, html
 
 from dashboard.components.map_layers import (cover_class, cover_text, item_title, kind_title, load_class)
 from dashboard.i18n import t
+from dashboard.plain import plotly as _plain
 
 MODES = ("rail", "air", "road", "other", "unknown")
 
@@ -64,7 +65,7 @@ def supply_panel(p: dict, kinds: dict, items: dict, lang: str) -> list:
     fig = go.Figure()
     for item, hist in sorted(p["days"].items()):
         fig.add_scatter(x=[h["day"] for h in hist], y=[h["days_of_cover"] for h in hist], mode="lines+markers",
-                        name=item_title(item, items, lang)[0], line={"width": 3})
+                        name=_plain(item_title(item, items, lang)[0]), line={"width": 3})
     for edge, c in ((3, "#ff2d2d"), (7, "#f07800"), (14, "#f2c200")):
         fig.add_hline(y=edge, line={"color": c, "width": 1, "dash": "dot"})
     min_cover = "—" if p["min_cover"] is None and not p["unlimited"] else cover_text(p["min_cover"], lang)

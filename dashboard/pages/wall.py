@@ -19,6 +19,7 @@ from dashboard.components.choropleth import fit_zoom, hideout, legend, region_ma
 from dashboard.components import map_layers as ml
 from dashboard.components.marker_detail import clinic_panel, inflow_panel, supply_panel
 from dashboard.i18n import pick_lang, t
+from dashboard.plain import plotly as _plain
 
 dash.register_page(__name__, path="/", title="sitroom")
 METRICS = ("new_24h", "cumulative", "per_100k")
@@ -295,7 +296,7 @@ def trend(_version, view, lang):
     x = [r["day"] for r in rows]
     conf = [r["confirmed"] for r in rows]
     avg = [sum(conf[max(0, i - 6):i + 1]) / len(conf[max(0, i - 6):i + 1]) for i in range(len(conf))]
-    fig = _empty_figure(t("trend_title", lang, region=name, days=days))
+    fig = _empty_figure(t("trend_title", lang, region=_plain(name), days=days))
     fig.add_bar(x=x, y=conf, name=t("trend_confirmed", lang), marker_color="#f16913")
     fig.add_scatter(x=x, y=[r["suspected"] for r in rows], name=t("trend_suspected", lang),
                     mode="lines", line={"color": "#6baed6", "width": 2})
