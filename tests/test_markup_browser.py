@@ -319,6 +319,8 @@ def _click_each(seen, selector: str, view: str) -> list[str]:
             "return e && e.innerText"), 10, f"the detail of {selector} #{i}")
         time.sleep(0.3)
         panels.append(seen.page(f"{view} detail"))
+        seen.keep(f"{view} chart", seen.js("return [...document.querySelectorAll('#detail-chart text')]"
+                                           ".map(t => t.textContent).join('\\n')"))
         seen.clean(f"{view}: detail of {name!r}")
         seen.js("document.querySelector('#detail-close').click()")
         seen.stack.wait_for(lambda: seen.js("return document.querySelector('#marker-detail').hidden"), 10,
@@ -383,8 +385,8 @@ def test_wall_markers_tooltips_details_and_drill_down(seen, stack):
                       ("config", "supply_kinds.title"), ("config", "supply_items.title")):
         for text in _expected_text(stack, kind, col):
             assert text in shown, f"{kind}.{col} {text!r} is not shown as written on the wall"
-    items = "\n".join(v for k, v in seen.views.items() if k == "wall detail")
-    assert _expected_text(stack, "config", "supply_items.title")[0] in items  # the chart's legend too
+    item = _expected_text(stack, "config", "supply_items.title")[0]
+    assert item in seen.views["wall chart"], f"the supply chart's legend does not show {item!r} as written"
 
 
 def test_alert_pages_and_officers_free_text(seen, stack):
