@@ -138,6 +138,8 @@ def source_rows(gaz, pay: Payloads, now: datetime) -> dict[str, list[dict]]:
     for kind, child, ref in (("clinic_registry", "clinic_visits", "clinic"), ("supply_points", "supply_stock", "point")):
         for r in rows[kind]:
             rows[child].append(base_row(child, r["source_key"], spots[0], now) | {ref: r["source_key"]})
+    for r in rows["supply_points"]:  # a second item: the stock chart has a legend (plotly draws none for one line)
+        rows["supply_stock"].append(base_row("supply_stock", r["source_key"], spots[0], now) | {"item": "surgical_mask"})
     return rows
 
 
