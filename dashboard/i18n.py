@@ -245,6 +245,15 @@ TEXT = {
                           "The database cannot be reached: {why} — figures are as last read"),
     "banner_loaders": ("数据加载服务停止：最近心跳 {at} — 数据源未被读取，画面数据可能过时",
                        "The loader service is stopped: last heartbeat {at} — sources are not read, figures may be out of date"),
+    # /sources: re-read a source from the start (sitroom sources resync)
+    "col_actions": ("操作", "Actions"),
+    "resync_button": ("从头重读", "Re-read"),
+    "resync_hint": ("数据源字段变更后使用：下次轮询从头重新读取，不会重复计数",
+                    "After a source's columns changed: its next poll reads it again from the start; nothing is counted twice"),
+    "resync_done": ("{name}：下次轮询将从头重新读取", "{name}: the next poll re-reads it from the start"),
+    "resync_done_travel": ("{name}：下次轮询将重读最近 {days} 天（出行记录只重读仍记得的部分，不会重复计数）",
+                           "{name}: the next poll re-reads the last {days} days (travel records: only as far as "
+                           "they are remembered, so none counts twice)"),
 }
 LANGS = ("zh", "en")
 

@@ -166,6 +166,32 @@ def drill(settings: Settings, region: str, confirmed: int) -> None:
     click.echo(f"drill: {len(keys)} confirmed cases reported in {rt.gazetteer.get(code).name} ({code})")
 
 
+@main.group()
+def sources() -> None:
+    """The source databases of sources.yaml."""
+
+
+@sources.command("resync")
+@click.argument("name")
+@common
+def sources_resync(settings: Settings, name: str) -> None:
+    """Re-read source NAME from the start at its next poll (after its columns changed); idempotent."""
+    from .source_actions import UnknownSource, resync
+    from .store import make_engine, session_factory
+    rt = runtime(settings, upgrade_store=True)
+    engine = make_engine(settings.database_url)
+    try:
+        with session_factory(engine).begin() as s:
+            done = resync(s, rt.config.sources, name)
+    except UnknownSource as e:
+        raise click.BadParameter(str(e), param_hint="NAME") from None
+    finally:
+        engine.dispose()
+    click.echo(f"{name}: the next poll re-reads it " + ("from the start" if done.from_start else
+                                                       f"from {done.days:g} days back (travel records: as far as "
+                                                       "their ledger remembers, so none counts twice)"))
+
+
 def _serve(rt, host: str, port: int, threads: int) -> None:
     from waitress import create_server
 

@@ -9,6 +9,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dashboard.app import screen_data
 from dashboard.callback_args import lang_arg, text_arg
 from dashboard.components.alert_banner import desk_page_top, local_time
+from dashboard.components.resync import resync_button
 from dashboard.i18n import pick_lang, t
 
 dash.register_page(__name__, path="/sources", title="sitroom · sources")
@@ -25,6 +26,7 @@ def layout(lang: str | None = None, source: str | None = None, reason: str | Non
         dcc.Interval(id="src-tick", interval=max(2000, d.rt.config.dashboard.refresh_ms)),
         *desk_page_top(t("sources_title", lang), lang, "/sources"),
         html.Div(id="sources-table"),
+        html.Div(id="resync-message", className="resync-message", role="status"),
         html.Div(className="filters", children=[
             dcc.Dropdown(id="q-source", options=options, value=source if isinstance(source, str) else "", clearable=False, className="q-source"),
             dcc.Input(id="q-reason", value=text_arg(reason), placeholder=t("filter_reason", lang), debounce=True,
@@ -38,8 +40,9 @@ def layout(lang: str | None = None, source: str | None = None, reason: str | Non
 def sources_table(_n, lang):
     lang = lang_arg(lang)
     rows = screen_data().sources()
+    known = {x.name for x in screen_data().rt.config.sources.sources}
     cols = ("col_source", "col_status", "col_last_success", "col_lag", "col_read", "col_inserted", "col_updated",
-            "col_quarantined", "col_error")
+            "col_quarantined", "col_error", "col_actions")
     body = []
     for s in rows:
         status = "failing" if s.get("error") else "stale" if s.get("stale") else "ok"
@@ -51,6 +54,7 @@ def sources_table(_n, lang):
             *[html.Td(f"{s.get(k, 0):,}", className="num") for k in
               ("rows_read", "rows_inserted", "rows_updated", "rows_quarantined")],
             html.Td(s.get("error") or "", className="error"),
+            html.Td(resync_button(s["name"], lang) if s["name"] in known else ""),
         ], id=f"source-{s['name']}"))
     numeric = {"col_lag", "col_read", "col_inserted", "col_updated", "col_quarantined"}
     head = html.Tr([html.Th(t(c, lang), className="num" if c in numeric else None) for c in cols])
