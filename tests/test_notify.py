@@ -439,6 +439,6 @@ def test_deliveries_api(store, gaz, gateway, tmp_path):
     assert {d["alert_id"] for d in client.get("/api/v1/deliveries").json} == {alert_id, other}
     assert len(client.get("/api/v1/deliveries?status=delivered").json) == 2
     assert client.get("/api/v1/deliveries?status=lost").status_code == 400
-    assert "whole numbers" in client.get("/api/v1/deliveries?alert=x").json["error"]
+    assert "whole number" in client.get("/api/v1/deliveries?alert=x").json["error"]
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(NotifyDelivery)) == 4
