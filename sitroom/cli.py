@@ -115,7 +115,7 @@ def loaders(settings: Settings) -> None:
 def serve(settings: Settings, host: str, port: int, threads: int) -> None:
     """Run the web server (wall page and JSON API)."""
     rt = runtime(settings, upgrade_store=True)
-    _serve(rt, host, port, threads)
+    _run(_listen(rt, host, port, threads), host, port)
 
 
 @main.command()
@@ -128,6 +128,7 @@ def demo(settings: Settings, host: str, port: int, seed: int | None) -> None:
     from loaders.demo.suite import backfill_all, demo_simulators, start_all
     from loaders.service import LoaderService
     rt = runtime(settings, upgrade_store=True)
+    server = _listen(rt, host, port, 16)   # before the history is written: a port in use stops here
     sims = demo_simulators(rt.config, rt.gazetteer, seed=seed)
     written = backfill_all(sims)
     if any(written.values()):
@@ -138,7 +139,7 @@ def demo(settings: Settings, host: str, port: int, seed: int | None) -> None:
     svc = LoaderService(rt.config, rt.gazetteer, settings.database_url)
     svc.start()
     try:
-        _serve(rt, host, port, 16)
+        _run(server, host, port)
     finally:
         stop.set()
         for t in threads:
@@ -154,14 +155,19 @@ def demo(settings: Settings, host: str, port: int, seed: int | None) -> None:
 def drill(settings: Settings, region: str, confirmed: int) -> None:
     """Training drill: write case rows into the demo source database (never into the store)."""
     from loaders.demo.health_commission import HealthCommissionSim
+    from loaders.demo.marker import demo_problem
     from .regions import RegionError
     rt = runtime(settings)
     try:
         code = rt.gazetteer.resolve(region)
     except RegionError as e:
         raise click.BadParameter(str(e), param_hint="--region") from None
-    sim = HealthCommissionSim(rt.config.source("hc_cases").url, rt.gazetteer)
-    sim.create()
+    url = rt.config.source("hc_cases").url
+    why = demo_problem(url)
+    if why:   # never drill rows into a real department's database
+        click.echo(f"drill refused: {_safe_url(url)} is not a demo source made by `sitroom demo`: {why}", err=True)
+        sys.exit(2)
+    sim = HealthCommissionSim(url, rt.gazetteer)
     keys = sim.add_cases(code, confirmed)
     click.echo(f"drill: {len(keys)} confirmed cases reported in {rt.gazetteer.get(code).name} ({code})")
 
@@ -192,13 +198,25 @@ def sources_resync(settings: Settings, name: str) -> None:
                                                        "their ledger remembers, so none counts twice)"))
 
 
-def _serve(rt, host: str, port: int, threads: int) -> None:
+def _listen(rt, host: str, port: int, threads: int):
+    """The web server, listening; a port it cannot have is said in one line (exit 1)."""
+    import errno
+
     from waitress import create_server
 
     from dashboard.app import create_app
     app = create_app(rt, bound_host=host)
-    # ident "": no Server header naming the product (waitress sends its own name by default)
-    server = create_server(app.server, host=host, port=port, threads=threads, ident="")
+    try:
+        # ident "": no Server header naming the product (waitress sends its own name by default)
+        return create_server(app.server, host=host, port=port, threads=threads, ident="")
+    except OSError as e:
+        why = ("the port is in use (another sitroom or program); choose another with --port"
+               if e.errno == errno.EADDRINUSE else e.strerror or str(e))
+        click.echo(f"sitroom cannot listen on http://{host}:{port}/: {why}", err=True)
+        sys.exit(1)
+
+
+def _run(server, host: str, port: int) -> None:
     click.echo(f"sitroom is serving on http://{host}:{port}/", err=False)
     for sig in (signal.SIGTERM, signal.SIGINT):  # Ctrl-C and a service manager's stop alike
         signal.signal(sig, lambda *_: server.close())

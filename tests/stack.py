@@ -87,6 +87,7 @@ class Stack:
 
     def start(self) -> None:
         from loaders.demo.health_commission import HealthCommissionSim
+        from loaders.demo.marker import mark_demo
         from sitroom.regions import load_gazetteer
 
         self.gaz = load_gazetteer(PROVINCES, self.data_dir / "cache")  # the subprocesses reuse this cache
@@ -95,6 +96,7 @@ class Stack:
         self.sim = HealthCommissionSim(f"sqlite:///{self.source_path}", self.gaz, seed=self.seed, bad_share=0,
                                        confirmed_per_day=100, hotspot=None)
         self.sim.create()
+        mark_demo(self.sim.engine)   # as `sitroom demo` does: the drills of the tests write here
         self.source_rows = self.sim.backfill(days=10)
         # The loader migrates the store first; the server starts after it (two processes both
         # running the first migration of a fresh SQLite file would race).

@@ -8,6 +8,7 @@ from sitroom.regions import Gazetteer
 from .bulletin import BulletinSim
 from .fever_clinics import FeverClinicSim
 from .health_commission import HealthCommissionSim
+from .marker import mark_demo
 from .transport_supply import TransportSupplySim
 
 BULLETIN_PROVINCE = "610000"
@@ -38,6 +39,7 @@ def backfill_all(sims: dict[str, object]) -> dict[str, int]:
     out = {}
     for name, sim in sims.items():
         sim.create()
+        mark_demo(sim.engine)   # only these databases may receive drill rows
         out[name] = sim.backfill(SYSTEMS[name][2])
     return out
 
