@@ -249,3 +249,9 @@ def layer(name: str):
     else:
         resp.cache_control.no_cache = True
     return resp
+
+
+@api.get("/api/v1/openapi.json")
+def openapi_json():
+    from .openapi import openapi
+    return jsonify(openapi())

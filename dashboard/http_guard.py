@@ -130,6 +130,11 @@ def install(app: dash.Dash, limits: Limits, csp) -> None:
         if request.content_length is not None and request.content_length > limit:
             return json_error(f"the body is {request.content_length:,} bytes; at most {limit:,} are accepted", 413)
         request.max_content_length = limit  # a chunked body is cut off at the limit as it is read
+        if request.method == "OPTIONS" and _wants_json(path):   # Flask's own answer would be empty HTML
+            allowed = _api_methods(server) if not path.startswith("/_dash-") else ["POST"]
+            resp = jsonify({"allow": allowed})
+            resp.headers["Allow"] = ", ".join(allowed)
+            return resp
         if _wants_json(path) and not path.startswith("/_dash-"):
             return _unknown_api_route(server)
         return None
@@ -169,12 +174,8 @@ def install(app: dash.Dash, limits: Limits, csp) -> None:
         return json_error(str(e), 400)
 
 
-def _unknown_api_route(server: Flask):
-    """An API path no API route serves: 404, or 405 when another method would be served (never
-    the Dash page that the catch-all route would answer)."""
-    rule = request.url_rule
-    if rule is not None and not rule.rule.startswith("/<path:"):
-        return None
+def _api_methods(server: Flask) -> list[str]:
+    """The methods an API route serves at this request's path (the Dash page's catch-all is none)."""
     adapter = server.url_map.bind_to_environ(request.environ)
     allowed = []
     for method in ("GET", "POST", "PUT", "DELETE", "PATCH"):
@@ -184,6 +185,16 @@ def _unknown_api_route(server: Flask):
             continue
         if not server.url_map._rules_by_endpoint[endpoint][0].rule.startswith("/<path:"):
             allowed.append(method)
+    return allowed
+
+
+def _unknown_api_route(server: Flask):
+    """An API path no API route serves: 404, or 405 when another method would be served (never
+    the Dash page that the catch-all route would answer)."""
+    rule = request.url_rule
+    if rule is not None and not rule.rule.startswith("/<path:") and request.method != "OPTIONS":
+        return None
+    allowed = _api_methods(server)
     if allowed and request.method not in allowed:
         resp = json_error(f"{request.method} is not allowed on {request.path}; use {', '.join(allowed)}", 405)
         resp.headers["Allow"] = ", ".join(allowed)
@@ -193,7 +204,7 @@ def _unknown_api_route(server: Flask):
 
 # Errors of callbacks that Python code raises on values of a type or size no page of ours sends.
 BAD_INPUT = (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError, RecursionError,
-             UnicodeError, LookupError)
+             UnicodeError, LookupError, dash.exceptions.UnsupportedRelativePath)
 
 
 def _guard_callbacks(app: dash.Dash, server: Flask) -> None:

@@ -271,7 +271,7 @@ def act(clicks, values, ids, name, alert_id, lang):
     if not ctx.triggered_id or not isinstance(clicks, list) or not any(c for c in clicks if isinstance(c, int)):
         return no_update, no_update
     action = mapping(ctx.triggered_id).get("action")
-    if action not in OFFICER_ACTIONS or alert_id is None:
+    if not isinstance(action, str) or action not in OFFICER_ACTIONS or alert_id is None:
         return no_update, no_update
     func = OFFICER_ACTIONS[action]
     # the text box next to each button: {action: what was typed}

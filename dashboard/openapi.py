@@ -1,0 +1,94 @@
+"""The OpenAPI 3.0 description of the JSON API (served at /api/v1/openapi.json).
+
+What the API takes is said here (ids, enums, text limits from sitroom.validate), so that a
+property-based fuzzer (tests/test_api_fuzz.py, schemathesis) can try everything it allows and
+everything it does not; every answer is JSON, an error one is {"error": reason}.
+"""
+from __future__ import annotations
+
+from sitroom.validate import LIMITS, MAX_ID
+
+from .api import ACTION_FIELDS, ALERT_STATES, DELIVERY_STATUSES, LEVEL_NAMES, MARKER_LAYERS
+
+JSON = "application/json"
+ERROR = {"$ref": "#/components/schemas/Error"}
+ANY_OBJECT = {"type": "object"}
+
+
+def _answer(description: str, schema=None, media: str = JSON) -> dict:
+    return {"description": description, "content": {media: {"schema": schema or ANY_OBJECT}}}
+
+
+def _errors(*codes: int) -> dict:
+    words = {400: "Bad input, with the reason", 404: "Not found", 409: "Someone got there first",
+             413: "Body too large", 503: "The store cannot be used now"}
+    return {str(c): _answer(words[c], ERROR) for c in codes}
+
+
+def _query(name: str, schema: dict, description: str = "") -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+ALERT_ID = {"name": "alert_id", "in": "path", "required": True,
+            "schema": {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID}}
+WHOLE = {"type": "integer", "format": "int64"}
+LIST = {"type": "array", "items": ANY_OBJECT}
+
+
+def _get(summary: str, ok_schema=None, params=(), errors=(400,), media: str = JSON) -> dict:
+    return {"get": {"summary": summary, "parameters": list(params),
+                    "responses": {"200": _answer("OK", ok_schema, media), **_errors(*errors)}}}
+
+
+def _action(action: str) -> dict:
+    field, required = ACTION_FIELDS[action]
+    props = {"by": {"type": "string", "minLength": 1, "maxLength": LIMITS["by"]},
+             field: {"type": "string", "minLength": 1, "maxLength": LIMITS[field]}}
+    body = {"type": "object", "properties": props, "required": ["by", field] if required else ["by"],
+            "additionalProperties": False}
+    return {"post": {"summary": f"An officer's '{action}' of an alert", "parameters": [ALERT_ID],
+                     "requestBody": {"required": True, "content": {JSON: {"schema": body}}},
+                     "responses": {"200": _answer("The alert after the action"),
+                                   **_errors(400, 404, 409, 413, 503)}}}
+
+
+def openapi() -> dict:
+    paths = {
+        "/healthz": {"get": {"summary": "The store (reachable, writable) and the loaders (heartbeat)",
+                             "responses": {"200": _answer("Both are up"), "503": _answer("Either is down")}}},
+        "/api/v1/openapi.json": _get("This description", errors=()),
+        "/api/v1/regions": _get("Regions of the gazetteer", LIST, [
+            _query("level", {"type": "string", "enum": list(LEVEL_NAMES)}),
+            _query("parent", {"type": "string"}, "name, pinyin or code of the parent region")]),
+        "/api/v1/summary": _get("Totals and per-prefecture figures", errors=(503,)),
+        "/api/v1/alerts": _get("Alerts in a state, or the pending conditions", LIST,
+                               [_query("state", {"type": "string", "enum": list(ALERT_STATES)})]),
+        "/api/v1/rules/status": _get("Whether rules.yaml on disk is what runs", errors=()),
+        "/api/v1/notify/status": _get("Whether notify.yaml on disk is what runs", errors=()),
+        "/api/v1/alerts/{alert_id}": _get("An alert with its trail", params=[ALERT_ID], errors=(400, 404)),
+        **{f"/api/v1/alerts/{{alert_id}}/{a}": _action(a) for a in ACTION_FIELDS},
+        "/api/v1/deliveries": _get("Webhook deliveries, newest first", LIST, [
+            _query("alert", {**WHOLE, "minimum": 1, "maximum": MAX_ID}),
+            _query("status", {"type": "string", "enum": list(DELIVERY_STATUSES)}),
+            _query("target", {"type": "string", "maxLength": 200}),
+            _query("limit", {**WHOLE, "minimum": 1, "maximum": 1000})]),
+        "/api/v1/sources": _get("Each source's health and counts", LIST, errors=()),
+        "/api/v1/quarantine": _get("Quarantined rows with their reasons", params=[
+            _query("source", {"type": "string"}), _query("reason", {"type": "string", "maxLength": 200}),
+            _query("limit", {**WHOLE, "minimum": 1, "maximum": 1000}),
+            _query("offset", {**WHOLE, "minimum": 0, "maximum": MAX_ID})]),
+        "/api/v1/layers/{name}.geojson": _get("A map layer's markers", params=[
+            {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "enum": list(MARKER_LAYERS)}},
+            _query("parent", {"type": "string"}), _query("lang", {"type": "string", "enum": ["zh", "en"]}),
+            _query("v", {"type": "string"})], errors=(400, 404), media="application/geo+json"),
+        "/geo/{parent}.json": _get("Boundaries of a region's children ('all': every prefecture)", params=[
+            {"name": "parent", "in": "path", "required": True, "schema": {"type": "string"}}], errors=(404,)),
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "sitroom", "version": "1",
+                 "description": "The situation room's JSON API. Every answer is JSON; an error is {\"error\": reason}."},
+        "paths": paths,
+        "components": {"schemas": {"Error": {"type": "object", "required": ["error"],
+                                             "properties": {"error": {"type": "string"}}}}},
+    }
