@@ -8,7 +8,7 @@ from sitroom import loader_beat, notify
 from sitroom.store.health import fault_text
 from sitroom.alerts import OFFICER_ACTIONS, AlertConflict, AlertNotFound
 from sitroom.regions import RegionError
-from sitroom.validate import MAX_ID, TextError, person_text, record_id
+from sitroom.validate import MAX_OFFSET, TextError, person_text, record_id
 
 from .http_guard import BadBody, json_body
 
@@ -205,7 +205,7 @@ def quarantine():
     try:
         reason = filter_arg("reason")
         limit = whole("limit", 100, 1, 1000)
-        offset = whole("offset", 0, 0, MAX_ID)
+        offset = whole("offset", 0, 0, MAX_OFFSET)
     except ValueError as e:
         return bad_request(str(e))
     return jsonify(data().quarantine(source, reason, limit, offset))

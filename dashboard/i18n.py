@@ -243,6 +243,8 @@ TEXT = {
                      "The database cannot be written: {why} — figures are as last written, new data waits"),
     "banner_store_gone": ("数据库无法连接：{why} — 画面停在最近一次读取的数据",
                           "The database cannot be reached: {why} — figures are as last read"),
+    "banner_loaders_none": ("数据加载服务停止 — 数据源未被读取，画面数据可能过时",
+                            "The loader service is stopped — sources are not read, figures may be out of date"),
     "banner_loaders": ("数据加载服务停止：最近心跳 {at} — 数据源未被读取，画面数据可能过时",
                        "The loader service is stopped: last heartbeat {at} — sources are not read, figures may be out of date"),
     # /sources: re-read a source from the start (sitroom sources resync)

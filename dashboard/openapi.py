@@ -6,7 +6,7 @@ everything it does not; every answer is JSON, an error one is {"error": reason}.
 """
 from __future__ import annotations
 
-from sitroom.validate import LIMITS, MAX_ID
+from sitroom.validate import LIMITS, MAX_ID, MAX_OFFSET
 
 from .api import ACTION_FIELDS, ALERT_STATES, DELIVERY_STATUSES, LEVEL_NAMES, MARKER_LAYERS
 
@@ -30,7 +30,7 @@ def _query(name: str, schema: dict, description: str = "") -> dict:
 
 
 ALERT_ID = {"name": "alert_id", "in": "path", "required": True,
-            "schema": {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID}}
+            "schema": {"type": "integer", "format": "int32", "minimum": 1, "maximum": MAX_ID}}
 WHOLE = {"type": "integer", "format": "int64"}
 LIST = {"type": "array", "items": ANY_OBJECT}
 
@@ -76,7 +76,7 @@ def openapi() -> dict:
         "/api/v1/quarantine": _get("Quarantined rows with their reasons", params=[
             _query("source", {"type": "string"}), _query("reason", {"type": "string", "maxLength": 200}),
             _query("limit", {**WHOLE, "minimum": 1, "maximum": 1000}),
-            _query("offset", {**WHOLE, "minimum": 0, "maximum": MAX_ID})]),
+            _query("offset", {**WHOLE, "minimum": 0, "maximum": MAX_OFFSET})]),
         "/api/v1/layers/{name}.geojson": _get("A map layer's markers", params=[
             {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "enum": list(MARKER_LAYERS)}},
             _query("parent", {"type": "string"}), _query("lang", {"type": "string", "enum": ["zh", "en"]}),

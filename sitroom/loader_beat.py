@@ -25,6 +25,8 @@ def beat(sessions: sessionmaker[Session], process: str, started_at: datetime, la
         row = s.get(LoaderBeat, process) or LoaderBeat(process=process, started_at=started_at)
         row.beat_at, row.last_batch_at = utcnow(), last_batch_at
         s.add(row)
+        # processes killed without a word leave their row: gone after a day
+        s.execute(delete(LoaderBeat).where(LoaderBeat.beat_at < row.beat_at - timedelta(days=1)))
 
 
 def forget(sessions: sessionmaker[Session], process: str) -> None:

@@ -83,8 +83,8 @@ def person_text(field: str, value, required: bool = True) -> str | None:
 
 
 def record_id(value, field: str = "id") -> int:
-    """A store row id from a request or a page: a whole number 1 .. 2^63 - 1 (the store's BIGINT);
-    raises ValueError with the reason."""
+    """A store row id from a request or a page: a whole number 1 .. MAX_ID; raises ValueError with
+    the reason."""
     if isinstance(value, bool):
         raise ValueError(f"{field} must be a whole number")
     if isinstance(value, str):
@@ -99,4 +99,5 @@ def record_id(value, field: str = "id") -> int:
     return value
 
 
-MAX_ID = 2 ** 63 - 1
+MAX_ID = 2 ** 31 - 1       # ids are INTEGER columns: 32 bits on PostgreSQL (SQLite's are 64)
+MAX_OFFSET = 2 ** 63 - 1   # a row offset: PostgreSQL's OFFSET takes a BIGINT, SQLite's a 64-bit integer

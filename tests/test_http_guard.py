@@ -17,7 +17,7 @@ from sitroom.validate import TextError, person_text
 
 from conftest import REPO
 
-BIG = "9223372036854775808"   # 2^63: one past the store's BIGINT
+BIG = "9223372036854775808"   # 2^63: one past a 64-bit integer
 
 
 @pytest.fixture
@@ -60,6 +60,9 @@ def test_unknown_api_paths_and_methods_answer_json(client):
                  "/api/v1/quarantine?reason=a%00b", "/api/v1/deliveries?target=%1b[2J"):
         r = client.get(path)
         assert r.status_code == 400 and r.is_json and r.json["error"], path
+    assert client.get("/api/v1/alerts/2147483648").status_code == 400   # ids are INTEGER: 32 bits on PostgreSQL
+    assert client.get("/api/v1/alerts/2147483647").status_code == 404
+    assert client.get(f"/api/v1/quarantine?offset={int(BIG) - 1}").status_code == 200
     r = client.post(f"/api/v1/alerts/{BIG}/ack", json={"by": "张三"})
     assert r.status_code == 400 and "alert id" in r.json["error"]
 

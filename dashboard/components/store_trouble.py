@@ -17,6 +17,7 @@ def store_trouble(health: dict, lang: str) -> list:
     if not store["writable"]:
         return [html.Div(t("banner_store", lang, why=t(f"store_{store['fault']}", lang)), className="store-down")]
     if loaders["running"] is False:
-        return [html.Div(t("banner_loaders", lang, at=local_time(loaders["last_beat"], "%m-%d %H:%M:%S")),
-                         className="loaders-down")]
+        text = t("banner_loaders", lang, at=local_time(loaders["last_beat"], "%m-%d %H:%M:%S")) \
+            if loaders["last_beat"] else t("banner_loaders_none", lang)
+        return [html.Div(text, className="loaders-down")]
     return []
