@@ -16,6 +16,11 @@ class DashboardConfig(Strict):
     tile_url: str | None = None  # an internal tile server; none by default (closed network)
     tile_attribution: str = ""
     sound_on_wall: bool = True   # the alert tone on the wall display (other pages: opt-in)
+    # Rt on /trends (Cori method): the serial interval as a gamma distribution, in days
+    serial_interval_mean: float = Field(default=4.7, gt=0.5, le=30)
+    serial_interval_sd: float = Field(default=2.9, gt=0.1, le=30)
+    serial_interval_source: str = "Nishiura H, Linton NM, Akhmetzhanov AR. Int J Infect Dis 2020;93:284-286"
+    trends_max_regions: int = Field(default=8, ge=1, le=8)
 
     # The web server's guard (dashboard/http_guard.py)
     allowed_hosts: list[str] = []   # Host header names served; empty: the bound address and localhost ("*": any)

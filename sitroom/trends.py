@@ -1,0 +1,114 @@
+"""Pure computations for the leaders' trends page: 7-day averages, incidence, growth,
+doubling time and the reproduction number Rt by the Cori method. No database here.
+
+Series are lists of daily values, oldest first; the last day may be today's partial day
+(`partial=True`): it is never part of an average, a sum over 7 days or an Rt window, so a
+figure does not sag every afternoon while today's reports are still coming in.
+A value that cannot be computed is None (too little history, no population, no growth).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+WEEK = 7
+
+
+def _complete(values: list[float], partial: bool) -> int:
+    """How many leading days are complete."""
+    return len(values) - 1 if partial and values else len(values)
+
+
+def week_sums(values: list[float], partial: bool = False) -> list[float | None]:
+    """Sum of the 7 complete days ending on each day (None before 7 days of history or on the partial day)."""
+    n = _complete(values, partial)
+    out: list[float | None] = [None] * len(values)
+    for i in range(WEEK - 1, n):
+        out[i] = float(sum(values[i - WEEK + 1:i + 1]))
+    return out
+
+
+def seven_day_average(values: list[float], partial: bool = False) -> list[float | None]:
+    return [None if s is None else s / WEEK for s in week_sums(values, partial)]
+
+
+def incidence_per_100k(values: list[float], population: int | None, partial: bool = False) -> list[float | None]:
+    """New cases in the last 7 complete days per 100,000 people; None without a population
+    (counties have no census figure here: none is invented)."""
+    if not population:
+        return [None] * len(values)
+    return [None if s is None else s * 100_000 / population for s in week_sums(values, partial)]
+
+
+def week_growth(values: list[float], partial: bool = False) -> list[float | None]:
+    """Week-on-week growth in %: (this 7 days - the 7 before) / the 7 before x 100; None when the
+    week before had no cases (growth from nothing has no percentage)."""
+    sums = week_sums(values, partial)
+    out: list[float | None] = [None] * len(values)
+    for i in range(WEEK, len(values)):
+        now, before = sums[i], sums[i - WEEK]
+        if now is not None and before:
+            out[i] = (now - before) / before * 100
+    return out
+
+
+def doubling_time(cumulative: list[float], partial: bool = False) -> list[float | None]:
+    """Days for the cumulative count to double at the growth of the last 7 complete days:
+    7 x ln 2 / ln(C_t / C_t-7). None when C_t-7 is 0 or nothing grew (no doubling)."""
+    n = _complete(cumulative, partial)
+    out: list[float | None] = [None] * len(cumulative)
+    for i in range(WEEK, n):
+        now, before = cumulative[i], cumulative[i - WEEK]
+        if before > 0 and now > before:
+            out[i] = WEEK * math.log(2) / math.log(now / before)
+    return out
+
+
+# ------------------------------------------------------------------------------------ Rt (Cori)
+# Cori A, Ferguson NM, Fraser C, Cauchemez S. A new framework and software to estimate
+# time-varying reproduction numbers during epidemics. Am J Epidemiol 2013;178(9):1505-1512.
+# With a Gamma(a, scale b) prior on R and Poisson incidence I_t ~ Pois(R Λ_t), where
+# Λ_t = Σ_s I_{t-s} w_s is the total infectiousness, the posterior of R over the window of
+# days t-k+1..t is Gamma(shape a + Σ I, scale 1 / (1/b + Σ Λ)).
+PRIOR_SHAPE = 1.0   # Cori et al.'s (and EpiEstim's) default prior: mean 5, sd 5
+PRIOR_SCALE = 5.0
+
+
+def serial_interval(mean: float, sd: float, max_days: int | None = None) -> list[float]:
+    """Discretised serial interval w_1..w_n from a gamma distribution with this mean and sd:
+    w_s = F(s + 1/2) - F(s - 1/2), the probability that the interval rounds to s days, renormalised
+    over 1..n (a serial interval of 0 days cannot be counted by day; n: where the tail left is
+    below 0.1 %). Index 0 of the result is w_1."""
+    from scipy.stats import gamma
+    shape, scale = (mean / sd) ** 2, sd ** 2 / mean
+    n = max_days or max(2, math.ceil(gamma.ppf(0.999, shape, scale=scale)))
+    w = [gamma.cdf(s + .5, shape, scale=scale) - gamma.cdf(s - .5, shape, scale=scale) for s in range(1, n + 1)]
+    total = sum(w)
+    return [x / total for x in w]
+
+
+@dataclass(frozen=True)
+class RtEstimate:
+    mean: float
+    low: float      # 2.5 % quantile of the posterior
+    high: float     # 97.5 %
+    cases: float    # cases in the window (few cases: a wide interval)
+
+
+def rt_cori(incidence: list[float], w: list[float], partial: bool = False, window: int = WEEK,
+            prior_shape: float = PRIOR_SHAPE, prior_scale: float = PRIOR_SCALE) -> list[RtEstimate | None]:
+    """Rt for each day over the `window` complete days ending on it. None until a full window has
+    passed after the first day, or when the window's total infectiousness is 0 (no one infectious)."""
+    from scipy.stats import gamma
+    n = _complete(incidence, partial)
+    lam = [sum(incidence[t - s] * w[s - 1] for s in range(1, min(t, len(w)) + 1)) for t in range(len(incidence))]
+    out: list[RtEstimate | None] = [None] * len(incidence)
+    for t in range(window, n):   # day 0 has no infectiousness of its own: windows start at day 1
+        cases = sum(incidence[t - window + 1:t + 1])
+        infectious = sum(lam[t - window + 1:t + 1])
+        if infectious <= 0:
+            continue
+        shape, scale = prior_shape + cases, 1 / (1 / prior_scale + infectious)
+        out[t] = RtEstimate(shape * scale, float(gamma.ppf(0.025, shape, scale=scale)),
+                            float(gamma.ppf(0.975, shape, scale=scale)), cases)
+    return out

@@ -1,0 +1,70 @@
+"""The trends page's computations, checked against numbers worked out by hand."""
+import math
+
+import pytest
+from scipy.stats import chi2
+
+from sitroom import trends as tr
+
+
+def test_seven_day_average_leaves_out_todays_partial_day():
+    days = [7, 7, 7, 7, 7, 7, 14, 1]   # the last day is today, 1 case so far this morning
+    assert tr.seven_day_average(days) == [None] * 6 + [8.0, 50 / 7]   # today's 1 drags it down
+    # marked partial, today has no average: yesterday's (7+..+7+14)/7 = 8 is the newest
+    assert tr.seven_day_average(days, partial=True) == [None] * 6 + [8.0, None]
+
+
+def test_incidence_per_100k_and_no_population():
+    days = [10] * 7
+    # 70 cases in 7 days in 350,000 people: 70 / 350000 x 100000 = 20
+    assert tr.incidence_per_100k(days, 350_000)[-1] == pytest.approx(20.0)
+    assert tr.incidence_per_100k(days, None) == [None] * 7
+
+
+def test_week_growth():
+    days = [1] * 7 + [2] * 7   # 7 cases, then 14: +100 %
+    g = tr.week_growth(days)
+    assert g[-1] == pytest.approx(100.0) and g[:7] == [None] * 7
+    assert tr.week_growth([0] * 7 + [5] * 7)[-1] is None   # from nothing: no percentage
+
+
+def test_doubling_time():
+    cum = [100] * 7 + [100, 110, 120, 130, 140, 150, 200]
+    # C_t = 200, C_t-7 = 100: doubled in exactly 7 days
+    assert tr.doubling_time(cum)[-1] == pytest.approx(7.0)
+    # 7 ln2 / ln(150/100) = 4.852 / 0.4055 = 11.97 days
+    assert tr.doubling_time(cum[:-1])[-1] == pytest.approx(7 * math.log(2) / math.log(1.5))
+    assert tr.doubling_time([5] * 14)[-1] is None           # no growth: no doubling
+    assert tr.doubling_time(cum, partial=True)[-1] is None  # today is not complete
+
+
+def test_serial_interval_is_a_distribution_with_its_mean():
+    w = tr.serial_interval(4.7, 2.9)
+    assert sum(w) == pytest.approx(1.0)
+    assert sum((s + 1) * x for s, x in enumerate(w)) == pytest.approx(4.7, abs=0.1)
+
+
+def test_rt_cori_one_day_worked_out():
+    """10 cases a day, serial interval w1 = w2 = 0.5, window 7 days, prior Gamma(1, scale 5).
+
+    Total infectiousness Λ_t = Σ_s I_(t-s) w_s: Λ_0 = 0, Λ_1 = 10 x 0.5 = 5, Λ_2..7 = 10 x 0.5 + 10 x 0.5 = 10.
+    For day 7 the window is days 1..7: Σ I = 70, Σ Λ = 5 + 6 x 10 = 65.
+    Posterior Gamma(shape 1 + 70 = 71, scale 1 / (1/5 + 65) = 1/65.2): mean 71 / 65.2 = 1.08896;
+    its quantiles equal chi2(2 x 71) / (2 x 65.2).
+    """
+    rt = tr.rt_cori([10] * 8, [0.5, 0.5])
+    assert rt[:7] == [None] * 7
+    day7 = rt[7]
+    assert day7.cases == 70
+    assert day7.mean == pytest.approx(71 / 65.2)
+    assert day7.low == pytest.approx(chi2.ppf(0.025, 142) / 130.4)
+    assert day7.high == pytest.approx(chi2.ppf(0.975, 142) / 130.4)
+    assert day7.low == pytest.approx(0.8505, abs=1e-4) and day7.high == pytest.approx(1.3565, abs=1e-4)
+
+
+def test_rt_growing_epidemic_above_one_and_partial_day_left_out():
+    cases = [round(5 * 1.1 ** d) for d in range(30)]
+    rt = tr.rt_cori(cases, tr.serial_interval(4.7, 2.9), partial=True)
+    assert rt[-1] is None
+    assert rt[-2].low > 1
+    assert tr.rt_cori([0] * 10, [1.0])[-1] is None   # no one infectious: no estimate
