@@ -256,6 +256,9 @@ TEXT = {
     "resync_done_travel": ("{name}：下次轮询将重读最近 {days} 天（出行记录只重读仍记得的部分，不会重复计数）",
                            "{name}: the next poll re-reads the last {days} days (travel records: only as far as "
                            "they are remembered, so none counts twice)"),
+    # screens at every size, the kiosk wall (issue 13, screens)
+    "sources_ok": ("● {n} 个数据源均按时更新", "● All {n} sources up to date"),
+    "more_problems": ("（另有 {n} 项）", " (and {n} more)"),
 }
 LANGS = ("zh", "en")
 

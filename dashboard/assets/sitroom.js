@@ -217,7 +217,15 @@ window.dashExtensions.sitroom = Object.assign(window.dashExtensions.sitroom, (fu
       }
     }, 150);
   });
+  let scale = null;
   window.setInterval(function () {  // the wall is rendered (and re-rendered on navigation) by Dash
+    // The wall's size unit (--u, px; see sitroom.css) for what CSS cannot size: the trend's fonts.
+    const wall = document.querySelector(".wall");
+    const u = wall ? Math.round(parseFloat(getComputedStyle(wall).getPropertyValue("--u")) * 100) / 100 : null;
+    if (u && u !== scale && window.dash_clientside && window.dash_clientside.set_props) {
+      window.dash_clientside.set_props("wall-scale", {data: u});
+    }
+    scale = wall ? u : null;
     const wrap = document.querySelector(".map-wrap");
     if (wrap !== watched) {
       window.clearTimeout(timer);

@@ -155,7 +155,8 @@ def rows_table(evidence: dict | None, gaz, lang: str):
     head = html.Tr([html.Th(t(c, lang), className="num" if c in numeric else None) for c in cols])
     body = [html.Tr([html.Td(v, className="num" if c in numeric else None) for c, v in zip(cols, row)],
                     className="evidence-row") for row in cells]
-    out = [html.Table([html.Thead(head), html.Tbody(body)], className=f"grid evidence {kind}", id="al-rows-table")]
+    out = [html.Div(html.Table([html.Thead(head), html.Tbody(body)], className=f"grid evidence {kind}", id="al-rows-table"),
+                    className="table-scroll")]
     if found.get("more"):
         out.append(html.Div(t("rows_more", lang, n=len(rows)), className="muted"))
     return html.Div(out)

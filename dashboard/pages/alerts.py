@@ -66,7 +66,7 @@ def layout(lang: str | None = None, state: str | None = None, alert: str | None 
             html.Div(id="al-detail", className="al-detail", children=[
                 html.H2(t("select_alert", lang), id="al-title", className="detail-title"),
                 html.Div(id="al-chart-title", className="detail-sub"),
-                dcc.Graph(id="al-chart", config={"displayModeBar": False}, style={"height": "320px"},
+                dcc.Graph(id="al-chart", config={"displayModeBar": False}, style={"height": "320px"}, responsive=True,
                           figure=empty_figure()),
                 _actions(lang),  # built once: what an officer is typing survives every data refresh
                 html.Div(id="al-message", className="alert-message"),
@@ -165,7 +165,8 @@ def queue(_v, state, levels, rule, region, selected, lang):
         html.Td(a["assignee"] or ""),
     ], id={"type": "al-row", "alert": a["id"]}, n_clicks=0,
         className="al-row" + (" selected" if a["id"] == selected else "")) for a in rows]
-    table = [html.Table([html.Thead(head), html.Tbody(body)], className="grid clickable")]
+    table = [html.Div(html.Table([html.Thead(head), html.Tbody(body)], className="grid clickable"),
+                      className="table-scroll")]
     if not rows:
         table.append(html.Div(t("no_match", lang), className="muted", id="al-no-match"))
     pending = [p for p in d.pending() if _matches(p, levels, rule, region)]
@@ -191,7 +192,8 @@ def _pending_table(rows: list[dict], lang: str):
         html.Td(num(p['threshold']), className="num"),
         html.Td(local_time(p["since"], "%m-%d %H:%M")), html.Td(fires(p["fires_at"]), className="fires-at"),
     ], className="pending-row", **{"data-region": p["region"], "data-rule": p["rule"]}) for p in rows]
-    return html.Table([html.Thead(head), html.Tbody(body)], className="grid pending", id="al-pending-table")
+    return html.Div(html.Table([html.Thead(head), html.Tbody(body)], className="grid pending", id="al-pending-table"),
+                    className="table-scroll")
 
 
 @callback(Output("al-selected", "data"), Input({"type": "al-row", "alert": ALL}, "n_clicks"), prevent_initial_call=True)
@@ -247,7 +249,8 @@ def _deliveries(alert_id: int, lang: str):
         html.Td(t("next_try", lang, at=local_time(d["next_attempt_at"], "%H:%M:%S")) if d["next_attempt_at"]
                 else local_time(d["delivered_at"] or d["last_attempt_at"], "%m-%d %H:%M:%S")),
     ], className=f"delivery-row {d['status']}") for d in rows]
-    return html.Table([html.Thead(head), html.Tbody(body)], className="grid deliveries")
+    return html.Div(html.Table([html.Thead(head), html.Tbody(body)], className="grid deliveries"),
+                    className="table-scroll")
 
 
 def _actions(lang: str) -> html.Div:

@@ -58,8 +58,7 @@ def sources_table(_n, lang):
         ], id=f"source-{s['name']}"))
     numeric = {"col_lag", "col_read", "col_inserted", "col_updated", "col_quarantined"}
     head = html.Tr([html.Th(t(c, lang), className="num" if c in numeric else None) for c in cols])
-    return html.Table([html.Thead(head), html.Tbody(body)],
-                      className="grid")
+    return html.Div(html.Table([html.Thead(head), html.Tbody(body)], className="grid"), className="table-scroll")
 
 
 @callback(Output("quarantine", "children"), Input("q-source", "value"), Input("q-reason", "value"),
@@ -78,4 +77,4 @@ def quarantine_table(source, reason, _n, lang):
     head = html.Thead(html.Tr([html.Th(t(c, lang)) for c in
                                ("col_source", "col_key", "col_reasons", "col_row", "col_seen")]))
     return [html.H2(t("quarantine_title", lang, n=f"{page['total']:,}"), id="quarantine-count"),
-            html.Table([head, html.Tbody(rows)], className="grid")]
+            html.Div(html.Table([head, html.Tbody(rows)], className="grid"), className="table-scroll")]

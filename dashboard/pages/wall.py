@@ -54,19 +54,23 @@ def layout(lang: str | None = None, metric: str | None = None, layers: str | Non
         dcc.Store(id="wall-view", data="all"),
         dcc.Store(id="wall-bounds", data=bounds),   # the shown region's, to fit again when the panel resizes
         dcc.Store(id="map-size"),                   # set by sitroom.js when the map panel changes size
+        dcc.Store(id="wall-scale", data=1),         # the wall's size unit in px (sitroom.js), for the trend's fonts
         dcc.Store(id="marker-selected", data=None),
         dcc.Store(id="layers-url-sync"),
         dcc.Interval(id="wall-tick", interval=cfg.refresh_ms),
         html.Header(className="wall-header", children=[
             html.H1(f"{provinces} {t('title', lang)}"),
             html.Div(className="header-right", children=[
-                html.Span(t("as_of", lang), className="as-of-label"), html.Span("—", id="as-of", className="as-of"),
+                html.Span([html.Span(t("as_of", lang), className="as-of-label"),
+                           html.Span("—", id="as-of", className="as-of")], className="as-of-box"),
                 *header_tools(lang, wall=True),
                 nav(lang, "/"),
             ]),
         ]),
-        html.Div(id="stale-banner", className="stale-banner", hidden=True),
-        alert_banner(lang, wall=True),
+        html.Div(className="banner-area", children=[   # fixed height: the map below never jumps
+            html.Div(id="stale-banner", className="stale-banner status-line ok"),
+            alert_banner(lang, wall=True),
+        ]),
         html.Main(className="wall-main", children=[
             html.Section(className="map-panel", children=[
                 html.Div(className="map-tools", children=[
@@ -80,13 +84,15 @@ def layout(lang: str | None = None, metric: str | None = None, layers: str | Non
                 html.Div(className="map-wrap", children=[
                     region_map(center, fit_zoom(bounds), bounds, cfg.tile_url, cfg.tile_attribution,
                                hideout({}, metric, {}, lang), ml.marker_layers()),
-                    html.Div(id="legend", className="legend", children=legend(metric, lang)),
                     html.Div(id="marker-detail", className="marker-detail", hidden=True, children=[
                         html.Button("×", id="detail-close", className="detail-close", title=t("close", lang)),
                         html.Div(id="detail-body"),
                     ]),
                 ]),
-                html.Div(id="layer-legends", className="layer-legends"),
+                html.Div(className="map-legends", children=[   # under the map, never over it
+                    html.Div(id="legend", className="legend", children=legend(metric, lang)),
+                    html.Div(id="layer-legends", className="layer-legends"),
+                ]),
             ]),
             html.Aside(className="side-panel", children=[
                 html.Div(id="kpis", className="kpis"),
@@ -99,7 +105,7 @@ def layout(lang: str | None = None, metric: str | None = None, layers: str | Non
 
 
 @callback(Output("wall-version", "data"), Output("as-of", "children"), Output("stale-banner", "children"),
-          Output("stale-banner", "hidden"),
+          Output("stale-banner", "className"), Output("stale-banner", "title"),
           Input("wall-tick", "n_intervals"), State("wall-version", "data"), State("wall-lang", "data"))
 def heartbeat(_n, seen, lang):
     """Every tick: one cached read. Everything heavier waits for the version to move."""
@@ -109,20 +115,37 @@ def heartbeat(_n, seen, lang):
     try:
         beat = d.heartbeat()
     except DBAPIError as e:
-        return no_update, no_update, [html.Div(t("banner_store_gone", lang, why=t(f"store_{fault_code(e)}", lang)),
-                                               className="store-down")], False
+        gone = [html.Div(t("banner_store_gone", lang, why=t(f"store_{fault_code(e)}", lang)), className="store-down")]
+        return no_update, no_update, gone, PROBLEM, _text(gone)
     version = beat["version"] if beat["version"] != seen else no_update
-    if trouble:
-        return version, local_time(beat["as_of"], "%Y-%m-%d %H:%M:%S"), trouble, False
+    if trouble:   # the store or the loaders: said first, the same one line
+        return version, local_time(beat["as_of"], "%Y-%m-%d %H:%M:%S"), trouble, PROBLEM, _text(trouble)
+    line, full, bad = status_line(beat["sources"], lang)
+    return (version, local_time(beat["as_of"], "%Y-%m-%d %H:%M:%S"), line, PROBLEM if bad else OK, full)
+
+
+PROBLEM, OK = "stale-banner status-line problem", "stale-banner status-line ok"
+
+
+def _text(children: list) -> str:
+    return " · ".join(str(c.children) for c in children)
+
+
+def status_line(sources: list[dict], lang: str) -> tuple[str, str, bool]:
+    """(one line for the banner area, every problem in full for its tooltip, any problem): the
+    first problem and how many more, so the banner area keeps its height whatever happens."""
     problems = []
-    for s in beat["sources"]:
+    for s in sources:
         title = s["title"][lang]
         if s["error"]:
-            problems.append(html.Div(t("source_down", lang, source=title, error=s["error"][:120])))
+            problems.append(t("source_down", lang, source=title, error=s["error"][:120]))
         elif s["stale"]:
-            problems.append(html.Div(t("stale", lang, source=title,
-                                       seconds=int(s["age_seconds"]) if s["age_seconds"] is not None else "∞")))
-    return version, local_time(beat["as_of"], "%Y-%m-%d %H:%M:%S"), problems, not problems
+            problems.append(t("stale", lang, source=title,
+                              seconds=int(s["age_seconds"]) if s["age_seconds"] is not None else "∞"))
+    if not problems:
+        return t("sources_ok", lang, n=len(sources)), "", False
+    more = t("more_problems", lang, n=len(problems) - 1) if len(problems) > 1 else ""
+    return problems[0] + more, "\n".join(problems), True
 
 
 @callback(Output("wall-view", "data"), Output("regions-geo", "url"), Output("map", "viewport"),
@@ -285,8 +308,8 @@ def _kpi_notes(d, view: str, lang: str) -> list:
 
 
 @callback(Output("trend", "figure"), Input("wall-version", "data"), Input("wall-view", "data"),
-          State("wall-lang", "data"))
-def trend(_version, view, lang):
+          Input("wall-scale", "data"), State("wall-lang", "data"))
+def trend(_version, view, scale, lang):
     d = screen_data()
     lang, view = lang_arg(lang), view_arg(view, d)
     days = d.rt.config.dashboard.trend_days
@@ -296,7 +319,7 @@ def trend(_version, view, lang):
     x = [r["day"] for r in rows]
     conf = [r["confirmed"] for r in rows]
     avg = [sum(conf[max(0, i - 6):i + 1]) / len(conf[max(0, i - 6):i + 1]) for i in range(len(conf))]
-    fig = _empty_figure(t("trend_title", lang, region=_plain(name), days=days))
+    fig = _empty_figure(t("trend_title", lang, region=_plain(name), days=days), _scale(scale))
     fig.add_bar(x=x, y=conf, name=t("trend_confirmed", lang), marker_color="#f16913")
     fig.add_scatter(x=x, y=[r["suspected"] for r in rows], name=t("trend_suspected", lang),
                     mode="lines", line={"color": "#6baed6", "width": 2})
@@ -307,8 +330,8 @@ def trend(_version, view, lang):
         text = [" · ".join(signed(r[k]) + ("" if k == "corr_confirmed" else f" {t('kpi_suspected', lang)}")
                            for k in ("corr_confirmed", "corr_suspected") if r[k]) for r in fixes]
         fig.add_scatter(x=[r["day"] for r in fixes], y=[0] * len(fixes), name=label, mode="markers+text",
-                        text=text, textposition="bottom center", textfont={"color": "#ff6b6b", "size": 16},
-                        marker={"symbol": "triangle-down", "size": 16, "color": "#ff6b6b"},
+                        text=text, textposition="bottom center", textfont={"color": "#ff6b6b", "size": 16 * _scale(scale)},
+                        marker={"symbol": "triangle-down", "size": 16 * _scale(scale), "color": "#ff6b6b"},
                         hovertemplate=f"%{{x}} {t('correction', lang, delta='%{text}')}<extra></extra>")
     # The range is always given: left to the browser, it would keep the one of the figure before
     # (another region's, or one with correction marks), as plotly keeps axes across updates.
@@ -324,12 +347,19 @@ def view_arg(view, d) -> str:
     return "all"
 
 
-def _empty_figure(title: str = "") -> go.Figure:
+def _scale(scale) -> float:
+    """The wall's size unit (px per 1080p px) as sitroom.js reports it; 1 until it has."""
+    return min(4.0, max(0.75, float(scale))) if isinstance(scale, (int, float)) else 1.0
+
+
+def _empty_figure(title: str = "", k: float = 1.0) -> go.Figure:
+    """k: the wall's size unit, so the chart's text grows with the screen as the CSS text does."""
     fig = go.Figure()
     fig.update_layout(template="plotly_dark", paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-                      title={"text": title, "font": {"size": 22}, "x": 0.02, "y": 0.97}, margin={"l": 50, "r": 20, "t": 80, "b": 40},
+                      title={"text": title, "font": {"size": 22 * k}, "x": 0.02, "y": 0.97},
+                      margin={"l": 50 * k, "r": 20 * k, "t": 80 * k, "b": 40 * k},
                       legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.0, "yanchor": "bottom",
-                              "font": {"size": 16}},
-                      font={"size": 16}, xaxis={"tickformat": "%m-%d"},
+                              "font": {"size": 16 * k}},
+                      font={"size": 16 * k}, xaxis={"tickformat": "%m-%d"},
                       bargap=0.15, uirevision="keep", autosize=True)
     return fig
