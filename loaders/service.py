@@ -47,6 +47,10 @@ class LoaderService:
         return result
 
     def evaluate_rules(self) -> Evaluation:
+        if self.rules.current.loaded_at is None:
+            # rules.yaml has not been valid since start: judge nothing. An empty rule set would resolve
+            # every open alert as "rule removed" on a restart with a bad edit.
+            return Evaluation()
         with self._rules_lock:
             try:
                 with self.sessions.begin() as s:

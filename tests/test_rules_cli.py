@@ -10,7 +10,7 @@ from datetime import datetime
 
 import pytest
 import yaml
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from sitroom.config import load_config
 from sitroom.rules_load import rules_status
@@ -147,3 +147,22 @@ def test_backtest_lists_and_draws_when_rules_would_have_fired(conf, tmp_path, st
     p = sitroom("rules", "backtest", "--from", "2026-11-12", "--to", "2026-11-23", "--rule", "nope",
                 conf=conf, tmp_path=tmp_path, env={"SITROOM_DATABASE_URL": url})
     assert p.returncode == 2 and "no rule nope in rules.yaml" in p.stderr
+
+
+def test_a_loader_started_with_an_invalid_rules_file_leaves_open_alerts_alone(conf, tmp_path, store, gaz):
+    """No valid rules ever loaded is not 'every rule removed': open alerts stay as they are until it is fixed."""
+    import loaders.service as service
+    from sitroom.store.models import Alert
+    url, sessions = store
+    config = load_config(conf, {"SITROOM_DATA_DIR": str(tmp_path / "data")})
+    # rules that name sources sources.yaml no longer has: valid YAML, but no rule can run
+    config = config.model_copy(update={"sources": config.sources.model_copy(update={"sources": []})})
+    svc = service.LoaderService(config, gaz, url)
+    now = datetime.utcnow()
+    with sessions.begin() as s:
+        s.add(Alert(rule="new_cases_24h", region="410100", level="II", state="firing", value=200, threshold=150,
+                    fired_at=now, updated_at=now, firing_since=now))
+    assert svc.rules.current.rules == ()
+    assert svc.evaluate_rules().resolved == 0
+    with sessions() as s:
+        assert s.scalars(select(Alert.state)).all() == ["firing"]
