@@ -207,8 +207,11 @@ def _listen(rt, host: str, port: int, threads: int):
     from dashboard.app import create_app
     app = create_app(rt, bound_host=host)
     try:
-        # ident "": no Server header naming the product (waitress sends its own name by default)
-        return create_server(app.server, host=host, port=port, threads=threads, ident="")
+        # ident "": no Server header naming the product (waitress sends its own name by default);
+        # a body larger than any the app takes is refused by waitress before it is read (413)
+        cfg = rt.config.dashboard
+        return create_server(app.server, host=host, port=port, threads=threads, ident="",
+                             max_request_body_size=max(cfg.max_body_bytes, cfg.max_callback_bytes))
     except OSError as e:
         why = ("the port is in use (another sitroom or program); choose another with --port"
                if e.errno == errno.EADDRINUSE else e.strerror or str(e))

@@ -25,4 +25,5 @@ class DashboardConfig(Strict):
     # The web server's guard (dashboard/http_guard.py)
     allowed_hosts: list[str] = []   # Host header names served; empty: the bound address and localhost ("*": any)
     max_body_bytes: int = Field(default=65_536, ge=1024, le=16 * 2**20)          # API request bodies
-    max_callback_bytes: int = Field(default=2 * 2**20, ge=65_536, le=64 * 2**20)  # Dash callback bodies
+    # Dash callback bodies (the largest: a clicked prefecture's outline, about 22 kB)
+    max_callback_bytes: int = Field(default=262_144, ge=65_536, le=64 * 2**20)
