@@ -12,6 +12,7 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -162,3 +163,139 @@ def test_store_equals_source_truth(ops, seed, tmp_path_factory, make_source_url,
         w.check()
     finally:
         w.close()
+
+
+# ------------------------------------------------------------------ adversarial rows
+# Property: no single row, whatever it holds (any type, any length, a cursor value in the future or
+# unreadable, NUL, text that is not UTF-8), stops a source or keeps a later good row out.
+class NotUtf8(bytes):
+    """Text whose bytes are not UTF-8 (SQLite stores such text as it is given)."""
+
+
+GARBAGE_TIMES = ["N/A", "2099-01-01 00:00:00", "9999-12-31 23:59:59", "2026-13-45 25:61:00", "", "  ", "0",
+                 "20261123", "昨天", "2026/11/23 08:30", "1970-01-01 00:00:00", "<img src=x onerror=alert(1)>"]
+TEXTS = st.one_of(st.text(max_size=30), st.text(min_size=190, max_size=320), st.just("长" * 5000),
+                  st.sampled_from(["N/A", "确诊", "410105", "郑州市金水区花园路12号", "null", "-1", "1e308", "NaN"]))
+ANY = st.one_of(st.none(), st.integers(-2**63, 2**63 - 1), st.floats(), TEXTS, st.binary(max_size=24),
+                st.binary(min_size=1, max_size=12).map(lambda b: NotUtf8(b"\xe9\x83" + b)),
+                st.text(max_size=10).map(lambda s: s + "\x00" + s))
+WHEN = st.one_of(ANY, st.sampled_from(GARBAGE_TIMES),
+                 st.integers(-3 * 86400, 400 * 86400).map(lambda s: ("ahead", s)))   # seconds from now
+ADV_COLS = {"adv": ("kh", "zt", "qx", "bgsj", "gxsj"), "advflow": ("day", "origin", "dest", "mode", "n", "updated")}
+
+
+def adversarial_row(table: str):
+    cols = ADV_COLS[table]
+    return st.fixed_dictionaries({c: WHEN if c in ("gxsj", "bgsj", "updated", "day") else ANY for c in cols})
+
+
+class Adversary:
+    """Two sources of untyped columns (a keyed case line list, a key-less arrival count) and the store."""
+
+    def __init__(self, source_url: str, store_url: str, gaz):
+        self.sqlite = source_url.startswith("sqlite")
+        self.src = FeedSource(source_url)
+        kind = "" if self.sqlite else " TEXT"   # SQLite keeps any type; PostgreSQL only text
+        with self.src.engine.begin() as c:
+            from sqlalchemy import text
+            for table, cols in ADV_COLS.items():
+                c.execute(text(f"CREATE TABLE {table} ({', '.join(col + kind for col in cols)})"))
+        raw = sources_dict(source_url)
+        base = {s["name"]: s for s in raw["sources"]}
+        cases = {**base["cases"], "name": "adv", "table": "adv", "batch_size": 3}
+        flow = {**base["flow"], "name": "advflow", "table": "advflow", "batch_size": 3,
+                "columns": {**base["flow"]["columns"], "region_name": None, "region_code": "dest"}}
+        self.cfg = SourcesConfig.model_validate({**raw, "sources": [cases, flow]})
+        upgrade(store_url)
+        self.engine = make_engine(store_url)
+        self.sessions = session_factory(self.engine)
+        self.gaz = gaz
+
+    def reset(self) -> None:
+        from sqlalchemy import delete
+        from sitroom.store.models import Quarantine, SourceState
+        self.src.sql("DELETE FROM adv")
+        self.src.sql("DELETE FROM advflow")
+        with self.sessions.begin() as s:
+            for model in (CaseReport, Inflow, Quarantine, SourceState):
+                s.execute(delete(model))
+
+    def value(self, v, now: datetime):
+        if isinstance(v, tuple):        # ("ahead", seconds): a local time that far from now
+            v = local(now + timedelta(seconds=v[1]))
+        if self.sqlite:
+            return v
+        if v is None:
+            return None
+        if isinstance(v, bytes):        # PostgreSQL: text only, never NUL or broken UTF-8
+            v = v.decode("utf-8", "replace")
+        return str(v).replace("\x00", "")
+
+    def put(self, table: str, rows: list[dict]) -> None:
+        from sqlalchemy import text
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        with self.src.engine.begin() as c:
+            for row in rows:
+                vals = {k: self.value(v, now) for k, v in row.items()}
+                marks = ", ".join(f"CAST(:{k} AS TEXT)" if isinstance(v, NotUtf8) else f":{k}" for k, v in vals.items())
+                c.execute(text(f"INSERT INTO {table} ({', '.join(vals)}) VALUES ({marks})"),
+                          {k: bytes(v) if isinstance(v, NotUtf8) else v for k, v in vals.items()})
+
+    def poll(self) -> None:
+        for s in self.cfg.sources:
+            p = SourcePoller(s, self.sessions, self.gaz, self.cfg)
+            try:
+                r = p.poll(force=True)
+            finally:
+                p.close()
+            assert r.error is None, (s.name, r.error)
+
+    def good(self, n0: int, n: int, minutes_ago: float) -> tuple[list[dict], list[dict]]:
+        t = local(datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(minutes=minutes_ago))
+        cases = [{"kh": f"G{i}", "zt": "确诊", "qx": "410105", "bgsj": t, "gxsj": t} for i in range(n0, n0 + n)]
+        flows = [{"day": "2026-11-22", "origin": f"G-{i}", "dest": "410102", "mode": "铁路", "n": str(i + 1),
+                  "updated": t} for i in range(n0, n0 + n)]
+        return cases, flows
+
+    def check(self, n: int) -> None:
+        with self.sessions() as s:
+            cases = {r.source_key: (r.status, r.region) for r in s.scalars(select(CaseReport))
+                     if r.source_key.startswith("G")}
+            flows = {r.origin: r.count for r in s.scalars(select(Inflow)) if r.origin.startswith("G-")}
+        assert cases == {f"G{i}": ("confirmed", "410105") for i in range(n)}
+        assert flows == {f"G-{i}": i + 1 for i in range(n)}
+
+    def close(self) -> None:
+        self.engine.dispose()
+        self.src.close()
+
+
+ADVERSARIAL_EXAMPLES = 40   # about 15 s on SQLite, 45 s on PostgreSQL on this machine (`--hypothesis-show-statistics`)
+
+
+@pytest.fixture
+def adversary(make_source_url, gaz):
+    a = Adversary(make_source_url("adv_source"), make_source_url("adv_store"), gaz)
+    yield a
+    a.close()
+
+
+@settings(max_examples=ADVERSARIAL_EXAMPLES, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.data_too_large])
+@given(bad_cases=st.lists(adversarial_row("adv"), min_size=1, max_size=8),
+       bad_flows=st.lists(adversarial_row("advflow"), min_size=1, max_size=8),
+       before=st.integers(0, 4))
+def test_no_row_stops_a_source_or_keeps_a_later_good_row_out(adversary, bad_cases, bad_flows, before):
+    a = adversary
+    a.reset()
+    cases, flows = a.good(0, before, minutes_ago=20)
+    a.put("adv", cases + [r for r in bad_cases if not str(r["kh"]).strip().startswith("G")])
+    a.put("advflow", flows + [r for r in bad_flows if not str(r["origin"]).strip().startswith("G-")])
+    a.poll()
+    cases, flows = a.good(before, 4, minutes_ago=0.1)   # written after the bad rows, dated before some of them
+    a.put("adv", cases)
+    a.put("advflow", flows)
+    a.poll()
+    a.poll()
+    a.check(before + 4)
