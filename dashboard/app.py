@@ -14,6 +14,7 @@ from sitroom.runtime import Runtime
 from . import http_guard, static_cache
 from .api import api
 from .screen_data import ScreenData
+from .trends_export import trends_export
 
 HERE = Path(__file__).resolve().parent
 
@@ -33,6 +34,7 @@ def create_app(rt: Runtime, bound_host: str | None = None) -> dash.Dash:
     )
     app.server.config["SITROOM_DATA"] = ScreenData(rt)
     app.server.register_blueprint(api)
+    app.server.register_blueprint(trends_export)
     static_cache.install(app)
     app.layout = dash.html.Div([dash.page_container], className="app")
     cfg = rt.config.dashboard

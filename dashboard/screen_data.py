@@ -13,7 +13,7 @@ import threading
 import time
 from datetime import datetime, timedelta
 
-from sitroom import queries
+from sitroom import queries, trends_queries
 from sitroom.alerts import pending_alerts, trail
 from sitroom import file_status, loader_beat
 from sitroom.store import health as store_health
@@ -163,6 +163,13 @@ class ScreenData:
             with self.sessions() as s:
                 return queries.daily_new(s, since, self.gaz.get(region).level if region else None, region)
         return self._cached(("trend", region, days), compute)
+
+    def trend_series(self, level: str, first, last) -> dict:
+        """/trends: {region: {new, cumulative, active}} per local day first..last, for a level."""
+        def compute():
+            with self.sessions() as s:
+                return trends_queries.level_series(s, level, first, last)
+        return self._cached(("trend_series", level, first, last), compute)
 
     # ---------------------------------------------------------------- map layers
     def clinics(self) -> list[dict]:

@@ -72,6 +72,10 @@ def doubling_time(cumulative: list[float], partial: bool = False) -> list[float 
 # days t-k+1..t is Gamma(shape a + Σ I, scale 1 / (1/b + Σ Λ)).
 PRIOR_SHAPE = 1.0   # Cori et al.'s (and EpiEstim's) default prior: mean 5, sd 5
 PRIOR_SCALE = 5.0
+# When not to estimate (EpiEstim's guidance after Cori et al.): before at least 12 cases were seen
+# since the start of the series, and for windows that begin less than one mean serial interval
+# after the first case (the infectors of those cases are not in the data).
+MIN_CASES_BEFORE = 12
 
 
 def serial_interval(mean: float, sd: float, max_days: int | None = None) -> list[float]:
@@ -96,14 +100,24 @@ class RtEstimate:
 
 
 def rt_cori(incidence: list[float], w: list[float], partial: bool = False, window: int = WEEK,
-            prior_shape: float = PRIOR_SHAPE, prior_scale: float = PRIOR_SCALE) -> list[RtEstimate | None]:
-    """Rt for each day over the `window` complete days ending on it. None until a full window has
-    passed after the first day, or when the window's total infectiousness is 0 (no one infectious)."""
+            prior_shape: float = PRIOR_SHAPE, prior_scale: float = PRIOR_SCALE,
+            min_cases_before: float = MIN_CASES_BEFORE) -> list[RtEstimate | None]:
+    """Rt for each day over the `window` complete days ending on it. None when the window begins
+    before MIN_CASES_BEFORE cases or within one mean serial interval of the first case, or when its
+    total infectiousness is 0 (no one infectious)."""
     from scipy.stats import gamma
     n = _complete(incidence, partial)
     lam = [sum(incidence[t - s] * w[s - 1] for s in range(1, min(t, len(w)) + 1)) for t in range(len(incidence))]
+    mean_si = math.ceil(sum((s + 1) * x for s, x in enumerate(w)))
+    first_case = next((i for i, v in enumerate(incidence) if v > 0), len(incidence))
+    seen = [0.0]
+    for v in incidence:
+        seen.append(seen[-1] + v)   # seen[i]: cases before day i
     out: list[RtEstimate | None] = [None] * len(incidence)
     for t in range(window, n):   # day 0 has no infectiousness of its own: windows start at day 1
+        begin = t - window + 1
+        if seen[begin] < min_cases_before or begin - first_case < mean_si:
+            continue
         cases = sum(incidence[t - window + 1:t + 1])
         infectious = sum(lam[t - window + 1:t + 1])
         if infectious <= 0:

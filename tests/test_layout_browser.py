@@ -132,12 +132,12 @@ def test_wall_at_every_size(wall, stack, fired, lang):
     console.assert_clean(f"after every size ({lang})")
 
 
-@pytest.mark.parametrize("path", ["/alerts", "/sources"])
+@pytest.mark.parametrize("path", ["/alerts", "/sources", "/trends"])
 def test_desk_pages_at_every_size(wall, stack, fired, path):
     duo, console, _ = wall
     duo.driver.get(stack.url + path)
     duo.wait_for_element("#alert-banner .alert-row", timeout=20)
-    duo.wait_for_element("#al-queue table, #sources-table table", timeout=20)
+    duo.wait_for_element("#al-queue table, #sources-table table, #tr-table-el", timeout=20)
     _check(duo, stack, path, DESK_BOXES, wall=False)
     duo.driver.get(stack.url + path + "?lang=en")
     duo.wait_for_element("#alert-banner .alert-row", timeout=20)

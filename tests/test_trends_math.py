@@ -45,21 +45,24 @@ def test_serial_interval_is_a_distribution_with_its_mean():
 
 
 def test_rt_cori_one_day_worked_out():
-    """10 cases a day, serial interval w1 = w2 = 0.5, window 7 days, prior Gamma(1, scale 5).
+    """10 cases a day on days 0..8, serial interval w1 = w2 = 0.5 (mean 1.5 days), window 7 days,
+    prior Gamma(shape 1, scale 5).
 
-    Total infectiousness Λ_t = Σ_s I_(t-s) w_s: Λ_0 = 0, Λ_1 = 10 x 0.5 = 5, Λ_2..7 = 10 x 0.5 + 10 x 0.5 = 10.
-    For day 7 the window is days 1..7: Σ I = 70, Σ Λ = 5 + 6 x 10 = 65.
-    Posterior Gamma(shape 1 + 70 = 71, scale 1 / (1/5 + 65) = 1/65.2): mean 71 / 65.2 = 1.08896;
-    its quantiles equal chi2(2 x 71) / (2 x 65.2).
+    Total infectiousness Λ_t = Σ_s I_(t-s) w_s: Λ_0 = 0, Λ_1 = 10 x 0.5 = 5, Λ_2..8 = 10 x 0.5 + 10 x 0.5 = 10.
+    Day 8's window is days 2..8 (it begins 2 >= ceil(1.5) days after the first case, with 20 >= 12
+    cases seen before it): Σ I = 7 x 10 = 70, Σ Λ = 7 x 10 = 70.
+    Posterior Gamma(shape 1 + 70 = 71, scale 1 / (1/5 + 70) = 1/70.2): mean 71 / 70.2 = 1.01140;
+    its quantiles are chi2(2 x 71) / (2 x 70.2).
+    Day 7's window (days 1..7) begins 1 day after the first case, with 10 cases seen: no estimate.
     """
-    rt = tr.rt_cori([10] * 8, [0.5, 0.5])
-    assert rt[:7] == [None] * 7
-    day7 = rt[7]
-    assert day7.cases == 70
-    assert day7.mean == pytest.approx(71 / 65.2)
-    assert day7.low == pytest.approx(chi2.ppf(0.025, 142) / 130.4)
-    assert day7.high == pytest.approx(chi2.ppf(0.975, 142) / 130.4)
-    assert day7.low == pytest.approx(0.8505, abs=1e-4) and day7.high == pytest.approx(1.3565, abs=1e-4)
+    rt = tr.rt_cori([10] * 9, [0.5, 0.5])
+    assert rt[:8] == [None] * 8
+    day8 = rt[8]
+    assert day8.cases == 70
+    assert day8.mean == pytest.approx(71 / 70.2)
+    assert day8.low == pytest.approx(chi2.ppf(0.025, 142) / 140.4)
+    assert day8.high == pytest.approx(chi2.ppf(0.975, 142) / 140.4)
+    assert day8.low == pytest.approx(0.7899, abs=1e-4) and day8.high == pytest.approx(1.2598, abs=1e-4)
 
 
 def test_rt_growing_epidemic_above_one_and_partial_day_left_out():

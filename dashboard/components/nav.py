@@ -5,7 +5,7 @@ from dash import dcc, html
 
 from dashboard.i18n import t
 
-PAGES = (("/", "nav_wall"), ("/alerts", "nav_alerts"), ("/sources", "nav_sources"))
+PAGES = (("/", "nav_wall"), ("/trends", "nav_trends"), ("/alerts", "nav_alerts"), ("/sources", "nav_sources"))
 
 
 def nav(lang: str, current: str) -> html.Nav:

@@ -1,0 +1,261 @@
+"""/trends: the leaders' analysis page. Regions of any level compared on one chart (new,
+cumulative, active, 7-day incidence per 100,000, week-on-week growth, doubling time, Rt by the
+Cori method), a date range, a ranked table with sparklines, CSV and PNG export; the whole
+state in the URL, so a shared link reopens the same view."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from urllib.parse import urlencode
+
+import dash
+import plotly.graph_objects as go
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
+
+from dashboard import trends_view as tv
+from dashboard.app import screen_data
+from dashboard.callback_args import choice, lang_arg, mapping, str_list
+from dashboard.components.alert_banner import desk_page_top
+from dashboard.i18n import num, pick_lang, t
+from dashboard.plain import plotly as _plain
+from sitroom.series import local_day
+from sitroom.store.db import utcnow
+
+dash.register_page(__name__, path="/trends", title="sitroom · trends")
+COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
+TABLE_COLUMNS = ("name", "cumulative", "new7", "incidence", "growth", "doubling", "rt")
+
+
+def _region_label(r, gaz, lang: str) -> str:
+    name = r.name_en if lang == "en" else r.name
+    if r.parent:
+        p = gaz.get(r.parent)
+        name += f" · {p.name_en if lang == 'en' else p.name}"
+    return name
+
+
+def region_options(gaz, lang: str) -> list[dict]:
+    """Every region of the gazetteer, searchable by full and short name, pinyin and adcode."""
+    from sitroom.regions import _pinyin
+    out = []
+    for code in sorted(gaz.regions, key=lambda c: (tv.LEVELS.index(gaz.regions[c].level), c)):
+        r = gaz.regions[code]
+        spelled, keys = _pinyin(r.short_name)
+        search = " ".join(dict.fromkeys([r.name, r.short_name, r.name_en, spelled, *keys, code]))
+        out.append({"label": f"{_region_label(r, gaz, lang)} ({t('trends_level_' + r.level, lang)})",
+                    "value": code, "search": search})
+    return out
+
+
+def dropdown_labels(lang: str) -> dict:
+    return {k: t(f"trends_dd_{k}", lang) for k in ("select_all", "deselect_all", "selected_count", "search",
+                                                  "clear_search", "clear_selection", "no_options_found")}
+
+
+def layout(**args):
+    d = screen_data()
+    cfg = d.rt.config.dashboard
+    args = {k: v for k, v in args.items() if isinstance(v, str)}
+    st = tv.parse_state(args, d.gaz, cfg.language, cfg.trends_max_regions)
+    lang = st.lang
+    return html.Div(className=f"page trends-page lang-{lang}", children=[
+        dcc.Store(id="tr-lang", data=lang),
+        dcc.Store(id="tr-sort", data={"sort": st.sort, "desc": st.desc}),
+        dcc.Store(id="tr-url-sink"),
+        *desk_page_top(t("trends_title", lang), lang, "/trends"),
+        html.Div(className="tr-controls", children=[
+            dcc.Dropdown(id="tr-regions", multi=True, value=list(st.regions), className="tr-regions",
+                         options=region_options(d.gaz, lang), placeholder=t("trends_pick", lang),
+                         maxHeight=320, labels=dropdown_labels(lang)),
+            dcc.DatePickerRange(id="tr-range", start_date=st.start.isoformat(), end_date=st.end.isoformat(),
+                                max_date_allowed=local_day(utcnow()).isoformat(), display_format="YYYY-MM-DD",
+                                className="tr-range"),
+        ]),
+        dcc.RadioItems(id="tr-metric", value=st.metric, inline=True, className="metric-picker tr-metric",
+                       options=[{"label": t(f"trends_metric_{m}", lang), "value": m} for m in tv.METRICS]),
+        html.Div(id="tr-notes", className="tr-notes"),
+        html.Section(className="tr-chart-box", children=[
+            dcc.Graph(id="tr-chart", className="tr-chart", responsive=True, style={"height": "100%"},
+                      config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": "sitroom-trends",
+                                                                           "scale": 2},
+                              "modeBarButtonsToRemove": ["select2d", "lasso2d"]}),
+        ]),
+        html.Div(className="tr-exports", children=[
+            html.A(t("trends_csv", lang), id="tr-chart-csv", className="button", download="sitroom-trends.csv"),
+            html.Span(t("trends_png_hint", lang), className="tr-hint"),
+        ]),
+        html.Section(className="tr-table-box", children=[
+            html.Div(className="tr-table-head", children=[
+                html.H2(t("trends_table_title", lang)),
+                dcc.RadioItems(id="tr-level", value=st.level, inline=True, className="metric-picker",
+                               options=[{"label": t(f"trends_level_{lv}", lang), "value": lv} for lv in tv.LEVELS]),
+                html.A(t("trends_csv", lang), id="tr-table-csv", className="button", download="sitroom-regions.csv"),
+                html.A(t("trends_png", lang), id="tr-table-png", className="button", download="sitroom-regions.png"),
+            ]),
+            html.Div(id="tr-table", className="tr-table-wrap"),
+        ]),
+    ])
+
+
+def _state(regions, metric, start, end, level, sort, lang) -> tv.TrendState:
+    d = screen_data()
+    cfg = d.rt.config.dashboard
+    sort = mapping(sort)
+    codes = [c for c in str_list(regions) if c in d.gaz.regions][:cfg.trends_max_regions]
+    args = {"lang": lang_arg(lang, cfg.language), "regions": ",".join(codes),
+            "metric": choice(metric, tv.METRICS, "new"), "start": start if isinstance(start, str) else "",
+            "end": end if isinstance(end, str) else "", "level": choice(level, tv.LEVELS, "prefecture"),
+            "sort": choice(sort.get("sort"), tv.COLUMNS, "incidence"), "desc": "0" if sort.get("desc") is False else "1"}
+    return tv.parse_state(args, d.gaz, cfg.language, cfg.trends_max_regions)
+
+
+@callback(Output("tr-chart", "figure"), Output("tr-notes", "children"), Output("tr-chart-csv", "href"),
+          Output("tr-table", "children"), Output("tr-table-csv", "href"), Output("tr-table-png", "href"),
+          Output("tr-url-sink", "data"),
+          Input("tr-regions", "value"), Input("tr-metric", "value"), Input("tr-range", "start_date"),
+          Input("tr-range", "end_date"), Input("tr-level", "value"), Input("tr-sort", "data"), State("tr-lang", "data"))
+def update(regions, metric, start, end, level, sort, lang):
+    st = _state(regions, metric, start, end, level, sort, lang)
+    d = screen_data()
+    today = local_day(utcnow())
+    w = tv.serial_weights(d.rt.config.dashboard)
+    trends = [tv.region_trend(d, c, st.metric, st.start, st.end, today, w) for c in st.regions]
+    query = urlencode(st.query())
+    rows = tv.table_rows(d, st, today, w)
+    return (figure(trends, st, d), notes(trends, st, d), f"/trends/export.csv?what=chart&{query}",
+            table(rows, st), f"/trends/export.csv?what=table&{query}", f"/trends/export.png?what=table&{query}",
+            "?" + query)
+
+
+@callback(Output("tr-sort", "data"), Input({"type": "tr-sort", "col": ALL}, "n_clicks"), State("tr-sort", "data"),
+          prevent_initial_call=True)
+def resort(clicks, current):
+    col = ctx.triggered_id["col"] if isinstance(ctx.triggered_id, dict) else None
+    if col not in tv.COLUMNS or not any(c for c in clicks if c):
+        return no_update
+    current = mapping(current)
+    desc = not current.get("desc", True) if current.get("sort") == col else col != "name"
+    return {"sort": col, "desc": desc}
+
+
+# the state goes into the address bar without a navigation (the page is not rebuilt)
+clientside_callback(
+    """function(search) {
+        if (search && search !== window.location.search)
+            window.history.replaceState(null, '', window.location.pathname + search);
+        return window.dash_clientside.no_update;
+    }""",
+    Output("tr-url-sink", "id"), Input("tr-url-sink", "data"))
+
+
+def _name(gaz, code: str, lang: str) -> str:
+    r = gaz.get(code)
+    return r.name_en if lang == "en" else r.name
+
+
+def figure(trends: list[tv.RegionTrend], st: tv.TrendState, d) -> go.Figure:
+    lang = st.lang
+    fig = go.Figure()
+    fig.update_layout(template="plotly_dark", paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)", margin={"l": 60, "r": 20, "t": 60, "b": 40},
+                      title={"text": _plain(t(f"trends_metric_{st.metric}", lang)), "x": 0.01},
+                      legend={"orientation": "h", "y": -0.12}, hovermode="x unified",
+                      font={"family": "Noto Sans CJK SC, Microsoft YaHei, sans-serif"})
+    for i, tr_ in enumerate(trends):
+        colour = COLOURS[i % len(COLOURS)]
+        name = _plain(_name(d.gaz, tr_.code, lang))
+        x = [day.isoformat() for day in tr_.days]
+        y = list(tr_.values)
+        cut = len(x) - 1 if tr_.partial and st.metric in ("new", "cumulative", "active") else len(x)
+        if st.metric == "rt" and tr_.low:
+            # the band over the days with an estimate only (a None would break the polygon)
+            xs = [day for day, lo in zip(x, tr_.low) if lo is not None]
+            lows = [lo for lo in tr_.low if lo is not None]
+            highs = [hi for hi in tr_.high if hi is not None]
+            fig.add_scatter(x=xs + xs[::-1], y=highs + lows[::-1], fill="toself",
+                            fillcolor=colour, opacity=0.18, line={"width": 0}, hoverinfo="skip", showlegend=False,
+                            name=f"{name} 95%", meta={"region": tr_.code, "role": "interval"})
+        fig.add_scatter(x=x[:cut], y=y[:cut], mode="lines+markers" if st.metric == "new" else "lines",
+                        name=name, line={"color": colour, "width": 1 if st.metric == "new" else 2.5},
+                        marker={"size": 4}, meta={"region": tr_.code, "role": "value"})
+        if cut < len(x):   # today, still being reported: its own open marker, not joined to the line
+            fig.add_scatter(x=x[cut:], y=y[cut:], mode="markers", name=f"{name} · {t('trends_partial', lang)}",
+                            marker={"color": colour, "size": 10, "symbol": "circle-open", "line": {"width": 2}},
+                            meta={"region": tr_.code, "role": "partial"}, showlegend=i == 0)
+        if tr_.average is not None:
+            fig.add_scatter(x=x, y=tr_.average, mode="lines", name=f"{name} · {t('trends_avg', lang)}",
+                            line={"color": colour, "width": 3}, meta={"region": tr_.code, "role": "average"})
+    if st.metric == "rt":
+        fig.add_hline(y=1, line={"color": "#666", "dash": "dash", "width": 1})
+        fig.update_yaxes(rangemode="tozero")
+    if st.metric == "growth":
+        fig.add_hline(y=0, line={"color": "#666", "width": 1})
+    return fig
+
+
+def notes(trends: list[tv.RegionTrend], st: tv.TrendState, d) -> list:
+    lang, cfg = st.lang, d.rt.config.dashboard
+    out = []
+    if st.metric == "rt":
+        out.append(html.P(t("trends_rt_note", lang, mean=num(cfg.serial_interval_mean, 1), sd=num(cfg.serial_interval_sd, 1),
+                            source=cfg.serial_interval_source), className="tr-note tr-rt-note"))
+    if st.metric == "new":
+        out.append(html.P(t("trends_avg_note", lang), className="tr-note"))
+    for tr_ in trends:
+        if not tr_.has_data:
+            out.append(html.P(t("trends_no_data", lang, region=_name(d.gaz, tr_.code, lang)), className="tr-note"))
+        elif tr_.no_population:
+            out.append(html.P(t("trends_no_population", lang, region=_name(d.gaz, tr_.code, lang)),
+                              className="tr-note tr-no-pop"))
+    if st.dropped:
+        out.append(html.P(t("trends_dropped", lang, names="、".join(st.dropped)), className="tr-note tr-warn"))
+    if not st.regions:
+        out.append(html.P(t("trends_pick", lang), className="tr-note"))
+    return out
+
+
+def _fmt(row: dict, col: str, lang: str) -> str:
+    v = row[col]
+    if col == "incidence" and row["has_data"] and not row["population"]:
+        return t("trends_no_pop_short", lang)
+    if v is None:
+        return t("legend_no_data", lang) if not row["has_data"] else "—"
+    if col == "growth":
+        return f"{v:+.1f}%"
+    if col == "rt":
+        return f"{v:.2f} ({row['rt_low']:.2f}–{row['rt_high']:.2f})"
+    if col in ("incidence", "doubling"):
+        return f"{v:,.1f}"
+    return num(v)
+
+
+def table(rows: list[dict], st: tv.TrendState) -> html.Table:
+    lang = st.lang
+    head = []
+    for col in TABLE_COLUMNS:
+        arrow = (" ▼" if st.desc else " ▲") if st.sort == col else ""
+        head.append(html.Th(html.Button(t(f"trends_col_{col}", lang) + arrow, id={"type": "tr-sort", "col": col},
+                                        className="tr-sort" + (" current" if st.sort == col else "")),
+                            **{"data-col": col}))
+    head.append(html.Th(t("trends_col_spark", lang)))
+    body = []
+    for r in rows:
+        cells = [html.Td(r["name_en"] if lang == "en" else r["name"], className="tr-name")]
+        cells += [html.Td(_fmt(r, c, lang), className="num", **{"data-col": c}) for c in TABLE_COLUMNS[1:]]
+        spark = tv.sparkline(r["spark"])
+        cells.append(html.Td(html.Img(src=spark, alt="", className="spark") if spark else ""))
+        body.append(html.Tr(cells, **{"data-code": r["code"]}))
+    return html.Table([html.Thead(html.Tr(head)), html.Tbody(body)], className="tr-table", id="tr-table-el")
+
+
+def table_figure(rows: list[dict], st: tv.TrendState) -> go.Figure:
+    """The ranked table as a plotly table, for its PNG export (plain text cells)."""
+    lang = st.lang
+    cols = TABLE_COLUMNS
+    values = [[_plain(r["name_en"] if lang == "en" else r["name"]) for r in rows]]
+    values += [[_fmt(r, c, lang) for r in rows] for c in cols[1:]]
+    fig = go.Figure(go.Table(header={"values": [t(f"trends_col_{c}", lang) for c in cols], "align": "left",
+                                     "fill_color": "#dde6f0"},
+                             cells={"values": values, "align": ["left"] + ["right"] * (len(cols) - 1), "height": 26}))
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      title={"text": _plain(f"{t('trends_table_title', lang)} · {rows[0]['as_of'] if rows else ''}")},
+                      font={"family": "Noto Sans CJK SC, Microsoft YaHei, sans-serif"})
+    return fig

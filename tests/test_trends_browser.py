@@ -1,0 +1,164 @@
+"""/trends in headless Chromium on the real stack: the chart's traces are the store's figures, the
+table sorts, the CSV export has the chart's numbers, the URL reopens the same view, both languages."""
+from __future__ import annotations
+
+import csv
+import io
+import time
+import urllib.request
+from datetime import datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from sitroom.series import local_day
+
+pytestmark = pytest.mark.browser
+ZHENGZHOU, HENAN = "410100", "410000"
+
+
+def traces(duo) -> list[dict]:
+    return duo.driver.execute_script(
+        "const g = document.querySelector('#tr-chart .js-plotly-plot');"
+        "return g && g.data ? g.data.map(t => ({x: t.x, y: t.y, meta: t.meta || {}, name: t.name})) : null;")
+
+
+def wait_traces(duo, regions: set[str], metric_role: str = "value", timeout: float = 20) -> list[dict]:
+    end = time.time() + timeout
+    while time.time() < end:
+        got = traces(duo)
+        if got and {t["meta"].get("region") for t in got if t["meta"].get("role") == metric_role} == regions:
+            return got
+        time.sleep(0.2)
+    raise AssertionError(f"chart never showed {regions}: {traces(duo)}")
+
+
+def store_new_per_day(stack, prefecture: str, first, last) -> dict[str, int]:
+    """New confirmed per local day, counted straight from the store's line list."""
+    rows = stack.sql("SELECT date(reported_at, '+8 hours'), COUNT(*) FROM case_reports WHERE prefecture = ? "
+                     "AND status IN ('confirmed', 'cured', 'dead') GROUP BY 1", (prefecture,))
+    return {d: n for d, n in rows if first.isoformat() <= d <= last.isoformat()}
+
+
+def table_codes(duo) -> list[str]:
+    return duo.driver.execute_script(
+        "return [...document.querySelectorAll('#tr-table-el tbody tr')].map(r => r.dataset.code);")
+
+
+def table_column(duo, col: str) -> list[str]:
+    return duo.driver.execute_script(
+        f"return [...document.querySelectorAll('#tr-table-el tbody td[data-col=\"{col}\"]')].map(c => c.textContent);")
+
+
+def figure(text: str) -> float | None:
+    text = text.replace(",", "").replace("%", "").split(" ")[0]
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def test_trends_view_from_url_store_figures_sort_csv_reopen(wall, stack):
+    duo, console, _ = wall
+    today = local_day(datetime.utcnow())
+    start = today - timedelta(days=9)
+    url = (f"{stack.url}/trends?regions={HENAN},{ZHENGZHOU}&metric=new&start={start}&end={today}"
+           f"&level=prefecture&sort=cumulative&desc=1")
+    duo.driver.get(url)
+    got = wait_traces(duo, {HENAN, ZHENGZHOU})
+    # the chart: Zhengzhou's daily new over complete days, today apart as the partial point
+    counted = store_new_per_day(stack, ZHENGZHOU, start, today)
+    line = next(t for t in got if t["meta"] == {"region": ZHENGZHOU, "role": "value"})
+    days = [(start + timedelta(days=i)).isoformat() for i in range((today - start).days)]
+    assert line["x"] == days
+    assert line["y"] == [counted.get(d, 0) for d in days]
+    partial = next(t for t in got if t["meta"] == {"region": ZHENGZHOU, "role": "partial"})
+    assert partial["x"] == [today.isoformat()] and partial["y"] == [counted.get(today.isoformat(), 0)]
+    avg = next(t for t in got if t["meta"] == {"region": ZHENGZHOU, "role": "average"})
+    assert avg["y"][-1] is None     # no average over today's partial day
+    assert avg["y"][-2] == pytest.approx(sum(line["y"][-7:]) / 7)
+    duo.wait_for_contains_text("#tr-notes", "今日数据尚未报完", timeout=10)
+
+    # the table, sorted by cumulative, then by 7-day new (a click), then ascending (a second click)
+    duo.wait_for_element("#tr-table-el tbody tr", timeout=20)
+    cum = [figure(x) for x in table_column(duo, "cumulative")]
+    known = [x for x in cum if x is not None]
+    assert known == sorted(known, reverse=True) and len(known) >= 3
+    duo.find_element("button[id*='\"col\":\"new7\"']").click()
+    stack.wait_for(lambda: "sort=new7" in duo.driver.current_url, 10, "the sort in the URL")
+    new7 = [figure(x) for x in table_column(duo, "new7")]
+    known7 = [x for x in new7 if x is not None]
+    assert known7 == sorted(known7, reverse=True)
+    duo.find_element("button[id*='\"col\":\"new7\"']").click()
+    stack.wait_for(lambda: "desc=0" in duo.driver.current_url, 10, "ascending in the URL")
+    known7 = [figure(x) for x in table_column(duo, "new7") if figure(x) is not None]
+    assert known7 == sorted(known7)
+
+    # CSV of the chart: the same numbers as its traces; of the table: the same order
+    href = duo.find_element("#tr-chart-csv").get_attribute("href")
+    with urllib.request.urlopen(href, timeout=20) as r:
+        assert r.headers["Content-Type"].startswith("text/csv")
+        rows = list(csv.DictReader(io.StringIO(r.read().decode("utf-8-sig"))))
+    zz = [row for row in rows if row["adcode"] == ZHENGZHOU]
+    assert [row["date"] for row in zz] == days + [today.isoformat()]
+    assert [float(row["value"]) for row in zz] == line["y"] + partial["y"]
+    assert zz[-1]["partial_day"] == "1" and zz[0]["region"] == "郑州市"
+    href = duo.find_element("#tr-table-csv").get_attribute("href")
+    with urllib.request.urlopen(href, timeout=20) as r:
+        table_rows = list(csv.DictReader(io.StringIO(r.read().decode("utf-8-sig"))))
+    assert [row["adcode"] for row in table_rows] == table_codes(duo)
+
+    # switch to Rt: the serial interval is stated; then reopen the shared link: the same view
+    duo.find_element("#tr-metric input[value='rt']").click()
+    duo.wait_for_contains_text("#tr-notes", "代际间隔", timeout=10)
+    stack.wait_for(lambda: "metric=rt" in duo.driver.current_url, 10, "the metric in the URL")
+    shared = duo.driver.current_url
+    q = parse_qs(urlsplit(shared).query)
+    assert q["regions"] == [f"{HENAN},{ZHENGZHOU}"] and q["sort"] == ["new7"] and q["start"] == [start.isoformat()]
+    before = [(t["meta"], t["y"]) for t in wait_traces(duo, {HENAN, ZHENGZHOU})]
+    duo.driver.get("about:blank")
+    duo.driver.get(shared)
+    after = wait_traces(duo, {HENAN, ZHENGZHOU})
+    assert [(t["meta"], t["y"]) for t in after] == before
+    assert any(t["meta"].get("role") == "interval" for t in after)
+    assert duo.find_element("#tr-metric input[value='rt']").is_selected()
+    assert duo.find_element("button.tr-sort.current").text.startswith("近7日新增")
+    console.assert_clean("on /trends in Chinese")
+
+
+def test_trends_in_english_with_a_county_without_population(wall, stack):
+    duo, console, _ = wall
+    county = stack.sql("SELECT region FROM case_reports WHERE region != prefecture GROUP BY region "
+                       "ORDER BY COUNT(*) DESC LIMIT 1")[0][0]
+    duo.driver.get(f"{stack.url}/trends?regions={county},{ZHENGZHOU}&metric=incidence&lang=en&level=county")
+    got = wait_traces(duo, {county, ZHENGZHOU})
+    duo.wait_for_contains_text("#tr-notes", "no population, so no incidence", timeout=10)
+    assert all(v is None for v in next(t for t in got if t["meta"]["region"] == county)["y"])
+    assert any(v is not None for v in next(t for t in got if t["meta"]["region"] == ZHENGZHOU)["y"])
+    duo.wait_for_contains_text("h1", "Trends", timeout=10)
+    duo.wait_for_element("#tr-table-el tbody tr", timeout=20)
+    assert "no population" in table_column(duo, "incidence")[0:50]
+    # the picker finds a region by pinyin
+    duo.find_element(".tr-regions").click()
+    search = duo.wait_for_element(".tr-regions input, .dash-dropdown-search input, input.dash-dropdown-search", timeout=10)
+    search.send_keys("luoyang")
+    duo.wait_for_contains_text("body", "Luoyang · Henan", timeout=10)
+    stack.wait_for(lambda: "Kaifeng · Henan" not in duo.find_element("body").text, 10, "the other options filtered out")
+    console.assert_clean("on /trends in English")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_trends_sizes_chart_at_least_360_px_no_sideways_scroll(wall, stack, lang):
+    duo, console, _ = wall
+    for w, h in [(1920, 1080), (1366, 768), (768, 1024)]:
+        duo.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": w, "height": h, "deviceScaleFactor": 1, "mobile": False})
+        duo.driver.get(f"{stack.url}/trends?regions={HENAN},{ZHENGZHOU}&metric=rt&lang={lang}")
+        wait_traces(duo, {HENAN, ZHENGZHOU})
+        duo.wait_for_element("#tr-table-el tbody tr", timeout=20)
+        size = duo.driver.execute_script(
+            "const c = document.querySelector('#tr-chart .js-plotly-plot').getBoundingClientRect();"
+            "return {chart: c.height, chartW: c.width, scroll: document.scrollingElement.scrollWidth, width: window.innerWidth};")
+        assert size["chart"] >= 360 and size["chartW"] >= 300, (w, h, size)
+        assert size["scroll"] <= size["width"], f"sideways scroll at {w}x{h}: {size}"
+    console.assert_clean(f"at every size ({lang})")

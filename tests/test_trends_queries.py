@@ -1,0 +1,92 @@
+"""The trends page's store queries and its state/CSV helpers, on a real store (SQLite or
+PostgreSQL) filled with tests/feed_seed.py's rows."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+
+import feed_seed as fs
+from dashboard import trends_view as tv
+from sitroom import trends_queries as tq
+from sitroom.queries import local_today
+from sitroom.series import local_day
+from sitroom.store.db import utcnow
+
+
+@pytest.fixture
+def seeded(store):
+    _url, sessions = store
+    now = utcnow()
+    with sessions.begin() as s:
+        fs.seed(s, now)
+    return sessions, now
+
+
+def test_cumulative_and_active_per_day(seeded):
+    sessions, now = seeded
+    today = local_today(now)
+    first = today - timedelta(days=6)
+    with sessions() as s:
+        pref = tq.level_series(s, "prefecture", first, today)
+        later = tq.level_series(s, "prefecture", today - timedelta(days=2), today)
+        prov = tq.level_series(s, "province", first, today)
+    # Xi'an, a cumulative series 10, 14, 11 (a correction), 15, 17 on days -4..0, cured 1 from day -4
+    assert pref[fs.XIAN]["cumulative"] == [0, 0, 10, 14, 11, 15, 17]
+    assert pref[fs.XIAN]["active"] == [0, 0, 9, 13, 10, 14, 16]
+    assert pref[fs.XIAN]["new"] == [0, 0, 0, 4, 0, 4, 2]           # the rules' series: a correction is 0 new
+    # a range starting later begins at the newest figure before it (14 on day -3), then changes
+    assert later[fs.XIAN]["cumulative"] == [11, 15, 17]
+    # Xianyang: "new" rows 3 and 5 on days -2 and -1, summed
+    assert pref[fs.XIANYANG]["cumulative"] == [0, 0, 0, 0, 3, 8, 8]
+    # Zhengzhou, line list: confirmed 2, 5 and 40 hours ago, one cured (reported 200 h ago, outcome now)
+    by_day = [local_day(now - timedelta(hours=h)) for h in (2, 5, 40, 200)]
+    expected = [sum(1 for d in by_day if d <= first + timedelta(days=i)) for i in range(7)]
+    assert pref[fs.ZHENGZHOU]["cumulative"] == expected
+    assert pref[fs.ZHENGZHOU]["active"] == expected[:-1] + [expected[-1] - 1]
+    # the province counts its buckets (outside 12, undetermined 3 on day -1) besides its prefectures
+    assert prov[fs.SHAANXI]["cumulative"][-1] == 17 + 8 + 12 + 3
+    assert fs.SHAANXI not in pref and all(None not in v["cumulative"] for v in pref.values())
+
+
+def test_unknown_level_is_refused(seeded):
+    sessions, now = seeded
+    with sessions() as s, pytest.raises(ValueError, match="unknown level 'city'"):
+        tq.level_series(s, "city", local_today(now), local_today(now))
+
+
+def test_state_from_url_resolves_names_and_keeps_what_it_cannot_use(gaz):
+    today = local_today(utcnow())
+    st = tv.parse_state({"regions": "郑州,Luoyang,610100,火星,郑州市", "metric": "rt", "start": "2026-01-05",
+                         "end": "2026-02-01", "level": "county", "sort": "growth", "desc": "0", "lang": "en"},
+                        gaz, "zh", today=today)
+    assert st.regions == (fs.ZHENGZHOU, "410300", fs.XIAN)
+    assert st.dropped == ("火星",)
+    assert (st.metric, st.level, st.sort, st.desc, st.lang) == ("rt", "county", "growth", False, "en")
+    assert (st.start.isoformat(), st.end.isoformat()) == ("2026-01-05", "2026-02-01")
+    again = tv.parse_state(st.query(), gaz, "zh", today=today)
+    assert (again.regions, again.metric, again.start, again.end, again.level, again.sort, again.desc) == \
+        (st.regions, st.metric, st.start, st.end, st.level, st.sort, st.desc)
+    # nonsense falls back to defaults; at most 8 regions, the rest reported as dropped
+    bad = tv.parse_state({"metric": "<b>", "start": "x", "end": "2999-01-01", "level": "city",
+                          "regions": ",".join(r.adcode for r in gaz.prefectures()[:10])}, gaz, "zh", today=today)
+    assert (bad.metric, bad.level, bad.end) == ("new", "prefecture", today)
+    assert (bad.end - bad.start).days == tv.DEFAULT_DAYS - 1
+    assert len(bad.regions) == 8 and len(bad.dropped) == 2
+
+
+def test_csv_cells_cannot_become_formulas():
+    text = tv.to_csv(["region", "value"], [["=HYPERLINK(\"x\")", -12.5], ["+1", "-cmd"], ["@SUM(A1)", 3],
+                                           ["\tx", None]])
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[1:] == [["'=HYPERLINK(\"x\")", "-12.5"], ["'+1", "'-cmd"], ["'@SUM(A1)", "3"], ["'\tx", ""]]
+
+
+def test_table_sort_keeps_missing_figures_last():
+    rows = [{"code": "1", "name_en": "b", "growth": 5.0}, {"code": "2", "name_en": "a", "growth": None},
+            {"code": "3", "name_en": "c", "growth": -3.0}]
+    assert [r["code"] for r in tv.sort_rows(rows, "growth", True, "en")] == ["1", "3", "2"]
+    assert [r["code"] for r in tv.sort_rows(rows, "growth", False, "en")] == ["3", "1", "2"]
+    assert [r["code"] for r in tv.sort_rows(rows, "name", False, "en")] == ["2", "1", "3"]
