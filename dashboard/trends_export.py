@@ -54,9 +54,8 @@ def export_png():
         return _bad(request.args.get("what", ""))
     d, st, w = _state()
     rows = tv.table_rows(d, st, local_day(utcnow()), w)
-    from .pages.trends import table_figure
     try:
-        png = table_figure(rows, st).to_image(format="png", width=1200, height=max(300, 60 + 26 * (len(rows) + 1)))
+        png = tv.table_figure(rows, st).to_image(format="png", width=1200, height=max(300, 60 + 26 * (len(rows) + 1)))
     except Exception as e:  # kaleido raises its own errors, e.g. when no Chromium is installed
         return Response(f"cannot draw the PNG here ({type(e).__name__}); use the CSV\n", status=503,
                         mimetype="text/plain")

@@ -7,9 +7,13 @@ import base64
 import csv
 import io
 import re
+
+import plotly.graph_objects as go
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from dashboard.i18n import num, t
+from dashboard.plain import plotly as _plain
 from sitroom import trends as tr
 from sitroom.regions import RegionError
 from sitroom.series import local_day
@@ -223,13 +227,13 @@ def to_csv(header: list[str], rows: list[list]) -> str:
 def chart_csv(trends: list[RegionTrend], gaz, metric: str, lang: str) -> str:
     header = ["date", "adcode", "region", "metric", "value", "low_95", "high_95", "average_7d", "partial_day"]
     rows = []
-    for t in trends:
-        r = gaz.get(t.code)
-        for i, day in enumerate(t.days):
-            rows.append([day.isoformat(), t.code, r.name_en if lang == "en" else r.name, metric,
-                         rounded(t.values[i]), rounded(t.low[i]) if t.low else None,
-                         rounded(t.high[i]) if t.high else None, rounded(t.average[i]) if t.average else None,
-                         1 if t.partial and i == len(t.days) - 1 else 0])
+    for rt in trends:
+        r = gaz.get(rt.code)
+        for i, day in enumerate(rt.days):
+            rows.append([day.isoformat(), rt.code, r.name_en if lang == "en" else r.name, metric,
+                         rounded(rt.values[i]), rounded(rt.low[i]) if rt.low else None,
+                         rounded(rt.high[i]) if rt.high else None, rounded(rt.average[i]) if rt.average else None,
+                         1 if rt.partial and i == len(rt.days) - 1 else 0])
     return to_csv(header, rows)
 
 
@@ -240,3 +244,35 @@ def table_csv(rows: list[dict], lang: str) -> str:
                             rounded(r["cumulative"]), rounded(r["new7"]), rounded(r["incidence"]),
                             rounded(r["growth"]), rounded(r["doubling"]), rounded(r["rt"]),
                             rounded(r["rt_low"]), rounded(r["rt_high"])] for r in rows])
+
+
+# -------------------------------------------------------------------- cells and table PNG
+def fmt(row: dict, col: str, lang: str) -> str:
+    """A table cell as shown (and in the table's PNG)."""
+    v = row[col]
+    if col == "incidence" and row["has_data"] and not row["population"]:
+        return t("trends_no_pop_short", lang)
+    if v is None:
+        return t("legend_no_data", lang) if not row["has_data"] else "—"
+    if col == "growth":
+        return f"{v:+.1f}%"
+    if col == "rt":
+        return f"{v:.2f} ({row['rt_low']:.2f}–{row['rt_high']:.2f})"
+    if col in ("incidence", "doubling"):
+        return f"{v:,.1f}"
+    return num(v)
+
+
+def table_figure(rows: list[dict], st: TrendState) -> go.Figure:
+    """The ranked table as a plotly table, for its PNG export (plain text cells)."""
+    lang = st.lang
+    cols = COLUMNS
+    values = [[_plain(r["name_en"] if lang == "en" else r["name"]) for r in rows]]
+    values += [[fmt(r, c, lang) for r in rows] for c in cols[1:]]
+    fig = go.Figure(go.Table(header={"values": [t(f"trends_col_{c}", lang) for c in cols], "align": "left",
+                                     "fill_color": "#dde6f0"},
+                             cells={"values": values, "align": ["left"] + ["right"] * (len(cols) - 1), "height": 26}))
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      title={"text": _plain(f"{t('trends_table_title', lang)} · {rows[0]['as_of'] if rows else ''}")},
+                      font={"family": "Noto Sans CJK SC, Microsoft YaHei, sans-serif"})
+    return fig

@@ -107,6 +107,9 @@ def test_trends_view_from_url_store_figures_sort_csv_reopen(wall, stack):
     with urllib.request.urlopen(href, timeout=20) as r:
         table_rows = list(csv.DictReader(io.StringIO(r.read().decode("utf-8-sig"))))
     assert [row["adcode"] for row in table_rows] == table_codes(duo)
+    href = duo.find_element("#tr-table-png").get_attribute("href")
+    with urllib.request.urlopen(href, timeout=60) as r:
+        assert r.headers["Content-Type"] == "image/png" and r.read(8) == b"\x89PNG\r\n\x1a\n"
 
     # switch to Rt: the serial interval is stated; then reopen the shared link: the same view
     duo.find_element("#tr-metric input[value='rt']").click()

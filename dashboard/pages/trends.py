@@ -4,7 +4,6 @@ Cori method), a date range, a ranked table with sparklines, CSV and PNG export; 
 state in the URL, so a shared link reopens the same view."""
 from __future__ import annotations
 
-from datetime import date, timedelta
 from urllib.parse import urlencode
 
 import dash
@@ -15,14 +14,14 @@ from dashboard import trends_view as tv
 from dashboard.app import screen_data
 from dashboard.callback_args import choice, lang_arg, mapping, str_list
 from dashboard.components.alert_banner import desk_page_top
-from dashboard.i18n import num, pick_lang, t
+from dashboard.i18n import num, t
 from dashboard.plain import plotly as _plain
 from sitroom.series import local_day
 from sitroom.store.db import utcnow
 
 dash.register_page(__name__, path="/trends", title="sitroom · trends")
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
-TABLE_COLUMNS = ("name", "cumulative", "new7", "incidence", "growth", "doubling", "rt")
+TABLE_COLUMNS = tv.COLUMNS
 
 
 def _region_label(r, gaz, lang: str) -> str:
@@ -212,21 +211,6 @@ def notes(trends: list[tv.RegionTrend], st: tv.TrendState, d) -> list:
     return out
 
 
-def _fmt(row: dict, col: str, lang: str) -> str:
-    v = row[col]
-    if col == "incidence" and row["has_data"] and not row["population"]:
-        return t("trends_no_pop_short", lang)
-    if v is None:
-        return t("legend_no_data", lang) if not row["has_data"] else "—"
-    if col == "growth":
-        return f"{v:+.1f}%"
-    if col == "rt":
-        return f"{v:.2f} ({row['rt_low']:.2f}–{row['rt_high']:.2f})"
-    if col in ("incidence", "doubling"):
-        return f"{v:,.1f}"
-    return num(v)
-
-
 def table(rows: list[dict], st: tv.TrendState) -> html.Table:
     lang = st.lang
     head = []
@@ -239,23 +223,9 @@ def table(rows: list[dict], st: tv.TrendState) -> html.Table:
     body = []
     for r in rows:
         cells = [html.Td(r["name_en"] if lang == "en" else r["name"], className="tr-name")]
-        cells += [html.Td(_fmt(r, c, lang), className="num", **{"data-col": c}) for c in TABLE_COLUMNS[1:]]
+        cells += [html.Td(tv.fmt(r, c, lang), className="num", **{"data-col": c}) for c in TABLE_COLUMNS[1:]]
         spark = tv.sparkline(r["spark"])
         cells.append(html.Td(html.Img(src=spark, alt="", className="spark") if spark else ""))
         body.append(html.Tr(cells, **{"data-code": r["code"]}))
     return html.Table([html.Thead(html.Tr(head)), html.Tbody(body)], className="tr-table", id="tr-table-el")
 
-
-def table_figure(rows: list[dict], st: tv.TrendState) -> go.Figure:
-    """The ranked table as a plotly table, for its PNG export (plain text cells)."""
-    lang = st.lang
-    cols = TABLE_COLUMNS
-    values = [[_plain(r["name_en"] if lang == "en" else r["name"]) for r in rows]]
-    values += [[_fmt(r, c, lang) for r in rows] for c in cols[1:]]
-    fig = go.Figure(go.Table(header={"values": [t(f"trends_col_{c}", lang) for c in cols], "align": "left",
-                                     "fill_color": "#dde6f0"},
-                             cells={"values": values, "align": ["left"] + ["right"] * (len(cols) - 1), "height": 26}))
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      title={"text": _plain(f"{t('trends_table_title', lang)} · {rows[0]['as_of'] if rows else ''}")},
-                      font={"family": "Noto Sans CJK SC, Microsoft YaHei, sans-serif"})
-    return fig
