@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 import gc
 import hashlib
 import json
+import re
 import sqlite3
 import threading
 
@@ -33,13 +34,14 @@ from sitroom.store.models import Quarantine, SourceState
 
 from .feeds import FEEDS
 from .limits import store_key
-from .mapping import DIGESTED_KEYS, RowMapper, record_digest
+from .mapping import DIGESTED_KEYS, PERSON_LEVEL, RowMapper, record_digest
 from .source_db import source_engine
 from .timeparse import decode_cursor, encode_cursor, shift_raw, to_utc
 from .travel import TravelLedger
 from .writes import insert_rows, update_rows
 
 log = logging.getLogger(__name__)
+_COLUMNS = re.compile(r"\(column ([^)]*)\)")   # the columns a reason names: (column a) or (column a / b)
 IN_CHUNK = 900  # stay under SQLite's bound-parameter limit
 ANALYZE_AFTER = 20_000
 
@@ -92,6 +94,7 @@ class SourcePoller:
         self._grown = 0                    # rows inserted since the last ANALYZE
         self.stopping = threading.Event()  # set on shutdown: stop between batches, not after catching up
         self._engine: Engine | None = None
+        self._scrubbed = False             # quarantine cut to what is kept of a person's row (once)
         cols = self.mapper.selected_columns
         if src.table:
             self.table = table(src.table, *(column(c) for c in cols))
@@ -123,6 +126,8 @@ class SourcePoller:
                 result.skipped = True
                 return result
             self._expect = state.cursor
+            if not self._scrubbed:
+                self._scrub_quarantine()
             self._read_all(self._start(state.cursor), result)
         except Overtaken:
             log.info("source %s: another loader moved this source on; this poll stops", self.src.name)
@@ -148,6 +153,18 @@ class SourcePoller:
                 log.warning("source %s: cannot record its failure, the store is unavailable (%s)",
                             self.src.name, _line(fault))
         return result
+
+    def _scrub_quarantine(self) -> None:
+        """Cut what an older sitroom kept of a person's bad rows (all their columns, a whole address) to
+        what is kept now (see RowMapper.for_quarantine); once per process, rows already cut stay as they are."""
+        if self.src.kind in PERSON_LEVEL:
+            with self.sessions.begin() as s:
+                for q in s.scalars(select(Quarantine).where(Quarantine.source == self.src.name)):
+                    named = {c.strip() for r in q.reasons for m in _COLUMNS.findall(r) for c in m.split("/")}
+                    row, reasons = self.mapper.for_quarantine(q.row, q.reasons, named)
+                    if row != q.row or reasons != q.reasons:
+                        q.row, q.reasons = row, reasons
+        self._scrubbed = True
 
     def _state(self) -> SourceState:
         with self.sessions() as s:

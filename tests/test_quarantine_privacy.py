@@ -72,3 +72,24 @@ def test_the_api_shows_the_cut_place_only(loaded, gaz, tmp_path):
     body = json.dumps(client.get("/api/v1/quarantine", query_string={"limit": 500}).json, ensure_ascii=False)
     assert "火星市…" in body or "不详…" in body or "外省…" in body
     assert not ADDRESS.search(body)
+
+
+def test_rows_an_older_version_kept_whole_are_cut_at_the_next_start(store, hc_source, gaz):
+    from datetime import datetime
+    _, sessions = store
+    sim, src = hc_source
+    now = datetime.utcnow()
+    address = "火星市幸福路88号院3号楼2单元501"
+    with sessions.begin() as s:   # as sitroom kept it before: every mapped column, the whole address
+        s.add(Quarantine(source=src.name, source_key="OLD1", first_seen=now, last_seen=now,
+                         row={"bgkid": "OLD1", "xzdm": "", "xzdz": address, "bgrq": "2026-11-23 10:00:00",
+                              "gxsj": "2026-11-23 10:00:00", "zt": "1"},
+                         reasons=[f"unknown region '{address}' (column xzdz)"]))
+    p = SourcePoller(src, sessions, gaz)
+    try:
+        assert p.poll(force=True).error is None
+    finally:
+        p.close()
+    with sessions() as s:
+        (q,) = s.scalars(select(Quarantine))
+    assert q.row == {"xzdz": "火星市…"} and q.reasons == ["unknown region '火星市…' (column xzdz)"]
