@@ -68,7 +68,7 @@ def regions():
         try:
             parent = gaz.resolve(parent)
         except RegionError as e:
-            return bad_request(f"parent: {e}")
+            return bad_request(f"parent: {str(e)[:200]}")
     rows = [r for r in gaz.regions.values()
             if (not level or r.level == level) and (not parent or r.parent == parent)]
     return jsonify([{"adcode": r.adcode, "name": r.name, "name_en": r.name_en, "level": r.level,
