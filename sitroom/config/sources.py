@@ -13,7 +13,8 @@ from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from sitroom.store.models import SourceState
+from sitroom.store.models import SourceState, SupplyPoint
+from sitroom.store.models import SupplyStock as SupplyStockRow
 
 from .base import Strict, Text
 
@@ -270,6 +271,16 @@ class SourcesConfig(Strict):
     supply_kinds: dict[str, Text] = Field(default_factory=dict)     # e.g. mask_pharmacy: 口罩定点药店
     supply_items: dict[str, SupplyItem] = Field(default_factory=dict)
     sources: list[SourceConfig] = Field(min_length=1)
+
+    @field_validator("supply_kinds", "supply_items")
+    @classmethod
+    def _fits_the_store(cls, v: dict, info: ValidationInfo) -> dict:
+        """sitroom's words are stored as they are: each must fit its store column."""
+        col = (SupplyPoint.__table__.c.kind if info.field_name == "supply_kinds" else SupplyStockRow.__table__.c.item)
+        long = [k for k in v if len(k) > col.type.length]
+        if long:
+            raise ValueError(f"'{long[0]}' is longer than {col.type.length} characters")
+        return v
 
     @field_validator("sources")
     @classmethod
