@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 WEEK = 7
 
@@ -30,6 +31,15 @@ def week_sums(values: list[float], partial: bool = False) -> list[float | None]:
 
 def seven_day_average(values: list[float], partial: bool = False) -> list[float | None]:
     return [None if s is None else s / WEEK for s in week_sums(values, partial)]
+
+
+def average_on(counts: dict[date, float], day: date, first: date, today: date) -> float | None:
+    """The 7-day average ending on `day` of per-day counts (days without a count are 0), over
+    complete days known from `first` on: None for today (partial) and for days with fewer than 7
+    known days behind them."""
+    if day >= today or (day - first).days < WEEK - 1:
+        return None
+    return sum(counts.get(day - timedelta(days=i), 0) for i in range(WEEK)) / WEEK
 
 
 def incidence_per_100k(values: list[float], population: int | None, partial: bool = False) -> list[float | None]:

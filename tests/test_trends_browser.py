@@ -165,3 +165,33 @@ def test_trends_sizes_chart_at_least_360_px_no_sideways_scroll(wall, stack, lang
         assert size["chart"] >= 360 and size["chartW"] >= 300, (w, h, size)
         assert size["scroll"] <= size["width"], f"sideways scroll at {w}x{h}: {size}"
     console.assert_clean(f"at every size ({lang})")
+
+
+def test_wall_keeps_drill_down_metric_and_layers_in_its_url(wall, stack):
+    duo, console, _ = wall
+    duo.driver.get(f"{stack.url}/?view={ZHENGZHOU}&metric=cumulative&layers=cases")
+    duo.wait_for_contains_text("#map-title", "郑州市", timeout=20)
+    assert duo.find_element("#map-back").is_displayed()
+    assert duo.find_element("#metric input[value='cumulative']").is_selected()
+    # the wall's trend: no 7-day average on today's partial day
+    today = local_day(datetime.utcnow()).isoformat()
+    avg = stack.wait_for(lambda: duo.driver.execute_script(
+        "const g = document.querySelector('#trend .js-plotly-plot');"
+        "return g && g.data && g.data.length > 2 ? {x: g.data[2].x, y: g.data[2].y} : null;"), 20, "the trend")
+    assert avg["x"][-1] != today or avg["y"][-1] is None
+    duo.find_element("#metric input[value='per_100k']").click()
+    stack.wait_for(lambda: "metric=per_100k" in duo.driver.current_url, 10, "the metric in the URL")
+    assert f"view={ZHENGZHOU}" in duo.driver.current_url and "layers=cases" in duo.driver.current_url
+    duo.find_element("#map-back").click()
+    stack.wait_for(lambda: "view=" not in duo.driver.current_url, 10, "the overview in the URL")
+    def drill():   # a prefecture clicked (whichever lies under the middle of Luoyang's box): in the URL
+        if "view=" in duo.driver.current_url:
+            return True
+        try:
+            duo.find_element("path.region-410300").click()
+        except Exception:   # the overview's regions are still being redrawn
+            pass
+        return False
+    stack.wait_for(drill, 20, "the drill-down in the URL")
+    assert duo.find_element("#map-back").is_displayed()
+    console.assert_clean("on the wall")

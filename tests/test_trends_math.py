@@ -1,5 +1,6 @@
 """The trends page's computations, checked against numbers worked out by hand."""
 import math
+from datetime import date
 
 import pytest
 from scipy.stats import chi2
@@ -12,6 +13,16 @@ def test_seven_day_average_leaves_out_todays_partial_day():
     assert tr.seven_day_average(days) == [None] * 6 + [8.0, 50 / 7]   # today's 1 drags it down
     # marked partial, today has no average: yesterday's (7+..+7+14)/7 = 8 is the newest
     assert tr.seven_day_average(days, partial=True) == [None] * 6 + [8.0, None]
+
+
+def test_average_on_calendar_days_without_today():
+    first, today = date(2026, 3, 1), date(2026, 3, 10)
+    counts = {date(2026, 3, d): n for d, n in [(1, 7), (3, 14), (7, 7), (9, 21), (10, 1)]}   # days 2, 4-6, 8: none
+    # 3-3..3-9: 14 + 7 + 21 = 42 over 7 days = 6 (a missing day counts 0, not skipped)
+    assert tr.average_on(counts, date(2026, 3, 9), first, today) == 6.0
+    assert tr.average_on(counts, date(2026, 3, 7), first, today) == 4.0     # 3-1..3-7: 28 / 7
+    assert tr.average_on(counts, date(2026, 3, 6), first, today) is None    # 6 days known behind it
+    assert tr.average_on(counts, today, first, today) is None               # today is partial
 
 
 def test_incidence_per_100k_and_no_population():

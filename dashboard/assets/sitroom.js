@@ -254,9 +254,11 @@ window.dashExtensions.sitroom = Object.assign(window.dashExtensions.sitroom, (fu
 /* Clientside callbacks of the wall page. */
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   sitroomPage: {
-    layersToUrl: function (layers) {
+    layersToUrl: function (layers, metric, view) {
       const url = new URL(window.location.href);
       url.searchParams.set("layers", (layers || []).join(","));
+      if (metric) url.searchParams.set("metric", metric);
+      if (view && view !== "all") url.searchParams.set("view", view); else url.searchParams.delete("view");
       window.history.replaceState(window.history.state, "", url.pathname + url.search + url.hash);
       return window.dash_clientside.no_update;
     },

@@ -73,12 +73,12 @@ def legend(metric: str, lang: str) -> list:
 
 
 def region_map(center, zoom, bounds, tile_url: str | None, attribution: str, initial_hideout: dict,
-               overlays: list | None = None) -> dl.Map:
+               overlays: list | None = None, view: str = "all") -> dl.Map:
     """center/zoom give the first frame; the viewport then fits the bounds to the real panel size.
-    `overlays` (marker layers) are drawn over the regions."""
+    `overlays` (marker layers) are drawn over the regions; `view` is the region shown ('all')."""
     layers = [dl.TileLayer(url=tile_url, attribution=attribution)] if tile_url else []
     layers.append(dl.GeoJSON(
-        id="regions-geo", url="/geo/all.json", hideout=initial_hideout,
+        id="regions-geo", url=f"/geo/{view}.json", hideout=initial_hideout,
         style=ns("style"), onEachFeature=ns("bindTip"),
         hoverStyle=ns("hover"), zoomToBounds=False,
     ))

@@ -5,7 +5,12 @@ import dash
 import plotly.graph_objects as go
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
+from datetime import date, timedelta
+
 from sitroom.config import LEVEL_COLOURS
+from sitroom.series import local_day
+from sitroom.store.db import utcnow
+from sitroom.trends import average_on
 
 from sqlalchemy.exc import DBAPIError
 
@@ -39,19 +44,20 @@ def pick_layers(requested: str | None, d) -> list[str]:
     return shown
 
 
-def layout(lang: str | None = None, metric: str | None = None, layers: str | None = None, **_):
+def layout(lang: str | None = None, metric: str | None = None, layers: str | None = None, view: str | None = None, **_):
     d = screen_data()
     cfg = d.rt.config.dashboard
     lang = pick_lang(lang, cfg.language)
     metric = metric if metric in METRICS else cfg.default_metric
-    bounds = d.gaz.bounds("all")
+    view = view_arg(view, d)   # ?view=410100 opens a prefecture's drill-down (a shared link keeps it)
+    bounds = d.gaz.bounds(view)
     center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
     provinces = "·".join(p.name_en if lang == "en" else p.name for p in d.gaz.provinces())
     shown = pick_layers(layers, d)
     return html.Div(className=f"wall lang-{lang}", children=[
         dcc.Store(id="wall-lang", data=lang),
         dcc.Store(id="wall-version", data=-1),
-        dcc.Store(id="wall-view", data="all"),
+        dcc.Store(id="wall-view", data=view),
         dcc.Store(id="wall-bounds", data=bounds),   # the shown region's, to fit again when the panel resizes
         dcc.Store(id="map-size"),                   # set by sitroom.js when the map panel changes size
         dcc.Store(id="wall-scale", data=1),         # the wall's size unit in px (sitroom.js), for the trend's fonts
@@ -76,14 +82,14 @@ def layout(lang: str | None = None, metric: str | None = None, layers: str | Non
                 html.Div(className="map-tools", children=[
                     dcc.RadioItems(id="metric", value=metric, inline=True, className="metric-picker",
                                    options=[{"label": t(f"metric_{m}", lang), "value": m} for m in METRICS]),
-                    html.Button(t("back", lang), id="map-back", className="map-back", hidden=True),
+                    html.Button(t("back", lang), id="map-back", className="map-back", hidden=view == "all"),
                     html.Span(id="map-title", className="map-title"),
                     dcc.Checklist(id="layers", value=shown, inline=True, className="layer-picker",
                                   options=[{"label": t(f"layer_{x}", lang), "value": x} for x in ml.LAYERS]),
                 ]),
                 html.Div(className="map-wrap", children=[
                     region_map(center, fit_zoom(bounds), bounds, cfg.tile_url, cfg.tile_attribution,
-                               hideout({}, metric, {}, lang), ml.marker_layers()),
+                               hideout({}, metric, {}, lang), ml.marker_layers(), view=view),
                     html.Div(id="marker-detail", className="marker-detail", hidden=True, children=[
                         html.Button("×", id="detail-close", className="detail-close", title=t("close", lang)),
                         html.Div(id="detail-body"),
@@ -211,9 +217,11 @@ def marker_urls(_version, layers, view, *current_and_lang):
     return out
 
 
-# The layer choice goes into the address bar (without a reload), so the URL sets a wall up.
+# The layers, the metric and the drill-down go into the address bar (without a reload), so the
+# URL sets a wall up and a shared link reopens the same view.
 clientside_callback(ClientsideFunction("sitroomPage", "layersToUrl"),
-                    Output("layers-url-sync", "data"), Input("layers", "value"))
+                    Output("layers-url-sync", "data"), Input("layers", "value"), Input("metric", "value"),
+                    Input("wall-view", "data"))
 # A resized map panel: Leaflet re-measures and the region is fitted again (see sitroom.js).
 clientside_callback(ClientsideFunction("sitroomPage", "refitMap"),
                     Output("map", "invalidateSize"), Output("map", "viewport", allow_duplicate=True),
@@ -318,9 +326,13 @@ def trend(_version, view, scale, lang):
     name = t("all_regions", lang) if region is None else (d.gaz.get(region).name_en if lang == "en" else d.gaz.get(region).name)
     x = [r["day"] for r in rows]
     conf = [r["confirmed"] for r in rows]
-    avg = [sum(conf[max(0, i - 6):i + 1]) / len(conf[max(0, i - 6):i + 1]) for i in range(len(conf))]
+    # the 7-day average over complete calendar days: today's partial day (drawn paler) would pull it down every afternoon
+    today = local_day(utcnow())
+    counts = {date.fromisoformat(r["day"]): r["confirmed"] for r in rows}
+    avg = [average_on(counts, day, today - timedelta(days=days - 1), today) for day in counts]   # the first day is cut
     fig = _empty_figure(t("trend_title", lang, region=_plain(name), days=days), _scale(scale))
-    fig.add_bar(x=x, y=conf, name=t("trend_confirmed", lang), marker_color="#f16913")
+    fig.add_bar(x=x, y=conf, name=t("trend_confirmed", lang), marker_color="#f16913",
+                marker_opacity=[0.45 if day == today.isoformat() else 1 for day in x])
     fig.add_scatter(x=x, y=[r["suspected"] for r in rows], name=t("trend_suspected", lang),
                     mode="lines", line={"color": "#6baed6", "width": 2})
     fig.add_scatter(x=x, y=avg, name=t("trend_avg", lang), mode="lines", line={"color": "#ffffff", "width": 3})
@@ -335,7 +347,7 @@ def trend(_version, view, scale, lang):
                         hovertemplate=f"%{{x}} {t('correction', lang, delta='%{text}')}<extra></extra>")
     # The range is always given: left to the browser, it would keep the one of the figure before
     # (another region's, or one with correction marks), as plotly keeps axes across updates.
-    top = max([1] + conf + [r["suspected"] for r in rows] + avg)
+    top = max([1] + conf + [r["suspected"] for r in rows] + [a for a in avg if a is not None])
     fig.update_yaxes(range=[-0.14 * top if fixes else 0, top * 1.08])  # room under the axis for the marks
     return fig
 
