@@ -61,7 +61,7 @@ def parse_state(args: dict, gaz, default_lang: str, max_regions: int = 8, today:
     lang = args.get("lang") if args.get("lang") in ("zh", "en") else default_lang
     codes, dropped = [], []
     raw = args.get("regions")
-    for part in (raw.split(",") if isinstance(raw, str) else []):
+    for part in (raw.split(",")[:32] if isinstance(raw, str) else []):   # a link names a few regions, never thousands
         part = part.strip()
         if not part:
             continue

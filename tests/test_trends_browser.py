@@ -145,8 +145,8 @@ def test_trends_in_english_with_a_county_without_population(wall, stack):
     duo.find_element(".tr-regions").click()
     search = duo.wait_for_element(".tr-regions input, .dash-dropdown-search input, input.dash-dropdown-search", timeout=10)
     search.send_keys("luoyang")
-    duo.wait_for_contains_text("body", "Luoyang · Henan", timeout=10)
-    stack.wait_for(lambda: "Kaifeng · Henan" not in duo.find_element("body").text, 10, "the other options filtered out")
+    duo.wait_for_contains_text("body", "Luoyang (Henan, prefecture)", timeout=10)
+    stack.wait_for(lambda: "Kaifeng (Henan, prefecture)" not in duo.find_element("body").text, 10, "the other options filtered out")
     console.assert_clean("on /trends in English")
 
 

@@ -25,11 +25,14 @@ TABLE_COLUMNS = tv.COLUMNS
 
 
 def _region_label(r, gaz, lang: str) -> str:
+    """郑州市（河南省·地市） / Zhengzhou (Henan, prefecture): the name, where it lies, its level."""
     name = r.name_en if lang == "en" else r.name
+    level = t("trends_level_" + r.level, lang)
     if r.parent:
         p = gaz.get(r.parent)
-        name += f" · {p.name_en if lang == 'en' else p.name}"
-    return name
+        where = p.name_en if lang == "en" else p.name
+        return f"{name} ({where}, {level.lower()})" if lang == "en" else f"{name}（{where}·{level}）"
+    return f"{name} ({level.lower()})" if lang == "en" else f"{name}（{level}）"
 
 
 def region_options(gaz, lang: str) -> list[dict]:
@@ -40,7 +43,7 @@ def region_options(gaz, lang: str) -> list[dict]:
         r = gaz.regions[code]
         spelled, keys = _pinyin(r.short_name)
         search = " ".join(dict.fromkeys([r.name, r.short_name, r.name_en, spelled, *keys, code]))
-        out.append({"label": f"{_region_label(r, gaz, lang)} ({t('trends_level_' + r.level, lang)})",
+        out.append({"label": _region_label(r, gaz, lang),
                     "value": code, "search": search})
     return out
 
@@ -170,7 +173,7 @@ def figure(trends: list[tv.RegionTrend], st: tv.TrendState, d) -> go.Figure:
             lows = [lo for lo in tr_.low if lo is not None]
             highs = [hi for hi in tr_.high if hi is not None]
             fig.add_scatter(x=xs + xs[::-1], y=highs + lows[::-1], fill="toself",
-                            fillcolor=colour, opacity=0.18, line={"width": 0}, hoverinfo="skip", showlegend=False,
+                            mode="lines", fillcolor=colour, opacity=0.18, line={"width": 0}, hoverinfo="skip", showlegend=False,
                             name=f"{name} 95%", meta={"region": tr_.code, "role": "interval"})
         fig.add_scatter(x=x[:cut], y=y[:cut], mode="lines+markers" if st.metric == "new" else "lines",
                         name=name, line={"color": colour, "width": 1 if st.metric == "new" else 2.5},
