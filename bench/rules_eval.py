@@ -6,8 +6,8 @@ Regions: every prefecture and county of the gazetteer (Henan and Shaanxi: 28 + 2
 store gets 60 days of realistic rows: a line list (Henan) and cumulative aggregates
 (Shaanxi) for cases, two fever clinics per county with hourly visits, supply points with
 daily stock counts, and daily inflows. The 50 rules cycle through every kind (threshold
-count / per 100k / growth / doubling, EARS C1-C3, EWMA, supply cover, risk arrivals, source
-silent) on prefectures and counties. After a batch of new rows lands, one `evaluate` is
+count / per 100k / growth / doubling, EARS C1-C3, ESSENCE's EWMA, regression and switch, supply
+cover, risk arrivals, source silent) on prefectures and counties. After a batch of new rows lands, one `evaluate` is
 timed (the loaders' path: measure every rule, move every alert on, commit); the target is
 under 1 s.
 """
@@ -39,6 +39,7 @@ from sitroom.store.models import (CaseDaily, CaseReport, Clinic, ClinicVisit, In
 
 RISK = ["湖北省武汉市"]
 T = {"title": {"zh": "基准", "en": "bench"}}
+P = {"IV": 0.05, "III": 0.01, "II": 0.001, "I": 0.0001}   # ESSENCE yellow, red, then stricter
 
 
 def rules() -> list[dict]:
@@ -51,14 +52,15 @@ def rules() -> list[dict]:
          "thresholds": {"IV": 200, "III": 400, "II": 800, "I": 1600}, "recover": 150},
         {"kind": "threshold", "metric": "new_suspected", "measure": "doubling_time", "min_count": 30,
          "thresholds": {"IV": 4, "III": 3, "II": 2, "I": 1}, "recover": 5},
-        {"kind": "ears", "method": "C1", "metric": "new_confirmed", "sd_floor": 2,
-         "thresholds": {"IV": 4, "III": 6, "II": 9, "I": 14}, "recover": 2},
-        {"kind": "ears", "method": "C2", "metric": "clinic_visits", "sd_floor": 10,
-         "thresholds": {"IV": 4, "III": 6, "II": 9, "I": 14}, "recover": 2},
-        {"kind": "ears", "method": "C3", "metric": "new_suspected", "sd_floor": 2,
-         "thresholds": {"IV": 8, "III": 14, "II": 22, "I": 32}, "recover": 2},
-        {"kind": "ewma", "metric": "fever_visits", "sd_floor": 5,
-         "thresholds": {"IV": 3, "III": 4, "II": 6, "I": 9}, "recover": 2},
+        {"kind": "ears", "method": "C1", "metric": "new_confirmed", "sd_floor": 1,
+         "thresholds": {"IV": 3, "III": 5, "II": 8, "I": 12}, "recover": 2},
+        {"kind": "ears", "method": "C2", "metric": "clinic_visits",
+         "thresholds": {"IV": 3, "III": 5, "II": 8, "I": 12}, "recover": 2},
+        {"kind": "ears", "method": "C3", "metric": "new_suspected", "sd_floor": 1,
+         "thresholds": {"IV": 2, "III": 4, "II": 8, "I": 14}, "recover": 1},
+        {"kind": "ewma", "metric": "fever_visits", "thresholds": P, "recover": 0.1},
+        {"kind": "regression", "metric": "clinic_visits", "thresholds": P, "recover": 0.1},
+        {"kind": "switch", "metric": "new_confirmed", "thresholds": P, "recover": 0.1},
         {"kind": "supply_cover", "item": "n95", "thresholds": {"IV": 7, "III": 5, "II": 3, "I": 1}, "recover": 10},
         {"kind": "risk_arrivals", "thresholds": {"IV": 500, "III": 2000, "II": 5000, "I": 10000}, "recover": 400},
     ]

@@ -304,6 +304,23 @@ TEXT = {
     "trends_dd_clear_search": ("清除搜索", "Clear search"),
     "trends_dd_clear_selection": ("清除所选", "Clear selection"),
     "trends_dd_no_options_found": ("没有匹配的地区", "No matching region"),
+    # ---- detectors (ESSENCE / EARS): statistic, p-value, judged day, missing days
+    "method_ewma": ("EWMA", "EWMA"), "method_regression": ("回归", "Regression"),
+    "method_switch": ("回归/EWMA", "Regression/EWMA"),
+    "unit_p_value": ("{method} p值", "{method} p-value"),
+    "judged_day": ("判定日 {day}（{which}）", "Judged day {day} ({which})"),
+    "last_complete_day": ("最近一个完整日；今日未结束不判定", "the last complete day; today is judged once it ends"),
+    "partial_today": ("今日截至目前", "today so far"),
+    "det_statistic": ("统计量 {x}", "statistic {x}"),
+    "det_p_value": ("p值 {x}", "p-value {x}"),
+    "det_expected": ("基线期望 {x}", "expected {x}"),
+    "essence_grey": ("数据不足", "insufficient data"), "essence_blue": ("无异常", "no alert"),
+    "essence_yellow": ("ESSENCE 黄（p<0.05）", "ESSENCE yellow (p < 0.05)"),
+    "essence_red": ("ESSENCE 红（p<0.01）", "ESSENCE red (p < 0.01)"),
+    "ears_red": ("达到 CDC 阈值", "at CDC's flag"),
+    "no_report": ("未报告（缺失，不计为0）", "No report (missing, not 0)"),
+    "baseline_expected": ("基线期望", "Baseline expected"),
+    "flat_baseline": ("∞（基线无波动）", "∞ (flat baseline)"),
 }
 LANGS = ("zh", "en")
 
@@ -323,4 +340,6 @@ def num(x, decimals: int = 2) -> str:
     whole numbers without decimals; None is a dash."""
     if x is None:
         return "—"
+    if 0 < abs(x) < 0.01:   # p-values: 4 decimals, the smallest as "< 0.0001"
+        return ("-" if x < 0 else "") + ("< 0.0001" if abs(x) < 0.0001 else f"{abs(x):.4f}")
     return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.{decimals}f}"

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from .config import LEVELS
 from .regions import Gazetteer
 from .rules_load import RuleSet, compile_rules
-from .rules_measure import measure
+from .rules_measure import STATISTIC_CAP, judged_day, measure_all
+from .series import local_day
 from .store import bump_version
 from .store.db import utcnow
 from .store.models import Alert, AlertEvent, RulePending
@@ -93,15 +94,29 @@ def evaluate(s: Session, rules, gaz: Gazetteer, now: datetime | None = None) -> 
     """
     now = now or utcnow()
     ruleset = _ruleset(rules, gaz)
-    return apply(s, ruleset, measure(s, ruleset, gaz, now), now)
+    values, details = measure_all(s, ruleset, gaz, now)
+    return apply(s, ruleset, values, now, details)
 
 
 def _fmt(value: float | None) -> str:
     return "—" if value is None else f"{value:.4g}"
 
 
-def apply(s: Session, ruleset: RuleSet, values: dict[str, dict], now: datetime) -> Evaluation:
+def _evidence(rule, detection, now: datetime) -> dict:
+    """What a detector rule keeps on its alert beside the value: statistic, p-value, judged day."""
+    if detection is None:
+        return {}
+    stat = detection.statistic
+    if stat is not None:
+        stat = max(-STATISTIC_CAP, min(STATISTIC_CAP, stat))
+    return {"statistic": stat, "p_value": detection.p_value, "judged_day": judged_day(rule, local_day(now))}
+
+
+def apply(s: Session, ruleset: RuleSet, values: dict[str, dict], now: datetime,
+          details: dict[str, dict] | None = None) -> Evaluation:
+    """Move the lifecycle on with measured values; `details`: detector rules' judgements per region."""
     ev = Evaluation()
+    details = details or {}
     open_alerts = {(a.rule, a.region): a for a in s.scalars(select(Alert).where(Alert.state != "resolved"))}
     pending = {(p.rule, p.region): p for p in s.scalars(select(RulePending))}
     seen: set[tuple[str, str]] = set()
@@ -113,6 +128,7 @@ def apply(s: Session, ruleset: RuleSet, values: dict[str, dict], now: datetime) 
             alert, waiting = open_alerts.get(key), pending.get(key)
             step = next_step(rule, value, alert.level if alert else None, waiting.since if waiting else None, now)
             level = rule.level_for(value)
+            evidence = _evidence(rule, details.get(rule.id, {}).get(region), now)
             if step == "pend":
                 s.add(RulePending(rule=rule.id, region=region, since=now, level=level, value=value,
                                   threshold=getattr(rule.thresholds, level), updated_at=now,
@@ -132,10 +148,10 @@ def apply(s: Session, ruleset: RuleSet, values: dict[str, dict], now: datetime) 
                     s.execute(delete(RulePending).where(RulePending.rule == rule.id, RulePending.region == region))
                 note = (f"held since {waiting.since:%Y-%m-%d %H:%M:%S} UTC ({rule.for_minutes:g} min)"
                         if waiting is not None else None)
-                _fire(s, rule, region, level, value, now, note)
+                _fire(s, rule, region, level, value, now, note, evidence)
                 ev.fired += 1
             elif step == "rise":
-                ev.escalated += _rise(s, rule, alert, level, value, now)
+                ev.escalated += _rise(s, rule, alert, level, value, now, evidence)
                 continue  # a fresh level: escalation waits for its own time
             elif step == "resolve":
                 ev.resolved += _system_resolve(
@@ -143,9 +159,10 @@ def apply(s: Session, ruleset: RuleSet, values: dict[str, dict], now: datetime) 
                                           f"({'below' if rule.direction == 'above' else 'above'} which it resolves)"
                     if value is not None else "no value any more (nothing left to measure)")
                 continue
-            elif step == "update" and value != alert.value:
+            elif step == "update" and (value != alert.value or evidence.get("judged_day", alert.judged_day)
+                                       != alert.judged_day):
                 # The level is kept until the value recovers: no flapping.
-                ev.updated += _set(s, alert, now, value=value)
+                ev.updated += _set(s, alert, now, value=value, **evidence)
             if alert is not None and _overdue(alert, rule, now):
                 ev.escalated += _escalate(s, alert, rule, now)
     for key, alert in open_alerts.items():   # a rule removed or a region taken out of its scope
@@ -168,10 +185,10 @@ def _set(s: Session, alert: Alert, now: datetime, condition=None, **values) -> i
     return s.execute(q.values(updated_at=now, **values).execution_options(synchronize_session=False)).rowcount
 
 
-def _rise(s: Session, rule, alert: Alert, level: str, value: float, now: datetime) -> int:
+def _rise(s: Session, rule, alert: Alert, level: str, value: float, now: datetime, evidence: dict) -> int:
     """A rise alerts again even if the lower level was acknowledged."""
     won = _set(s, alert, now, Alert.level == alert.level, level=level, state="firing", value=value,
-               threshold=getattr(rule.thresholds, level), escalated_at=None, firing_since=now)
+               threshold=getattr(rule.thresholds, level), escalated_at=None, firing_since=now, **evidence)
     if won:
         s.add(AlertEvent(alert_id=alert.id, kind="escalated", at=now, by=SYSTEM, level=level, value=value,
                          note=f"level {alert.level} -> {level}"))
@@ -204,9 +221,11 @@ def _escalate(s: Session, alert: Alert, rule, now: datetime) -> int:
     return won
 
 
-def _fire(s: Session, rule, region: str, level: str, value: float, now: datetime, note: str | None) -> None:
+def _fire(s: Session, rule, region: str, level: str, value: float, now: datetime, note: str | None,
+          evidence: dict) -> None:
     alert = Alert(rule=rule.id, region=region, level=level, state="firing", value=value,
-                  threshold=getattr(rule.thresholds, level), fired_at=now, updated_at=now, firing_since=now)
+                  threshold=getattr(rule.thresholds, level), fired_at=now, updated_at=now, firing_since=now,
+                  **evidence)
     s.add(alert)
     s.flush()
     s.add(AlertEvent(alert_id=alert.id, kind="fired", at=now, by=SYSTEM, level=level, value=value, note=note))

@@ -243,6 +243,35 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+# --------------------------------------------------------------------------- detect
+@main.command()
+@click.option("--method", type=click.Choice(["ewma", "regression", "switch", "c1", "c2", "c3"], case_sensitive=False),
+              required=True, help="ESSENCE's ewma, regression or switch; CDC EARS c1, c2 or c3.")
+@click.option("--input", "input_file", type=click.File("r", encoding="utf-8-sig"), required=True,
+              help="CSV with date,count (any order; a missing date is a day without a report); - for stdin.")
+@click.option("--baseline-days", type=click.IntRange(7, 365), default=28, show_default=True,
+              help="ESSENCE's baseline (EARS: always 7).")
+@click.option("--guard-days", type=click.IntRange(0, 60), default=2, show_default=True,
+              help="Days between the baseline and the judged day (ESSENCE; EARS C2/C3: always 2).")
+@click.option("--sd-floor", type=click.FloatRange(min=0), default=0.0, show_default=True, help="EARS: s = max(sd, floor).")
+@click.option("--missing", type=click.Choice(["skip", "zero"]), default="skip", show_default=True,
+              help="A day without a row: left out (skip) or counted 0.")
+def detect(method, input_file, baseline_days, guard_days, sd_floor, missing) -> None:
+    """Run one detector over a series; write the rows with baseline_expected, statistic, p_value, alert."""
+    import csv
+
+    from .detect_cli import InputError, run
+    try:
+        header, rows = run(method, input_file, getattr(input_file, "name", "input"), baseline_days, guard_days,
+                           sd_floor, missing)
+    except InputError as e:
+        click.echo(str(e), err=True)
+        sys.exit(2)
+    w = csv.writer(sys.stdout, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+
+
 # --------------------------------------------------------------------------- rules
 @main.group()
 def rules() -> None:

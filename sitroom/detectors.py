@@ -1,71 +1,314 @@
-"""Aberration detectors and growth figures on daily counts: pure functions, no store.
+"""Aberration detectors on daily counts: ESSENCE's EWMA, adaptive regression and switch, CDC's
+EARS C1-C3, and the growth figures. Pure functions, no store.
 
-A series is a list of daily counts, oldest first, whose last item is the day being
-judged ("today"). A detector returns None when the series is too short to judge.
+A series is a row of daily values, oldest first, one column per calendar day. NaN is a day
+without a report: the days before a series' first report and a day a daily reporter missed
+(sitroom.series decides which days those are). A missing day is never read as zero: it is left
+out of every baseline and of the smoothed value, and is itself not judged. Every detector takes a
+2-D array (regions x days) and judges each day it can, so the rules judge ~300 regions in one
+pass; `sitroom detect` passes one row. Each returns a `Judgement`: per day the baseline's
+expected value, the statistic, the one-sided p-value and ESSENCE's colour: grey (no baseline:
+"insufficient data"), blue, yellow (p < 0.05), red (p < 0.01).
 
-EARS (CDC Early Aberration Reporting System), with s = max(sample sd, sd_floor):
-  C1 = (x_t - mean(x_{t-7..t-1})) / s            baseline: the 7 days before today
-  C2 = (x_t - mean(x_{t-9..t-3})) / s            the same, 2 days of lag (guard band)
-  C3 = sum over i = 0, 1, 2 of max(0, C2_{t-i} - 1)
-The floor keeps a flat baseline (sd 0) from turning one case into an infinite statistic.
+ESSENCE (sources followed, line by line): CDC NSSP's R package Rnssp 0.3.x, R/alert_ewma.R
+(`ewma_loop`), R/alert_regression.R (`adaptive_regression` and the wrapper's 7-day-average
+check), R/alert_switch.R, and its reference pages (cdcgov.github.io/Rnssp/reference/alert_ewma,
+alert_regression, alert_switch), which describe NSSP-ESSENCE's detectors; the numbers in
+tests/test_detectors.py were checked against Rnssp run on the same series.
+  EWMA: two arms, w = 0.4 (gradual events) and 0.9 (sudden ones, close to C2), each one EWMA
+    z_t = w*y_t + (1-w)*z_{t-1} carried over the whole series from its first report (z_1 = y_1).
+    Baseline: the B = 28 days ending g = 2 days (guard band) before the judged day; while a series
+    is young it is every day from the first report, from 7 days on (fewer: grey). With n baseline
+    days, mean m and sample sd s, degrees of freedom n - 1, t99/t95 = qt(0.99 / 0.95, n - 1)
+    rounded to 5 decimals as Rnssp does:
+      sigma = max(min_sigma, s * corr + c), corr = sqrt(w/(2-w) + 1/n - 2(1-w)^(g+1) (1-(1-w)^n)/n),
+      c = (0.1289 - (0.2414 - 0.1826 (1-w)^4) ln(10 * 0.05)) * w / t95,
+      min_sigma = (w / t95) * (0.01 + 0.05 (1-w)^2);
+      statistic = (z_t - m) / sigma; p = 1 - pt(statistic, n - 1); when |statistic| > t99 the
+      smoothed value is clipped to m +- t99 * sigma, so a surge is not carried on for days after.
+    The arm with the smaller p-value is reported (a tie: the 0.9 arm, as Rnssp).
+  Regression: least squares on the baseline (28 days before the guard band; from 11 days on) of
+    y = b0 + b1*t + Mon..Sat indicators (Sunday the reference); expected = max(0, fit at the
+    judged day); n_df = n - 8; sigma = max(sqrt(RSS / n_df) * sqrt((n+7)(n-4) / (n(n-7))),
+    0.01 / t95(n_df)); statistic = (y - expected) / sigma; p = 1 - pt(statistic, n_df). A yellow
+    or red day whose count is below its 7-day average (a weekend day: and below the average of
+    its last 7 same weekdays) is blue, as alert_regression does.
+  Switch: the regression where its baseline fit has adjusted R^2 >= 0.60, the EWMA elsewhere.
+Where sitroom deliberately differs from Rnssp:
+  - a missing day (NaN) is left out: of the baseline (n counts reported days, so the degrees of
+    freedom drop), of the regression's fit (the time index stays the calendar day), of the EWMA
+    (z is carried over it) and of the 7-day averages (a window with a missing day checks nothing,
+    as Rnssp's NA does); Rnssp has no missing days (ESSENCE sends zeros).
+  - a regression baseline that lacks a weekday (gaps) cannot be fitted: grey, not an NA forecast.
+  - Rnssp scales a series of percentages below 1 by its median; sitroom's metrics are counts.
+  - the 7-day-average check leaves a grey day grey (Rnssp's ungrouped path turns some blue).
+  - p-values are Student's t upper tail from scipy (`stdtr(df, -x)`, exact where 1 - pt rounds to 0).
+  - the alert_switch page says its EWMA uses 0.4 only; its code runs both arms, and so does sitroom.
 
-EWMA like ESSENCE: baseline = `baseline` days ending `guard` days before today, its mean m
-and sample sd s (floored); the smoothed value starts at m and takes in the guard days and
-today, z <- lam * x + (1 - lam) * z; statistic = (z - m) / (s * sqrt(lam / (2 - lam))), the
-denominator being the standard deviation of an EWMA of independent days with sd s.
+EARS (CDC's Early Aberration Reporting System; Hutwagner et al., J Urban Health 2003;80(2 Suppl
+1):i89-i96; Fricker et al., Stat Med 2008;27:3407-29), with s = max(sample sd, sd_floor):
+  C1 = (y_t - mean(y_{t-7..t-1})) / s;  C2 = the same on y_{t-9..t-3} (2 guard days);
+  C3 = sum over i = 0, 1, 2 of max(0, C2_{t-i} - 1). CDC flags C1 and C2 at 3, C3 at 2.
+  The 7-day baseline needs `min_baseline` reported days (default all 7). sd_floor may be 0: a
+  flat baseline (sd 0) then gives +inf for any count above its mean (an alarm on one case, as
+  mean + 3 * 0 is exceeded), 0 for a count equal to it and -inf below. C3 needs today's C2; an
+  earlier day without one adds nothing.
 """
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from datetime import date
 from typing import Sequence
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy import special
+
+RED_P, YELLOW_P = 0.01, 0.05          # ESSENCE's red and yellow (Rnssp alert_ewma / alert_regression)
+EWMA_ARMS = (0.4, 0.9)                # Rnssp alert_ewma defaults w1, w2
+EWMA_MIN_BASELINE = 7                 # Rnssp ewma_loop min_baseline (0.3.x; earlier versions 11)
+REGRESSION_MIN_BASELINE = 11          # Rnssp adaptive_regression min_baseline
+SWITCH_R2 = 0.60                      # Rnssp alert_switch: regression where adjusted R^2 >= 0.60
+EARS_ALARM = {"C1": 3.0, "C2": 3.0, "C3": 2.0}   # CDC EARS flags (Hutwagner et al. 2003)
+EARS_LAG = {"C1": 0, "C2": 2, "C3": 2}
+EARS_BASELINE = 7
+METHODS = ("ewma", "regression", "switch", "c1", "c2", "c3")
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One day's judgement. `alert`: grey | blue | yellow | red (EARS: grey | blue | red)."""
+    expected: float | None
+    statistic: float | None
+    p_value: float | None
+    alert: str
+    detector: str | None = None       # switch: which detector judged the day
+
+    @property
+    def judged(self) -> bool:
+        return self.alert != "grey"
+
+
+@dataclass
+class Judgement:
+    """Every day of every row: arrays of shape (rows, days), NaN where not judged."""
+    expected: np.ndarray
+    statistic: np.ndarray
+    p_value: np.ndarray
+    alert: np.ndarray                 # object array of colour names
+    detector: np.ndarray | None = None
+    r2_adj: np.ndarray | None = None
+
+    def at(self, row: int, day: int = -1) -> Detection:
+        def f(a):
+            v = float(a[row, day])
+            return None if math.isnan(v) else v
+        det = None if self.detector is None else self.detector[row, day]
+        return Detection(f(self.expected), f(self.statistic), f(self.p_value), str(self.alert[row, day]), det)
+
+
+def _rows(y) -> np.ndarray:
+    a = np.array(y, dtype=float)
+    return a[None, :] if a.ndim == 1 else a
+
+
+def essence_colour(p: np.ndarray) -> np.ndarray:
+    out = np.full(p.shape, "grey", dtype=object)
+    ok = ~np.isnan(p)
+    out[ok] = "blue"
+    out[ok & (p < YELLOW_P)] = "yellow"
+    out[ok & (p < RED_P)] = "red"
+    return out
+
+
+def t_upper(stat, df):
+    """One-sided p-value P(T > stat) of Student's t with df degrees of freedom (1 - pt in R)."""
+    return special.stdtr(df, -np.asarray(stat, dtype=float))
+
+
+def t_quantile(q: float, df) -> np.ndarray:
+    """qt(q, df), rounded to 5 decimals as Rnssp rounds its control limits."""
+    return np.round(special.stdtrit(df, q), 5)
+
+
+def baseline_windows(y: np.ndarray, days: int, guard: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For every day i: (n, mean, sample sd) of the reported values on days i-guard-days .. i-guard-1."""
+    rows, n_days = y.shape
+    padded = np.concatenate([np.full((rows, days + guard), np.nan), y], axis=1)
+    win = sliding_window_view(padded, days, axis=1)[:, :n_days]       # win[:, i] = days i-g-B .. i-g-1
+    have = ~np.isnan(win)
+    n = have.sum(axis=-1)
+    with np.errstate(all="ignore"):
+        mean = np.where(have, win, 0).sum(axis=-1) / n
+        dev = np.where(have, win - mean[..., None], 0)
+        sd = np.sqrt((dev ** 2).sum(axis=-1) / (n - 1))                 # two passes: a flat baseline is exactly 0
+    return n, np.where(n > 0, mean, np.nan), np.where(n > 1, sd, np.nan)
+
+
+# ------------------------------------------------------------------ ESSENCE EWMA
+def ewma(y, baseline: int = 28, guard: int = 2, arms: Sequence[float] = EWMA_ARMS,
+         min_baseline: int = EWMA_MIN_BASELINE) -> Judgement:
+    y = _rows(y)
+    rows, n_days = y.shape
+    n, mean, sd = baseline_windows(y, baseline, guard)
+    judged = (n >= min_baseline) & ~np.isnan(y)
+    dof = np.maximum(n - 1, 1)
+    t99, t95 = t_quantile(0.99, dof), t_quantile(0.95, dof)
+    best_stat = np.full((rows, n_days), np.nan)
+    best_p = np.full((rows, n_days), np.nan)
+    with np.errstate(all="ignore"):
+        for w in arms:
+            corr = np.sqrt(w / (2 - w) + 1 / n - 2 * (1 - w) ** (guard + 1) * ((1 - (1 - w) ** n) / n))
+            const = (0.1289 - (0.2414 - 0.1826 * (1 - w) ** 4) * math.log(10 * 0.05)) * (w / t95)
+            sigma = np.maximum((w / t95) * (0.01 + 0.05 * (1 - w) ** 2), sd * corr + const)
+            stat = np.full((rows, n_days), np.nan)
+            z = np.full(rows, np.nan)
+            for i in range(n_days):
+                x = y[:, i]
+                z = np.where(np.isnan(x), z, np.where(np.isnan(z), x, w * x + (1 - w) * z))
+                j = judged[:, i]
+                if not j.any():
+                    continue
+                s = (z - mean[:, i]) / sigma[:, i]
+                stat[j, i] = s[j]
+                clip = j & (np.abs(s) > t99[:, i])
+                z = np.where(clip, mean[:, i] + np.sign(s) * t99[:, i] * sigma[:, i], z)
+            p = np.where(judged, t_upper(stat, dof), np.nan)
+            take = judged & ~(best_p < p)          # the smaller p-value; a tie goes to the later arm
+            best_stat = np.where(take, stat, best_stat)
+            best_p = np.where(take, p, best_p)
+    expected = np.where(judged, mean, np.nan)
+    return Judgement(expected, best_stat, best_p, essence_colour(best_p))
+
+
+# ------------------------------------------------------------------ ESSENCE adaptive regression
+def weekday_of(first_day: date, n_days: int) -> np.ndarray:
+    """ISO weekday (1 Monday .. 7 Sunday) of each column."""
+    return (first_day.isoweekday() - 1 + np.arange(n_days)) % 7 + 1
+
+
+def regression(y, first_day: date, baseline: int = 28, guard: int = 2,
+               min_baseline: int = REGRESSION_MIN_BASELINE, days: Sequence[int] | None = None) -> Judgement:
+    """`first_day`: the date of column 0 (for the weekday terms); `days`: the columns to judge
+    (default all; the rules judge only the last)."""
+    y = _rows(y)
+    rows, n_days = y.shape
+    dow = weekday_of(first_day, n_days)
+    out = {k: np.full((rows, n_days), np.nan) for k in ("expected", "statistic", "p_value", "r2")}
+    cols = range(n_days) if days is None else [d % n_days for d in days]
+    for i in cols:
+        lo, hi = max(0, i - guard - baseline), i - guard          # baseline columns lo .. hi-1
+        if hi - lo < min_baseline:
+            continue
+        t = np.arange(lo, hi) - (i - guard - baseline)          # the calendar day's index; any origin fits alike
+        design = np.column_stack([np.ones(hi - lo), t] + [(dow[lo:hi] == d).astype(float) for d in range(1, 7)])
+        x_test = np.concatenate([[1.0, i - (i - guard - baseline)], [float(dow[i] == d) for d in range(1, 7)]])
+        for r in range(rows):
+            if math.isnan(y[r, i]):
+                continue
+            keep = ~np.isnan(y[r, lo:hi])
+            n = int(keep.sum())
+            if n < min_baseline:
+                continue
+            X, obs = design[keep], y[r, lo:hi][keep]
+            beta, _, rank, _ = np.linalg.lstsq(X, obs, rcond=None)
+            if rank < X.shape[1]:
+                continue                                        # a weekday missing from the baseline
+            fit = X @ beta
+            rss = float(((obs - fit) ** 2).sum())
+            n_df = n - 8
+            t95 = float(t_quantile(0.95, n_df))
+            sigma = max(math.sqrt(rss / n_df) * math.sqrt((n + 7) * (n - 4) / (n * (n - 7))), 0.01 / t95)
+            expected = max(0.0, float(x_test @ beta))
+            stat = (y[r, i] - expected) / sigma
+            mss = float(((fit - fit.mean()) ** 2).sum())
+            r2 = mss / (rss + mss) if rss + mss > 0 else float("nan")
+            r2_adj = 1 - (1 - r2) * ((n - 1) / n_df)
+            out["expected"][r, i], out["statistic"][r, i] = expected, stat
+            out["p_value"][r, i] = float(t_upper(stat, n_df))
+            out["r2"][r, i] = 0.0 if math.isnan(r2_adj) else r2_adj
+    alert = essence_colour(out["p_value"])
+    _below_average_is_blue(y, dow, alert)
+    return Judgement(out["expected"], out["statistic"], out["p_value"], alert, r2_adj=out["r2"])
+
+
+def _below_average_is_blue(y: np.ndarray, dow: np.ndarray, alert: np.ndarray) -> None:
+    """alert_regression's last step: a flag on a day below its 7-day average (today included) is
+    dropped; on a Saturday or Sunday only if also below the average of its last 7 same weekdays."""
+    rows, n_days = y.shape
+    if n_days < 7:
+        return
+    ma7 = np.full((rows, n_days), np.nan)
+    ma7[:, 6:] = sliding_window_view(y, 7, axis=1).mean(axis=-1)     # NaN when a day in it is missing
+    with np.errstate(invalid="ignore"):
+        below = (alert != "blue") & (alert != "grey") & (y < ma7)
+    for i in np.nonzero(below.any(axis=0))[0]:
+        for r in np.nonzero(below[:, i])[0]:
+            if dow[i] in (6, 7):
+                same = y[r, i::-7][:7]
+                if len(same) < 7 or np.isnan(same).any() or not y[r, i] < same.mean():
+                    continue
+            alert[r, i] = "blue"
+
+
+def switch(y, first_day: date, baseline: int = 28, guard: int = 2, arms: Sequence[float] = EWMA_ARMS,
+           days: Sequence[int] | None = None) -> Judgement:
+    """The regression where its fit explains the baseline (adjusted R^2 >= 0.60), else the EWMA."""
+    reg = regression(y, first_day, baseline, guard, days=days)
+    ew = ewma(y, baseline, guard, arms)
+    use_reg = reg.r2_adj >= SWITCH_R2                 # NaN (not fitted) compares False: EWMA
+    pick = lambda a, b: np.where(use_reg, a, b)       # noqa: E731
+    detector = np.where(use_reg, "regression", np.where(ew.alert != "grey", "ewma", None))
+    return Judgement(pick(reg.expected, ew.expected), pick(reg.statistic, ew.statistic),
+                     pick(reg.p_value, ew.p_value), pick(reg.alert, ew.alert), detector, reg.r2_adj)
+
+
+# ------------------------------------------------------------------ CDC EARS
+def ears(y, method: str, sd_floor: float = 0.0, min_baseline: int = EARS_BASELINE) -> Judgement:
+    """C1 / C2 / C3; `alert` red where the statistic reaches CDC's flag (3, or 2 for C3)."""
+    y = _rows(y)
+    method = method.upper()
+    n, mean, sd = baseline_windows(y, EARS_BASELINE, EARS_LAG[method])
+    judged = (n >= min_baseline) & ~np.isnan(y)
+    s = np.maximum(sd, sd_floor)
+    with np.errstate(all="ignore"):
+        diff = y - mean
+        stat = np.where(s > 0, diff / s, np.sign(diff) * np.inf)       # sd 0: +-inf, or 0 for no change
+        stat = np.where(judged, np.where(diff == 0, 0.0, stat), np.nan)
+    if method == "C3":
+        term = np.where(np.isnan(stat), 0.0, np.maximum(0.0, stat - 1))
+        c3 = term.copy()
+        c3[:, 1:] += term[:, :-1]
+        c3[:, 2:] += term[:, :-2]
+        stat = np.where(judged, c3, np.nan)
+    nan = np.full(y.shape, np.nan)
+    alert = np.full(y.shape, "grey", dtype=object)
+    alert[judged] = "blue"
+    alert[judged & (stat >= EARS_ALARM[method])] = "red"
+    return Judgement(np.where(judged, mean, np.nan), stat, nan, alert)
+
+
+def detect(method: str, y, first_day: date, baseline: int = 28, guard: int = 2, **kw) -> Judgement:
+    """One entry point for the rules and `sitroom detect`: method ewma | regression | switch | c1 | c2 | c3."""
+    method = method.lower()
+    if method == "ewma":
+        return ewma(y, baseline, guard, **kw)
+    if method == "regression":
+        return regression(y, first_day, baseline, guard, **kw)
+    if method == "switch":
+        return switch(y, first_day, baseline, guard, **kw)
+    if method in ("c1", "c2", "c3"):
+        return ears(y, method, **kw)
+    raise ValueError(f"unknown method '{method}'; one of {', '.join(METHODS)}")
 
 
 def mean_sd(values: Sequence[float]) -> tuple[float, float]:
-    """Mean and sample standard deviation (n - 1), as EARS uses."""
+    """Mean and sample standard deviation (n - 1), as EARS and ESSENCE use."""
     n = len(values)
     m = sum(values) / n
     sd = math.sqrt(sum((v - m) ** 2 for v in values) / (n - 1)) if n > 1 else 0.0
     return m, sd
-
-
-def _z(x: float, baseline: Sequence[float], sd_floor: float) -> float:
-    m, sd = mean_sd(baseline)
-    return (x - m) / max(sd, sd_floor)
-
-
-def ears_c1(series: Sequence[float], sd_floor: float = 1.0) -> float | None:
-    if len(series) < 8:
-        return None
-    return _z(series[-1], series[-8:-1], sd_floor)
-
-
-def ears_c2(series: Sequence[float], sd_floor: float = 1.0) -> float | None:
-    if len(series) < 10:
-        return None
-    return _z(series[-1], series[-10:-3], sd_floor)
-
-
-def ears_c3(series: Sequence[float], sd_floor: float = 1.0) -> float | None:
-    if len(series) < 12:
-        return None
-    terms = [ears_c2(series[:len(series) - i], sd_floor) for i in range(3)]
-    return sum(max(0.0, c - 1) for c in terms)
-
-
-EARS = {"C1": ears_c1, "C2": ears_c2, "C3": ears_c3}
-EARS_DAYS = {"C1": 8, "C2": 10, "C3": 12}  # days of series each needs, today included
-
-
-def ewma(series: Sequence[float], smoothing: float = 0.4, baseline: int = 28, guard: int = 2,
-         sd_floor: float = 1.0) -> float | None:
-    if len(series) < baseline + guard + 1:
-        return None
-    recent = series[len(series) - guard - 1:]
-    m, sd = mean_sd(series[len(series) - guard - 1 - baseline:len(series) - guard - 1])
-    z = m
-    for x in recent:
-        z = smoothing * x + (1 - smoothing) * z
-    return (z - m) / (max(sd, sd_floor) * math.sqrt(smoothing / (2 - smoothing)))
 
 
 def growth(current: float, previous: float, min_count: float = 0) -> float | None:
@@ -84,3 +327,4 @@ def doubling_time(current: float, previous: float, window_days: float, min_count
     if previous <= 0 or previous < min_count or current <= previous:
         return None
     return window_days * math.log(2) / math.log(current / previous)
+

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from .alerts import next_step
 from .config import LEVEL_COLOURS, LEVEL_NAMES, LEVELS
 from .rules_load import RuleSet
-from .rules_measure import measure
+from .rules_measure import measure_all
 from .series import LOCAL_OFFSET, local_midnight
 
 
@@ -29,6 +29,7 @@ class Episode:
     region: str
     steps: list[tuple[datetime, str, float]] = field(default_factory=list)  # (at UTC, level, value) per change
     resolved_at: datetime | None = None
+    detections: list = field(default_factory=list)   # detector rules: the Detection behind each step
 
     @property
     def level(self) -> str:
@@ -59,7 +60,7 @@ def backtest(s: Session, ruleset: RuleSet, gaz, first: date, last: date, step: s
     done: list[Episode] = []
     rules = {r.id: r.config for r in ruleset.rules}
     for now in times:
-        values = measure(s, ruleset, gaz, now, replay=True)
+        values, details = measure_all(s, ruleset, gaz, now, replay=True)
         for rule_id, by_region in values.items():
             rule = rules[rule_id]
             for region, value in by_region.items():
@@ -69,13 +70,15 @@ def backtest(s: Session, ruleset: RuleSet, gaz, first: date, last: date, step: s
                 if ep is None and since is None and rule.level_for(value):
                     since = pending[key] = now - delta   # seen now: held since the previous step
                 what = next_step(rule, value, ep.steps[-1][1] if ep else None, since, now)
+                detection = details.get(rule_id, {}).get(region)
                 if what == "fire":
                     pending.pop(key, None)
-                    open_[key] = Episode(rule_id, region, [(now, rule.level_for(value), value)])
+                    open_[key] = Episode(rule_id, region, [(now, rule.level_for(value), value)], None, [detection])
                 elif what == "drop":
                     pending.pop(key, None)
                 elif what == "rise":
                     ep.steps.append((now, rule.level_for(value), value))
+                    ep.detections.append(detection)
                 elif what == "resolve":
                     ep.resolved_at = now
                     done.append(open_.pop(key))
@@ -95,7 +98,11 @@ def report(episodes: list[Episode], gaz, ruleset: RuleSet) -> list[str]:
         rule = ruleset.get(e.rule).config
         for i, (at, level, value) in enumerate(e.steps):
             what = "fired" if i == 0 else "rose "
-            lines.append(f"{_local(at)}  {what}  {level:<3} {e.rule}  {e.region} {name}  value {value:.4g} "
+            d = e.detections[i] if i < len(e.detections) else None
+            figure = f"value {value:.4g}"
+            if d is not None:     # a detector rule: its statistic and p-value, whichever the levels read
+                figure = f"statistic {d.statistic:.4g}" + (f" p-value {d.p_value:.3g}" if d.p_value is not None else "")
+            lines.append(f"{_local(at)}  {what}  {level:<3} {e.rule}  {e.region} {name}  {figure} "
                          f"(threshold {getattr(rule.thresholds, level):g})")
         end = f"resolved {_local(e.resolved_at)}" if e.resolved_at else "still open at the end"
         lines.append(f"{'':16}  {end}: {e.rule} {e.region} {name}")

@@ -3,7 +3,14 @@
 One `Measurer` per evaluation memoises the store reads, so fifty rules over the same
 metric and level cost one grouped query each, not one per rule or region.
 A value of None means "no figure" (no supply point with a limit, no growth to double,
-a source never heard from): it never raises an alert and lets an open one resolve.
+a source never heard from, a detector without enough baseline: grey, "insufficient data",
+a region whose series is empty): it never raises an alert and lets an open one resolve.
+
+Detector rules (sitroom.config.SERIES_KINDS) read SERIES_DAYS of daily series, ending today,
+for every region at once (sitroom.series: missing days None, never zero) and judge the last
+complete day, or today with `partial_day`. Their value is the p-value (ESSENCE, level_on:
+p_value) or the statistic; `Measurer.details` keeps each region's whole `Detection`
+(expected, statistic, p-value, colour) and the judged day for the alert and its detail.
 """
 from __future__ import annotations
 
@@ -12,18 +19,59 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import numpy as np
+
 from . import detectors, series
+from .config import SERIES_KINDS
 from .rules_load import CompiledRule, RuleSet
 from .store.models import SourceState
+
+# Days of daily series the detectors read, today included: a series' first report and the EWMA's
+# start are looked for this far back. An EWMA started 30 days before its baseline carries less
+# than 0.6^30 = 2e-7 of its starting value, and the regression's weekend check reads 7 weeks.
+SERIES_DAYS = 61
+STATISTIC_CAP = 1e9   # a flat baseline's EARS statistic (+inf) is stored as this: JSON has no infinity
 
 
 def days_needed(rule) -> int:
     """How many days of daily series (today included) a rule's detector reads."""
+    if rule.kind not in SERIES_KINDS:
+        return 0
     if rule.kind == "ears":
-        return detectors.EARS_DAYS[rule.method]
-    if rule.kind == "ewma":
-        return rule.baseline_days + rule.guard_days + 1
-    return 0
+        judged = detectors.EARS_BASELINE + detectors.EARS_LAG[rule.method] + (3 if rule.method == "C3" else 1)
+    else:
+        judged = rule.baseline_days + rule.guard_days + 1
+    return max(SERIES_DAYS, judged + 1)          # + 1: the judged day is the last complete one
+
+
+def judged_day(rule, today):
+    """The day a detector rule judges: the last complete local day, or today with partial_day."""
+    return today if rule.partial_day else today - timedelta(days=1)
+
+
+def series_array(rows, last: int) -> np.ndarray:
+    """Daily series (None for missing) as one array, regions x days, cut after column `last`."""
+    return np.array([[np.nan if v is None else v for v in r[:last + 1]] for r in rows], dtype=float)
+
+
+def judge(cfg, y: np.ndarray, first_day, every_day: bool = False) -> detectors.Judgement:
+    """A detector rule's judgement of series `y` (column 0 is `first_day`): the last day, or every day."""
+    if cfg.kind == "ears":
+        return detectors.ears(y, cfg.method, cfg.sd_floor, cfg.min_baseline)
+    kw = {"arms": cfg.smoothing} if cfg.kind in ("ewma", "switch") else {}
+    if cfg.kind != "ewma" and not every_day:
+        kw["days"] = [-1]
+    return detectors.detect(cfg.kind, y, first_day, cfg.baseline_days, cfg.guard_days, **kw)
+
+
+def level_value(cfg, d: detectors.Detection) -> float | None:
+    """What the rule's levels apply to: the p-value (level_on: p_value) or the statistic; None for
+    grey (insufficient data) and for a regression flag ESSENCE drops (a count below its 7-day average)."""
+    on_p = getattr(cfg, "level_on", "statistic") == "p_value"
+    if not d.judged or (on_p and d.alert == "blue" and d.p_value is not None and d.p_value < detectors.YELLOW_P):
+        return None
+    v = d.p_value if on_p else d.statistic
+    return None if v is None else max(-STATISTIC_CAP, min(STATISTIC_CAP, v))
 
 
 class Measurer:
@@ -33,17 +81,21 @@ class Measurer:
         self.today = series.local_day(now)
         self.span = max([days_needed(r.config) for r in ruleset.rules] + [1])
         self._memo: dict[tuple, dict] = {}
+        self.details: dict[str, dict[str, detectors.Detection]] = {}   # rule id -> region -> judgement
 
     def _once(self, key: tuple, compute):
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]
 
-    def daily(self, metric: str, level: str) -> dict[str, list[float]]:
-        first = self.today - timedelta(days=self.span - 1)
-        return self._once(("daily", metric, level), lambda: series.daily(
-            self.s, metric, level, first, self.today, risk_areas=self.ruleset.risk_areas,
-            as_of=self.now if self.replay else None))
+    @property
+    def first_day(self):
+        return self.today - timedelta(days=self.span - 1)
+
+    def daily(self, metric: str, level: str, missing: str = "skip") -> dict[str, list[float | None]]:
+        return self._once(("daily", metric, level, missing), lambda: series.daily(
+            self.s, metric, level, self.first_day, self.today, risk_areas=self.ruleset.risk_areas,
+            as_of=self.now if self.replay else None, missing=missing))
 
     def total(self, metric: str, level: str, since: datetime, until: datetime | None = None) -> dict[str, float]:
         if until is None and self.replay:
@@ -61,6 +113,9 @@ class Measurer:
         cfg = rule.config
         out: dict[str, float | None] = {}
         for level, codes in rule.regions.items():
+            if cfg.kind in SERIES_KINDS:
+                out.update(self._detect(cfg, level, codes))
+                continue
             figure = getattr(self, f"_{cfg.kind}")(cfg, level)
             for code in codes:
                 v = figure(code)
@@ -82,16 +137,20 @@ class Measurer:
         return lambda code: detectors.doubling_time(current.get(code, 0.0), previous.get(code, 0.0), cfg.days,
                                                     cfg.min_count)
 
-    def _ears(self, cfg, level):
-        by_region, detect = self.daily(cfg.metric, level), detectors.EARS[cfg.method]
-        need = detectors.EARS_DAYS[cfg.method]
-        return lambda code: detect(by_region[code][-need:], cfg.sd_floor) if code in by_region else 0.0
-
-    def _ewma(self, cfg, level):
-        by_region = self.daily(cfg.metric, level)
-        need = cfg.baseline_days + cfg.guard_days + 1
-        return lambda code: (detectors.ewma(by_region[code][-need:], cfg.smoothing, cfg.baseline_days,
-                                            cfg.guard_days, cfg.sd_floor) if code in by_region else 0.0)
+    def _detect(self, cfg, level: str, codes) -> dict[str, float | None]:
+        """A detector rule over every region of one level at once (one array, regions x days)."""
+        by_region = self.daily(cfg.metric, level, cfg.missing)
+        out: dict[str, float | None] = {code: None for code in codes}   # an empty series: no value, not 0
+        have = [c for c in codes if c in by_region]
+        if not have:
+            return out
+        y = series_array([by_region[c] for c in have], (judged_day(cfg, self.today) - self.first_day).days)
+        j = judge(cfg, y, self.first_day)
+        details = self.details.setdefault(cfg.id, {})
+        for row, code in enumerate(have):
+            details[code] = j.at(row)
+            out[code] = level_value(cfg, details[code])
+        return out
 
     def _supply_cover(self, cfg, level):
         cover = self._once(("cover", cfg.item, level, cfg.measure),
@@ -113,5 +172,10 @@ class Measurer:
 
 def measure(s: Session, ruleset: RuleSet, gaz, now: datetime, replay: bool = False) -> dict[str, dict]:
     """{rule id: {region: value or None}} for every rule of the set."""
+    return measure_all(s, ruleset, gaz, now, replay)[0]
+
+
+def measure_all(s: Session, ruleset: RuleSet, gaz, now: datetime, replay: bool = False):
+    """(values as `measure` gives them, {rule id: {region: Detection}} of the detector rules)."""
     m = Measurer(s, ruleset, gaz, now, replay)
-    return {r.id: m.values(r) for r in ruleset.rules}
+    return {r.id: m.values(r) for r in ruleset.rules}, m.details

@@ -142,30 +142,52 @@ def _arrivals_daily(s, level, first, last, risk_areas):
     return s.execute(q)
 
 
-def daily(s: Session, metric: str, level: str, first: date, last: date, *, risk_areas: list[str] = (),
-          as_of: datetime | None = None) -> dict[str, list[float]]:
-    """{region: [value per local day from first to last]}, zero-filled; only regions with rows.
+MISSING = ("skip", "zero")
 
+
+def daily(s: Session, metric: str, level: str, first: date, last: date, *, risk_areas: list[str] = (),
+          as_of: datetime | None = None, missing: str = "skip") -> dict[str, list[float | None]]:
+    """{region: [value or None per local day from first to last]}; only regions with rows.
+
+    A region's series starts at its first report within the window: the days before it are None
+    (missing), never zero, so a new clinic is not judged against a baseline of zeros. After it, a
+    line list reports cases, not days, so a day without a case is 0; a daily reporter (aggregate
+    bulletins, clinic visits, arrivals) that sent no row for a day has it None with
+    `missing="skip"` (the default) and 0 with `missing="zero"`.
     `as_of` (UTC) leaves out timestamped rows after it, for replays within a day.
     """
     if metric not in METRICS:
         raise ValueError(f"unknown metric '{metric}'; one of {', '.join(METRICS)}")
+    if missing not in MISSING:
+        raise ValueError(f"unknown missing '{missing}'; one of {', '.join(MISSING)}")
     n = (last - first).days + 1
-    out: dict[str, list[float]] = {}
+    values: dict[str, list[float]] = {}
+    seen: dict[str, list[bool]] = {}
+    every_day_from: dict[str, int] = {}   # line-list regions: reported every day from their first case
 
-    def add(rows):
+    def add(rows, line_list: bool = False):
         for region, day, value in rows:
             i = (_as_date(day) - first).days
-            if region is not None and 0 <= i < n and value:
-                out.setdefault(region, [0.0] * n)[i] += float(value)
+            if region is None or not 0 <= i < n:
+                continue
+            values.setdefault(region, [0.0] * n)[i] += float(value or 0)
+            seen.setdefault(region, [False] * n)[i] = True
+            if line_list:
+                every_day_from[region] = min(every_day_from.get(region, n), i)
 
     if metric in ("new_confirmed", "new_suspected"):
-        add(_line_list_daily(s, metric, level, first, last, as_of))
+        add(_line_list_daily(s, metric, level, first, last, as_of), line_list=True)
         add(_aggregate_daily(s, metric, level, first, last))
     elif metric in ("clinic_visits", "fever_visits"):
         add(_visits_daily(s, metric, level, first, last, as_of))
     elif risk_areas:
         add(_arrivals_daily(s, level, first, last, list(risk_areas)))
+    out: dict[str, list[float | None]] = {}
+    for region, vals in values.items():
+        reported = seen[region]
+        start = min(reported.index(True), every_day_from.get(region, n))
+        every = every_day_from.get(region, n) if missing == "skip" else start
+        out[region] = [None if i < start or not (reported[i] or i >= every) else v for i, v in enumerate(vals)]
     return out
 
 

@@ -139,8 +139,9 @@ def test_rules_status_and_pending(client, store):
     from sitroom.store import bump_version
     from sitroom.store.models import RulePending, RulesStatus
     assert client.get("/api/v1/rules/status").json["ok"] is None  # no loader has reported yet
-    before = client.get("/api/v1/alerts?state=pending").json  # the fixture's 160 cases wait out for_minutes
-    assert all(p["region"] == "410100" and p["state"] == "pending" for p in before) and before
+    # the fixture's 160 cases are Zhengzhou's first report: no detector has a baseline for them (grey),
+    # the 24 h count fired at once, and nothing else waits out its for_minutes
+    assert client.get("/api/v1/alerts?state=pending").json == []
     _, sessions = store
     now = datetime.utcnow().replace(microsecond=0)
     with sessions.begin() as s:

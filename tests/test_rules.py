@@ -113,8 +113,13 @@ def test_growth_and_doubling_time_week_on_week(store, gaz):
     assert rs.get("dt").config.direction == "below" and rs.get("dt").config.level_for(3.5) == "III"
 
 
-# ------------------------------------------------------------------ EARS and EWMA on stored daily counts
+# ------------------------------------------------------------------ detectors on stored daily series
 BASE = [2, 4, 3, 5, 3, 4, 7]   # mean 4, sample sd sqrt(16 / 6) = 1.63299 (see test_detectors.py)
+P_VALUES = {"IV": 0.05, "III": 0.01, "II": 0.001, "I": 0.0001}
+# 46 days of the series worked in test_detectors.py (S1): its day 45 is a surge's first day, which
+# Rnssp's alert_ewma colours red with p = 1.29069904764023e-08.
+S1 = [18, 24, 23, 17, 20, 24, 22, 25, 24, 16, 24, 15, 22, 19, 23, 18, 18, 22, 23, 23, 22, 21, 25, 17, 18, 25, 17,
+      23, 21, 15, 25, 16, 17, 24, 15, 19, 15, 19, 22, 24, 21, 21, 21, 24, 22, 47]
 
 
 def test_ears_c1_on_case_reports_by_local_day(store, gaz):
@@ -124,36 +129,87 @@ def test_ears_c1_on_case_reports_by_local_day(store, gaz):
             cases(s, "410300", n, noon(TODAY - timedelta(days=7 - i)))
         cases(s, "410300", 12, NOW - timedelta(hours=3))    # today so far
         cases(s, "410300", 5, datetime(2026, 11, 22, 17, 0))  # 01:00 local on 11-23: today, not yesterday
-    rs = ruleset(gaz, {"id": "e1", "kind": "ears", "method": "C1", "metric": "new_confirmed", "sd_floor": 1,
-                       "thresholds": {"IV": 3, "III": 5, "II": 8, "I": 12}, "recover": 2})
-    got = values(sessions, gaz, rs)["e1"]
+    rule = {"id": "e1", "kind": "ears", "method": "C1", "metric": "new_confirmed", "sd_floor": 1,
+            "thresholds": {"IV": 3, "III": 5, "II": 8, "I": 12}, "recover": 2}
+    got = values(sessions, gaz, ruleset(gaz, {**rule, "partial_day": True}))["e1"]
     assert got["410300"] == pytest.approx((17 - 4) / math.sqrt(16 / 6))   # 13 / 1.63299 = 7.961
-    assert got["410100"] == 0                                             # nothing at all: 0, not an alarm
+    assert got["410100"] is None                                          # nothing at all: no value, not 0
+    # By default the last complete day (11-22, 7 cases) is judged, and its baseline 11-15 .. 11-21 has
+    # only the 6 days since the first report: insufficient data, no value (days before were not zeros).
+    assert values(sessions, gaz, ruleset(gaz, rule))["e1"]["410300"] is None
 
 
-def test_ewma_on_fever_visits_joined_to_clinics(store, gaz):
+def _clinics(s):
+    for key, region in (("k1", "410502"), ("k2", "410503")):
+        s.add(Clinic(source="reg", source_key=key, name=key, lon=113.6, lat=34.7, region=region, prefecture="410500",
+                     province="410000", status="open", capacity=200, source_updated_at=NOW, loaded_at=NOW))
+
+
+def _fever(s, day: date, n: int, clinic: str = "k1", hours: int = 1):
+    s.add(ClinicVisit(source="v", source_key=f"v{next(_seq)}", clinic_source="reg", clinic=clinic,
+                      at=noon(day) - timedelta(hours=hours), visits=10 * n, fever=n, source_updated_at=NOW,
+                      loaded_at=NOW))
+
+
+def test_ewma_judges_the_last_complete_day_on_p_values(store, gaz):
     _, sessions = store
     with sessions.begin() as s:
-        s.add(Clinic(source="reg", source_key="k1", name="A", lon=113.6, lat=34.7, region="410502", prefecture="410500",
-                     province="410000", status="open", capacity=200, source_updated_at=NOW, loaded_at=NOW))
-        s.add(Clinic(source="reg", source_key="k2", name="B", lon=113.6, lat=34.7, region="410503", prefecture="410500",
-                     province="410000", status="open", capacity=None, source_updated_at=NOW, loaded_at=NOW))
-        fever = BASE + [6, 8, 10]                                   # 10 days ending today
-        for i, n in enumerate(fever):
-            day = TODAY - timedelta(days=9 - i)
-            for clinic, share, hour in (("k1", n - n // 2, 1), ("k2", n // 2, 3)):   # split over two clinics
-                s.add(ClinicVisit(source="v", source_key=f"v{next(_seq)}", clinic_source="reg", clinic=clinic,
-                                  at=noon(day) - timedelta(hours=hour), visits=10 * n, fever=share,
-                                  source_updated_at=NOW, loaded_at=NOW))
-    rs = ruleset(gaz, {"id": "w", "kind": "ewma", "metric": "fever_visits", "smoothing": 0.5, "baseline_days": 7,
-                       "guard_days": 2, "sd_floor": 1, "thresholds": {"IV": 3, "III": 4, "II": 6, "I": 9},
-                       "recover": 2},
+        _clinics(s)
+        for i, n in enumerate(S1):                                  # 46 days ending yesterday
+            day = TODAY - timedelta(days=len(S1) - i)
+            _fever(s, day, n - n // 2, "k1", 1)                     # split over two clinics of 410500
+            _fever(s, day, n // 2, "k2", 3)
+        _fever(s, TODAY, 2)                                         # today so far: not judged by default
+    rs = ruleset(gaz, {"id": "w", "kind": "ewma", "metric": "fever_visits", "thresholds": P_VALUES, "recover": 0.1},
                  {"id": "v24", "kind": "threshold", "metric": "clinic_visits", "window_hours": 24,
                   "thresholds": {"IV": 50, "III": 100, "II": 200, "I": 400}, "recover": 40})
-    got = values(sessions, gaz, rs)
-    assert got["w"]["410500"] == pytest.approx(4.507806, abs=1e-6)   # worked in test_detectors.py
-    assert got["v24"]["410500"] == 200                                # today: two rows of 10 * 10 visits
-    assert rs.get("w").config.level_for(got["w"]["410500"]) == "III"
+    with sessions() as s:
+        from sitroom.rules_measure import measure_all
+        got, details = measure_all(s, rs, gaz, NOW)
+    assert got["w"]["410500"] == pytest.approx(1.29069904764023e-08, rel=1e-9)   # Rnssp's p for that day
+    d = details["w"]["410500"]
+    assert d.alert == "red" and d.statistic == pytest.approx(7.73130447436936, rel=1e-9)
+    assert d.expected == pytest.approx(20.25)
+    assert rs.get("w").config.level_for(got["w"]["410500"]) == "I"
+    assert got["w"]["410100"] is None                                # no clinic there: no value
+    # The same rule on today so far (2 patients) sees no surge.
+    rs_today = ruleset(gaz, {"id": "w", "kind": "ewma", "metric": "fever_visits", "thresholds": P_VALUES,
+                             "recover": 0.1, "partial_day": True})
+    assert values(sessions, gaz, rs_today)["w"]["410500"] > 0.5
+
+
+def test_a_new_clinic_is_grey_not_a_surge_over_zeros(store, gaz):
+    """A fever clinic that opened 3 days ago reporting 50 a day: its days before are missing."""
+    _, sessions = store
+    with sessions.begin() as s:
+        _clinics(s)
+        for d in (3, 2, 1):
+            _fever(s, TODAY - timedelta(days=d), 50)
+    rules = [{"id": k, "kind": k, "metric": "fever_visits", "thresholds": P_VALUES, "recover": 0.1}
+             for k in ("ewma", "regression", "switch")]
+    rules += [{"id": m.lower(), "kind": "ears", "method": m, "metric": "fever_visits",
+               "thresholds": {"IV": 3, "III": 5, "II": 8, "I": 12}, "recover": 2} for m in ("C1", "C2", "C3")]
+    got = values(sessions, gaz, ruleset(gaz, *rules))
+    assert {k: v["410500"] for k, v in got.items()} == {r["id"]: None for r in rules}
+
+
+def test_a_missing_day_is_left_out_not_read_as_a_drop(store, gaz):
+    """A surge's first day (S1's last), then a day without a report, then the surge goes on (50)."""
+    _, sessions = store
+    series = S1 + [None, 50]                                         # ends yesterday
+    with sessions.begin() as s:
+        _clinics(s)
+        for i, n in enumerate(series):
+            if n is not None:
+                _fever(s, TODAY - timedelta(days=len(series) - i), n)
+    rule = {"id": "w", "kind": "ewma", "metric": "fever_visits", "thresholds": P_VALUES, "recover": 0.1}
+    with sessions() as s:
+        from sitroom.rules_measure import measure_all
+        skip = measure_all(s, ruleset(gaz, rule), gaz, NOW)[1]["w"]["410500"]
+        zero = measure_all(s, ruleset(gaz, {**rule, "missing": "zero"}), gaz, NOW)[1]["w"]["410500"]
+    # skip: the smoothed value is carried over the missing day; zero: the 0 pulls both arms down
+    # and the surge's third day looks weaker
+    assert zero.statistic < skip.statistic
 
 
 # ------------------------------------------------------------------ supply cover, risk arrivals, silent source

@@ -9,7 +9,7 @@ from plotly.subplots import make_subplots
 from dashboard.i18n import num, t
 from dashboard.plain import plotly as _plain
 from sitroom.config import LEVEL_COLOURS, LEVELS
-from sitroom.series import LOCAL_OFFSET, local_day
+from sitroom.series import LOCAL_OFFSET
 
 DARK = {"template": "plotly_dark", "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
         "margin": {"l": 50, "r": 50, "t": 30, "b": 30}}
@@ -42,8 +42,11 @@ def _value_label(rule, lang: str) -> str:
         window = (t("window_hours", lang, n=f"{rule.window_hours:g}") if rule.window_hours
                   else t("window_days", lang, n=rule.window_days))
         return t("unit_per_100k" if rule.measure == "per_100k" else "unit_count", lang, metric=metric, window=window)
-    if rule.kind in ("ears", "ewma"):
-        return t("unit_statistic", lang, method=rule.method if rule.kind == "ears" else "EWMA")
+    if rule.kind == "ears":
+        return t("unit_statistic", lang, method=rule.method)
+    if rule.kind in ("ewma", "regression", "switch"):
+        method = t("method_" + rule.kind, lang)
+        return t("unit_p_value" if rule.level_on == "p_value" else "unit_statistic", lang, method=method)
     if rule.kind == "supply_cover":
         return t("unit_cover", lang, item=rule.item)
     if rule.kind == "risk_arrivals":
@@ -69,31 +72,97 @@ def _thresholds(fig, rule, lang: str, labels: bool = True, **where) -> None:
                             **where)
 
 
+ESSENCE_COLOURS = {"grey": "#8c8c8c", "blue": "#4a90d9", "yellow": "#f2c94c", "red": "#e03131"}
+P_SHOWN = 1e-10     # smaller p-values are drawn at this height of the log axis
+
+
+def fmt_p(p) -> str:
+    """A p-value without exponents: 4 decimals, or "< 0.0001"."""
+    if p is None:
+        return "—"
+    return "< 0.0001" if p < 0.0001 else f"{p:.4f}"
+
+
+def fmt_statistic(x, lang: str) -> str:
+    from sitroom.rules_measure import STATISTIC_CAP
+    if x is not None and abs(x) >= STATISTIC_CAP:
+        return ("-" if x < 0 else "") + t("flat_baseline", lang)
+    return num(x)
+
+
+def fmt_value(rule, x, lang: str) -> str:
+    """The alert's value as its rule's levels read it."""
+    if rule is not None and getattr(rule, "level_on", None) == "p_value":
+        return fmt_p(x)
+    if rule is not None and rule.kind == "ears":
+        return fmt_statistic(x, lang)
+    return num(x)
+
+
+def detection_summary(rule, alert: dict, lang: str) -> str:
+    """Judged day (and that it is the last complete one), statistic, p-value: the detector's own numbers."""
+    if rule is None or alert.get("judged_day") is None:
+        return ""
+    which = t("partial_today" if rule.partial_day else "last_complete_day", lang)
+    parts = [t("judged_day", lang, day=alert["judged_day"], which=which),
+             t("det_statistic", lang, x=fmt_statistic(alert.get("statistic"), lang))]
+    if rule.kind != "ears":
+        parts.append(t("det_p_value", lang, x=fmt_p(alert.get("p_value"))))
+    return " · ".join(parts)
+
+
+def _colour_word(rule, colour: str, lang: str) -> str:
+    return t("ears_red" if rule.kind == "ears" and colour == "red" else "essence_" + colour, lang)
+
+
+def _detector_figure(rule, hist: dict, lang: str) -> go.Figure:
+    """Above: the daily counts (a day without a report is a gap, marked at 0) and the baseline's
+    expected value; below: what the levels read (p-value on a log axis, or the statistic), each day
+    coloured as ESSENCE colours it, against the level lines."""
+    rows = hist.get("days") or []
+    days = [r["day"] for r in rows]
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.55, 0.45], vertical_spacing=0.06)
+    fig.add_bar(x=days, y=[r["count"] for r in rows], name=t("daily_counts", lang, metric=t(
+        "metric_" + rule.metric, lang)), marker_color="#f16913", opacity=0.8, row=1, col=1)
+    gaps = [r["day"] for r in rows if r["count"] is None]
+    fig.add_scatter(x=gaps or [None], y=[0] * len(gaps) or [None], mode="markers", name=t("no_report", lang),
+                    marker={"symbol": "x-thin-open", "size": 10, "color": "#bbbbbb", "line": {"width": 2}},
+                    row=1, col=1)
+    fig.add_scatter(x=days, y=[r["expected"] for r in rows], name=t("baseline_expected", lang), mode="lines",
+                    line={"color": "#9ecae1", "width": 2, "dash": "dash"}, connectgaps=False, row=1, col=1)
+    on_p = getattr(rule, "level_on", "statistic") == "p_value"
+    key = "p_value" if on_p else "statistic"
+    shown = [r for r in rows if r[key] is not None]
+    ys = [max(r[key], P_SHOWN) if on_p else r[key] for r in shown]
+    label = _plain(value_label(rule, lang))
+    fig.add_scatter(x=[r["day"] for r in shown] or [None], y=ys or [None], name=label,
+                    mode="lines+markers", line={"color": "#ffffff", "width": 1},
+                    marker={"size": 9, "color": [ESSENCE_COLOURS[r["alert"]] for r in shown] or None},
+                    text=[_colour_word(rule, r["alert"], lang) for r in shown] or None,
+                    hovertemplate="%{x}: %{y}<br>%{text}<extra></extra>", row=2, col=1)
+    _thresholds(fig, rule, lang, labels=False, row=2, col=1)
+    if hist.get("judged_day"):
+        fig.add_vline(x=hist["judged_day"], line_dash="dot", line_color="#dddddd", line_width=1)
+    fig.update_yaxes(title_text=t("per_day", lang), rangemode="tozero", row=1, col=1)
+    if on_p:
+        fig.update_yaxes(type="log", range=[-10.2, 0.05], title_text=label, row=2, col=1)
+    else:
+        fig.update_yaxes(title_text=label, row=2, col=1)
+    fig.update_layout(**DARK, legend={"orientation": "h", "y": -0.12, "font": {"size": 11}})
+    fig.update_xaxes(tickformat="%m-%d")
+    return fig
+
+
 def figure(rule, evidence: dict | None, lang: str) -> go.Figure:
     """Threshold-like kinds: the value over time against the level lines and the recover line.
-    EARS / EWMA: above, the daily counts (bars) and the baseline mean they are compared with;
-    below, the statistic itself per day against its level lines."""
+    Detector kinds (EARS, ESSENCE): `_detector_figure`."""
     if rule is None:
         return empty_figure(t("rule_gone", lang))
     hist = (evidence or {}).get("history") or {}
+    if hist.get("kind") == "detector":
+        return _detector_figure(rule, hist, lang)
     points = hist.get("points") or []
     label = _plain(value_label(rule, lang))  # names a configured item or source: text, not plotly markup
-    if rule.kind in ("ears", "ewma"):
-        fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.55, 0.45], vertical_spacing=0.06)
-        days = [d for d, _ in hist["counts"]]
-        fig.add_bar(x=days, y=[v for _, v in hist["counts"]], name=t("daily_counts", lang, metric=t(
-            "metric_" + rule.metric, lang)), marker_color="#f16913", opacity=0.8, row=1, col=1)
-        fig.add_scatter(x=days, y=[v for _, v in hist["baseline"]], name=t("baseline_mean", lang), mode="lines",
-                        line={"color": "#9ecae1", "width": 2, "dash": "dash"}, row=1, col=1)
-        # each replayed step judges one local day: drawn on that day, under its bar
-        fig.add_scatter(x=[local_day(p[0]).isoformat() for p in points], y=[p[1] for p in points], name=label,
-                        mode="lines+markers", line={"color": "#ffffff", "width": 2}, row=2, col=1)
-        _thresholds(fig, rule, lang, labels=False, row=2, col=1)
-        fig.update_yaxes(title_text=t("per_day", lang), rangemode="tozero", row=1, col=1)
-        fig.update_yaxes(title_text=label, row=2, col=1)
-        fig.update_layout(**DARK, legend={"orientation": "h", "y": -0.12, "font": {"size": 11}})
-        fig.update_xaxes(tickformat="%m-%d")
-        return fig
     if not points:
         return empty_figure(t("no_figure", lang))
     fig = go.Figure()

@@ -14,9 +14,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from sitroom import detectors, series
+from sitroom import series
+from sitroom.config import SERIES_KINDS
 from sitroom.rules_load import CompiledRule, RuleSet
-from sitroom.rules_measure import Measurer, days_needed, measure
+from sitroom.rules_measure import (SERIES_DAYS, Measurer, days_needed, judge, judged_day, level_value, measure,
+                                   series_array)
 from sitroom.store.models import (CaseDaily, CaseReport, Clinic, ClinicVisit, Inflow, SourceState, SupplyPoint,
                                   SupplyStock)
 
@@ -40,8 +42,10 @@ def _steps(cfg, now: datetime) -> list[datetime]:
 
 
 def history(s: Session, cfg, region: str, gaz, risk_areas, now: datetime) -> dict:
-    """{"points": [(UTC time, value or None)], ...}; EARS / EWMA add the daily counts and baseline mean."""
-    out: dict = {"points": [], "counts": [], "baseline": []}
+    """{"points": [(UTC time, value or None)]}; detector rules: see `detector_history`."""
+    out: dict = {"points": []}
+    if cfg.kind in SERIES_KINDS:
+        return detector_history(s, cfg, region, gaz, risk_areas, now)
     if cfg.kind == "source_silent":
         state = s.get(SourceState, cfg.source)
         last = getattr(state, cfg.since, None) if state else None
@@ -52,36 +56,32 @@ def history(s: Session, cfg, region: str, gaz, risk_areas, now: datetime) -> dic
     for at in _steps(cfg, now):
         out["points"].append((at, measure(s, one, gaz, at, replay=True)[cfg.id].get(region)))
     out["points"].append((now, measure(s, one, gaz, now)[cfg.id].get(region)))
-    if cfg.kind in ("ears", "ewma"):
-        out["counts"], out["baseline"] = _counts_and_baseline(s, cfg, region, gaz, risk_areas, now)
     return out
 
 
-def _baseline_slice(cfg) -> tuple[int, int]:
-    """(first, last) days before the judged day that the detector's baseline mean covers
-    (as in sitroom.detectors: C1 the 7 days before, C2 / C3 the 7 before a 2-day guard, EWMA
-    baseline_days before guard_days)."""
-    if cfg.kind == "ewma":
-        return cfg.guard_days + cfg.baseline_days, cfg.guard_days + 1
-    return (7, 1) if cfg.method == "C1" else (9, 3)
-
-
-def _counts_and_baseline(s, cfg, region, gaz, risk_areas, now):
+def detector_history(s: Session, cfg, region: str, gaz, risk_areas, now: datetime) -> dict:
+    """A detector rule's last DAYS_SHOWN days, judged by the rules' own code (`rules_measure.judge`)
+    on the region's series: per local day (ISO date) the count (None: no report, drawn as a gap),
+    the baseline's expected value, the statistic, the p-value, ESSENCE's colour and the rule's value;
+    `judged_day` is the day the rule judges now (the last complete day unless partial_day)."""
     today = series.local_day(now)
-    first_shown = today - timedelta(days=DAYS_SHOWN)
-    lo, hi = _baseline_slice(cfg)
-    first = first_shown - timedelta(days=lo)
-    daily = series.daily(s, cfg.metric, gaz.get(region).level, first, today, risk_areas=risk_areas).get(region)
-    days = series.days(first, today)
-    daily = daily or [0.0] * len(days)
-    counts, baseline = [], []
-    for i, day in enumerate(days):
-        if day < first_shown:
+    first = today - timedelta(days=SERIES_DAYS + DAYS_SHOWN - 1)
+    daily = series.daily(s, cfg.metric, gaz.get(region).level, first, today, risk_areas=risk_areas,
+                         missing=cfg.missing).get(region) or [None] * ((today - first).days + 1)
+    judged = judged_day(cfg, today)
+    j = judge(cfg, series_array([daily], (judged - first).days), first, every_day=True)
+    out = {"kind": "detector", "judged_day": judged.isoformat(), "partial_day": cfg.partial_day, "days": []}
+    for i, day in enumerate(series.days(first, today)):
+        if day <= today - timedelta(days=DAYS_SHOWN):
             continue
-        counts.append((day.isoformat(), daily[i]))
-        base = daily[i - lo:i - hi + 1]
-        baseline.append((day.isoformat(), detectors.mean_sd(base)[0] if len(base) > 1 else None))
-    return counts, baseline
+        row = {"day": day.isoformat(), "count": daily[i], "expected": None, "statistic": None, "p_value": None,
+               "alert": "grey", "value": None}
+        if day <= judged:
+            d = j.at(0, i)
+            row.update(expected=d.expected, statistic=d.statistic, p_value=d.p_value, alert=d.alert,
+                       value=level_value(cfg, d))
+        out["days"].append(row)
+    return out
 
 
 # ------------------------------------------------------------------ the rows behind the value
@@ -91,7 +91,7 @@ def _since(cfg, now: datetime, m: Measurer) -> datetime:
         if cfg.measure in ("growth", "doubling_time"):
             return now - 2 * timedelta(days=cfg.days)
         return now - timedelta(hours=cfg.window_hours) if cfg.window_hours else m.days_since(cfg.window_days)
-    if cfg.kind in ("ears", "ewma"):
+    if cfg.kind in SERIES_KINDS:
         return m.days_since(days_needed(cfg))
     return m.days_since(getattr(cfg, "window_days", 1))
 

@@ -222,7 +222,11 @@ def detail(alert_id, _v, lang):
     trail = [html.Li(f"{local_time(e['at'], '%m-%d %H:%M:%S')}  {t('ev_' + e['kind'], lang)}  {e['by'] or ''}"
                      + (f" — {e['note']}" if e["note"] else ""), className=f"ev ev-{e['kind']}") for e in a["trail"]]
     chart_title = f"{t('metric_chart', lang)} · {value_label(rule, lang)}" if rule else ""
-    return (f"{level} · {region} · {a['rule_title'][lang]} {num(a['value'])}", alert_detail.figure(rule, evidence, lang),
+    summary = alert_detail.detection_summary(rule, a, lang)
+    if summary:
+        chart_title = [html.Div(chart_title), html.Div(summary, id="al-detection", className="detection")]
+    return (f"{level} · {region} · {a['rule_title'][lang]} {alert_detail.fmt_value(rule, a['value'], lang)}",
+            alert_detail.figure(rule, evidence, lang),
             trail, a["state"] == "resolved", a["state"] != "firing", _deliveries(alert_id, lang), chart_title,
             alert_detail.rows_table(evidence, d.gaz, lang), False)
 

@@ -124,7 +124,7 @@ class FeverClinicSim(Simulator):
     def _rate(self, clinic: dict, days_ago: float) -> float:
         """Expected visits a day at this clinic `days_ago` before now."""
         capacity = clinic["日接诊能力"] or 150
-        surge = 0.9 if self._hot(clinic) else 0.15
+        surge = 0.9 if self._hot(clinic) else 0.0    # elsewhere clinics run at their usual load
         return capacity * (0.3 + surge * self.epidemic(days_ago))
 
     def _hot(self, clinic: dict) -> bool:

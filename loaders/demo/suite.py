@@ -14,7 +14,8 @@ from .transport_supply import TransportSupplySim
 BULLETIN_PROVINCE = "610000"
 # source whose URL the simulator writes to -> (simulator, tick seconds, days of history)
 SYSTEMS = {"hc_cases": (HealthCommissionSim, 2.0, 30), "sx_bulletin": (BulletinSim, 3.0, 30),
-           "fc_clinics": (FeverClinicSim, 2.0, 7), "ts_points": (TransportSupplySim, 1.0, 14)}
+           "fc_clinics": (FeverClinicSim, 2.0, 31), "ts_points": (TransportSupplySim, 1.0, 14)}
+# fever clinics: 31 days of history, ESSENCE's 28-day baseline, its 2 guard days and a judged day
 
 
 def demo_simulators(config, gazetteer: Gazetteer, seed: int | None = None) -> dict[str, object]:

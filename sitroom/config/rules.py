@@ -139,22 +139,88 @@ class ThresholdRule(_RegionRule):
         return self.window_days or 7
 
 
-class EarsRule(_RegionRule):
-    """CDC EARS C1 / C2 / C3 on daily counts; thresholds apply to the statistic."""
+class _SeriesRule(_RegionRule):
+    """A detector on a metric's daily series (sitroom.detectors). The judged day is the last
+    complete local day unless `partial_day` (today so far, against a baseline of complete days);
+    a day a daily reporter did not report is left out (`missing: skip`) or counted 0 (`zero`)."""
+    metric: Metric
+    missing: Literal["skip", "zero"] = "skip"
+    partial_day: bool = False
+
+
+class EarsRule(_SeriesRule):
+    """CDC EARS C1 / C2 / C3; thresholds apply to the statistic (CDC flags C1 / C2 at 3, C3 at 2)."""
     kind: Literal["ears"]
-    metric: Metric
     method: Literal["C1", "C2", "C3"]
-    sd_floor: float = Field(default=1.0, gt=0, description="a flat baseline does not fire on one case")
+    sd_floor: float = Field(default=0.0, ge=0, description="s = max(sd, sd_floor); 0: a flat baseline alarms "
+                                                           "on any count above it")
+    min_baseline: int = Field(default=7, ge=2, le=7, description="reported days of the 7-day baseline needed")
 
 
-class EwmaRule(_RegionRule):
-    """ESSENCE-like EWMA: smoothed recent counts against a baseline kept apart by a guard band."""
-    kind: Literal["ewma"]
-    metric: Metric
-    smoothing: float = Field(default=0.4, gt=0, le=1, description="lambda: weight of the newest day")
-    baseline_days: int = Field(default=28, ge=2)
+EssenceLevelOn = Literal["p_value", "statistic"]
+
+
+class _EssenceRule(_SeriesRule):
+    """ESSENCE's detectors: thresholds on the one-sided p-value (direction below, falling from IV
+    to I; red is p < 0.01, yellow p < 0.05) or, with level_on: statistic, on the statistic."""
+    baseline_days: int = Field(default=28, ge=7)
     guard_days: int = Field(default=2, ge=0)
-    sd_floor: float = Field(default=1.0, gt=0)
+    level_on: EssenceLevelOn = "p_value"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _p_values_fall(cls, data):
+        if isinstance(data, dict):
+            if "sd_floor" in data:
+                raise ValueError("sd_floor does not apply to ESSENCE's detectors (their sigma has its own minimum); "
+                                 "remove it")
+            if data.get("level_on", "p_value") == "p_value" and "direction" not in data:
+                data = {**data, "direction": "below"}
+        return data
+
+    @model_validator(mode="after")
+    def _p_thresholds(self):
+        if self.level_on == "p_value":
+            t = self.thresholds
+            if self.direction != "below" or not all(0 < getattr(t, lv) <= 1 for lv in LEVELS) or not 0 < self.recover <= 1:
+                raise ValueError("level_on: p_value needs p-value cut-offs between 0 and 1 falling from IV to I "
+                                 "(e.g. IV: 0.05, III: 0.01) and recover between IV and 1 (direction below)")
+        return self
+
+
+Arms = list[Annotated[float, Field(gt=0, le=1)]]
+
+
+class _Smoothing(Strict):
+    smoothing: Arms = Field(default=[0.4, 0.9], min_length=1, max_length=4,
+                            description="EWMA weights of the newest day; ESSENCE: 0.4 and 0.9")
+
+    @field_validator("smoothing", mode="before")
+    @classmethod
+    def _one_arm(cls, v):
+        return [v] if isinstance(v, (int, float)) else v
+
+
+class EwmaRule(_EssenceRule, _Smoothing):
+    """ESSENCE's EWMA: two smoothing arms over the whole series against a baseline before a guard band."""
+    kind: Literal["ewma"]
+
+
+class RegressionRule(_EssenceRule):
+    """ESSENCE's adaptive regression: trend and day-of-week terms fitted on the baseline."""
+    kind: Literal["regression"]
+
+    @field_validator("baseline_days")
+    @classmethod
+    def _weeks(cls, v: int) -> int:
+        if v % 7 or v < 14:
+            raise ValueError("the regression's baseline_days must be whole weeks, at least 14 (ESSENCE: 28)")
+        return v
+
+
+class SwitchRule(RegressionRule, _Smoothing):
+    """ESSENCE's switch: the regression where its fit has adjusted R^2 >= 0.60, the EWMA elsewhere."""
+    kind: Literal["switch"]
 
 
 class SupplyCoverRule(_RegionRule):
@@ -191,9 +257,10 @@ class SourceSilentRule(_Rule):
         return data
 
 
-RULE_KINDS = ("threshold", "ears", "ewma", "supply_cover", "risk_arrivals", "source_silent")
-RuleConfig = Annotated[Union[ThresholdRule, EarsRule, EwmaRule, SupplyCoverRule, RiskArrivalsRule,
-                             SourceSilentRule], Field(discriminator="kind")]
+RULE_KINDS = ("threshold", "ears", "ewma", "regression", "switch", "supply_cover", "risk_arrivals", "source_silent")
+SERIES_KINDS = ("ears", "ewma", "regression", "switch")   # detectors on daily series (sitroom.detectors)
+RuleConfig = Annotated[Union[ThresholdRule, EarsRule, EwmaRule, RegressionRule, SwitchRule, SupplyCoverRule,
+                             RiskArrivalsRule, SourceSilentRule], Field(discriminator="kind")]
 
 
 class RulesConfig(Strict):

@@ -201,6 +201,10 @@ class Alert(Base):
     assignee: Mapped[str | None] = mapped_column(String(100))   # person or team the task is dispatched to
     firing_since: Mapped[datetime | None] = mapped_column(DateTime)  # fired, or rose to its current level
     escalated_at: Mapped[datetime | None] = mapped_column(DateTime)  # left unacknowledged too long
+    # Detector rules: the raw statistic and p-value (value is the one the levels are set on) and the day judged
+    statistic: Mapped[float | None] = mapped_column(Float)
+    p_value: Mapped[float | None] = mapped_column(Float)
+    judged_day: Mapped[date | None] = mapped_column(Date)
     __table_args__ = (
         # One open alert per (rule, region): enforced by the database, not by hope.
         Index("uq_alerts_open", "rule", "region", unique=True,
