@@ -42,7 +42,11 @@ Where sitroom deliberately differs from Rnssp:
   - a regression baseline that lacks a weekday (gaps) cannot be fitted: grey, not an NA forecast.
   - Rnssp scales a series of percentages below 1 by its median; sitroom's metrics are counts.
   - the 7-day-average check leaves a grey day grey (Rnssp's ungrouped path turns some blue).
-  - p-values are Student's t upper tail from scipy (`stdtr(df, -x)`, exact where 1 - pt rounds to 0).
+  - p-values are Student's t upper tail from scipy (`stdtr(df, -x)`), exact where Rnssp's 1 - pt
+    rounds to 0; so where both EWMA arms round to 0 in R (a statistic above ~8), Rnssp reports the
+    0.9 arm and sitroom the arm with the truly smaller p (the colour is red either way).
+  - the rules set levels with `value <= cut-off` on p-values (ESSENCE: p < 0.05); p equal to a
+    cut-off has probability 0 for a continuous statistic.
   - the alert_switch page says its EWMA uses 0.4 only; its code runs both arms, and so does sitroom.
 
 EARS (CDC's Early Aberration Reporting System; Hutwagner et al., J Urban Health 2003;80(2 Suppl
