@@ -127,7 +127,7 @@ def _detector_figure(rule, hist: dict, lang: str) -> go.Figure:
     gaps = [r["day"] for r in rows if r["count"] is None]
     fig.add_scatter(x=gaps or [None], y=[0] * len(gaps) or [None], mode="markers", name=t("no_report", lang),
                     marker={"symbol": "x-thin-open", "size": 10, "color": "#bbbbbb", "line": {"width": 2}},
-                    row=1, col=1)
+                    showlegend=bool(gaps), row=1, col=1)
     fig.add_scatter(x=days, y=[r["expected"] for r in rows], name=t("baseline_expected", lang), mode="lines",
                     line={"color": "#9ecae1", "width": 2, "dash": "dash"}, connectgaps=False, row=1, col=1)
     on_p = getattr(rule, "level_on", "statistic") == "p_value"
