@@ -185,6 +185,7 @@ def figure(trends: list[tv.RegionTrend], st: tv.TrendState, d) -> go.Figure:
         if tr_.average is not None:
             fig.add_scatter(x=x, y=tr_.average, mode="lines", name=f"{name} · {t('trends_avg', lang)}",
                             line={"color": colour, "width": 3}, meta={"region": tr_.code, "role": "average"})
+    fig.update_xaxes(tickformat="%m-%d", hoverformat="%Y-%m-%d")   # digits: no English month names in the Chinese UI
     if st.metric == "rt":
         fig.add_hline(y=1, line={"color": "#666", "dash": "dash", "width": 1})
         fig.update_yaxes(rangemode="tozero")
