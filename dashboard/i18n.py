@@ -321,6 +321,11 @@ TEXT = {
     "no_report": ("未报告（缺失，不计为0）", "No report (missing, not 0)"),
     "baseline_expected": ("基线期望", "Baseline expected"),
     "flat_baseline": ("∞（基线无波动）", "∞ (flat baseline)"),
+    "no_data_banner": ("尚无数据：数据源还没有报告任何病例数据，无法判断是否有预警",
+                       "No data yet: no source has reported case figures, so warnings cannot be judged"),
+    "missing_none": ("无数据", "No data"),
+    "missing_prefecture_only": ("仅报地市合计", "Prefecture total only"),
+    "kiosk_queue_title": ("预警队列：未结束 {n} 条", "Alert queue: {n} open"),
 }
 LANGS = ("zh", "en")
 

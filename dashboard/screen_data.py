@@ -130,6 +130,11 @@ class ScreenData:
                 return queries.case_figures(s, utcnow(), self.rt.config.dashboard.trend_days)
         return self._cached(("case_figures",), compute)
 
+    def has_data(self) -> bool:
+        """Whether any case figure was ever reported: an empty store shows 'no data', not zeros."""
+        f = self.case_figures()
+        return bool(f.regions or f.buckets)
+
     def cases(self, parent: str = "all") -> dict:
         """Per child region of `parent` ('all' = every prefecture) with the rate per 100k, plus what is
         not on a child region: province buckets, figures given only for `parent`, and corrections."""

@@ -105,6 +105,10 @@ class CaseFigures:
     place: dict[str, tuple[str | None, str]] = field(default_factory=dict)  # region -> (prefecture, province)
     buckets: dict[tuple[str, str], dict] = field(default_factory=dict)      # (province, bucket) -> figures
     corrections: list[dict] = field(default_factory=list)         # {region, bucket, prefecture, province, day, metric, delta}
+    # What was reported at all (missing is not zero): a line list covers its provinces (no row for a
+    # region: no case there); an aggregate covers only the regions it has rows for.
+    line_provinces: set[str] = field(default_factory=set)
+    aggregated: set[str] = field(default_factory=set)
 
 
 def case_figures(s: Session, now: datetime, window_days: int = 30) -> CaseFigures:
@@ -125,6 +129,7 @@ def case_figures(s: Session, now: datetime, window_days: int = 30) -> CaseFigure
     q = (select(CaseReport.region, CaseReport.prefecture, CaseReport.province, CaseReport.status, func.count())
          .group_by(CaseReport.region, CaseReport.prefecture, CaseReport.province, CaseReport.status))
     for region, pref, prov, status, n in s.execute(q):
+        out.line_provinces.add(prov)
         c = slot(region, None, pref, prov)
         if status in CASE_METRICS:
             c[status] += n
@@ -151,6 +156,8 @@ def case_figures(s: Session, now: datetime, window_days: int = 30) -> CaseFigure
     q_new = select(*group, *sums).where(CaseDaily.counting == "new").group_by(*group)
     for q in (q_cum, q_new):
         for region, bucket, pref, prov, *vals in s.execute(q):
+            if not bucket:
+                out.aggregated.add(region)
             c = slot(region, bucket, pref, prov)
             agg = dict(zip(CASE_METRICS, (int(v or 0) for v in vals)))
             for m in CASE_METRICS:
@@ -237,7 +244,25 @@ def roll_up(figures: CaseFigures, gaz, parent: str = "all") -> dict:
         if key in regions:
             corrections.setdefault(key, []).append(c)
     return {"regions": regions, "unplaced": unplaced, "buckets": buckets,
-            "corrections": corrections, "corrections_all": corrections_all}
+            "corrections": corrections, "corrections_all": corrections_all,
+            "missing": missing(figures, gaz, parent, list(regions))}
+
+
+def missing(figures: CaseFigures, gaz, parent: str, children: list[str]) -> dict[str, str]:
+    """{child: "none" (nothing reported for it) | "prefecture_only" (its prefecture reports only its
+    total)} for the children of `parent` with no figures of their own; reported children are absent."""
+    agg_places = {figures.place[r][0] for r in figures.aggregated if r in figures.place} | figures.aggregated
+    out = {}
+    for code in children:
+        r = gaz.get(code)
+        province = gaz.province_of(code)
+        if province in figures.line_provinces or code in agg_places:
+            continue
+        if r.level == "county" and gaz.prefecture_of(code) in figures.aggregated:
+            out[code] = "prefecture_only"
+        else:
+            out[code] = "none"
+    return out
 
 
 # ------------------------------------------------------------------------------------------------ clinics

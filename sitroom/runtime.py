@@ -14,7 +14,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import Config, load_config
+from .config import Config, ConfigError, load_config
+from .config.dashboard import playlist_problems
 from .config.watch import FileWatch
 from .regions import Gazetteer, load_gazetteer
 from .rules_load import context_of, load_rules, ruleset_from_config
@@ -81,4 +82,7 @@ def load_runtime(settings: Settings) -> Runtime:
     """Raises ConfigError (file, key, expected) before anything starts."""
     config = load_config(settings.config_dir, settings.env())
     gaz = load_gazetteer(tuple(config.regions.provinces), settings.data_dir / "cache")
+    problems = playlist_problems(config.dashboard, gaz, Path(settings.config_dir) / "dashboard.yaml")  # names need it
+    if problems:
+        raise ConfigError(problems)
     return Runtime(settings, config, gaz)

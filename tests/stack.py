@@ -28,8 +28,8 @@ def _free_port() -> int:
 class Stack:
     """Source DB + `sitroom loaders` + `sitroom serve`, all on a temp data dir."""
 
-    def __init__(self, root: Path, seed: int = 1, sources: tuple[str, ...] = ("hc_cases",)):
-        self.seed = seed
+    def __init__(self, root: Path, seed: int = 1, sources: tuple[str, ...] = ("hc_cases",), backfill_days: int = 10):
+        self.seed, self.backfill_days = seed, backfill_days   # backfill_days=0: an empty source and store
         self.data_dir = root / "data"
         self.config_dir = root / "config"
         self.data_dir.mkdir(parents=True)
@@ -97,7 +97,7 @@ class Stack:
                                        confirmed_per_day=100, hotspot=None)
         self.sim.create()
         mark_demo(self.sim.engine)   # as `sitroom demo` does: the drills of the tests write here
-        self.source_rows = self.sim.backfill(days=10)
+        self.source_rows = self.sim.backfill(days=self.backfill_days) if self.backfill_days else 0
         # The loader migrates the store first; the server starts after it (two processes both
         # running the first migration of a fresh SQLite file would race).
         self.spawn("loaders", "loaders")

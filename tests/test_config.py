@@ -61,6 +61,10 @@ MISTAKES = [
      "HC_DB_PASSWORD is not set"),
     ("rules", lambda d: d["rules"][0]["thresholds"].update(III=10), "rules[0].thresholds", "rise strictly"),
     ("rules", lambda d: d["rules"][0].update(recover=500), "rules[0]", "recover (500) must not exceed"),
+    ("dashboard", lambda d: d["playlist"].append({"view": "region", "seconds": 30}), "playlist[5]",
+     "give it for view: region"),
+    ("dashboard", lambda d: d["playlist"][0].update(seconds=1), "playlist[0].seconds", "greater than or equal to 5"),
+    ("dashboard", lambda d: d["playlist"][0].update(view="news"), "playlist[0].view", "'overview', 'region'"),
     ("rules", lambda d: d["rules"][8].update(recover=2), "rules[8]", "must not be below the level IV threshold"),
     ("rules", lambda d: d["rules"][8].update(thresholds={"IV": 1, "III": 3, "II": 5, "I": 7}), "rules[8]",
      "direction is below (lower is worse): thresholds must fall strictly"),
@@ -153,3 +157,14 @@ def test_config_check_accepts_the_shipped_config(tmp_path):
     p = subprocess.run([sys.executable, "-m", "sitroom", "config", "check", "--data-dir", str(tmp_path)],
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0 and "config OK" in p.stdout, p.stderr
+
+
+def test_config_check_names_an_unknown_playlist_region(conf, tmp_path):
+    """The playlist's regions need the gazetteer: checked at start-up, with file and key."""
+    edit(conf, "dashboard", lambda d: d["playlist"].extend([{"view": "region", "region": "火星市", "seconds": 30},
+                                                            {"view": "region", "region": "中原区", "seconds": 30}]))
+    p = subprocess.run([sys.executable, "-m", "sitroom", "config", "check", "--config-dir", str(conf),
+                        "--data-dir", str(tmp_path / "data")], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2, (p.stdout, p.stderr)
+    assert f"{conf / 'dashboard.yaml'}: playlist[5].region: unknown region '火星市'" in p.stderr
+    assert f"{conf / 'dashboard.yaml'}: playlist[6].region: '中原区' is a county" in p.stderr and "郑州市" in p.stderr

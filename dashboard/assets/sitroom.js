@@ -32,7 +32,7 @@ window.dashExtensions = Object.assign({}, window.dashExtensions, {
         const code = feature.properties.adcode;
         const alert = (h.alerts || {})[code];
         return {
-          fillColor: colourOf((h.values || {})[code], h), fillOpacity: 0.88,
+          fillColor: (h.fills || {})[code] || colourOf((h.values || {})[code], h), fillOpacity: 0.88,
           color: alert || "#0b1520", weight: alert ? 4 : 1,
           className: "region region-" + code,
         };
@@ -273,3 +273,35 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     },
   },
 });
+
+/* The kiosk wall's rotation (dashboard/kiosk.py): the playlist's views in turn, each for its seconds;
+   a warning that fires (a firing row on the banner) shows its region until acknowledged, then the
+   view that was showing starts again. And the clock, in Beijing time. All in the browser. */
+window.dash_clientside.sitroomPage.kioskStep = function (_n, steps, lang) {
+  const skip = window.dash_clientside.no_update;
+  const parts = {};
+  new Intl.DateTimeFormat("en-GB", {timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit",
+                                    hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false})
+    .formatToParts(new Date()).forEach(function (p) { parts[p.type] = p.value; });
+  const clock = parts.year + "-" + parts.month + "-" + parts.day + " " + parts.hour + ":" + parts.minute + ":" + parts.second;
+  if (!steps || !steps.length) return [skip, clock, skip];
+  const k = window.sitroomKiosk = window.sitroomKiosk || {i: 0, since: Date.now(), shown: null};
+  const now = Date.now();
+  const firing = document.querySelector("#alert-banner .alert-row.firing[data-region]");
+  let step;
+  if (firing) {
+    step = {view: "alert", region: firing.dataset.region, alert: firing.dataset.alert};
+    k.since = now;   // the interrupted view runs its full time once the warning is acknowledged
+  } else {
+    if (now - k.since >= steps[k.i % steps.length].seconds * 1000) {
+      k.i = (k.i + 1) % steps.length;
+      k.since = now;
+    }
+    step = Object.assign({i: k.i}, steps[k.i % steps.length]);
+  }
+  const key = JSON.stringify(step);
+  if (key === k.shown) return [skip, clock, skip];
+  k.shown = key;
+  const mode = step.view === "alert" ? "region mode-alert" : step.view;
+  return [step, clock, "wall-main mode-" + mode];
+};

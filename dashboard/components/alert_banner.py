@@ -52,7 +52,9 @@ def alert_row(a: dict, lang: str) -> html.Div:
 
 def banner(alerts: list[dict], lang: str, message: str | None = None) -> list:
     alerts = [a for a in alerts if a["state"] in ON_BANNER]
-    if not alerts:
+    if not alerts and not screen_data().has_data():   # nothing reported yet: say so, not "no warnings"
+        rows = [html.Div(t("no_data_banner", lang), className="alert-row no-data", id="no-data")]
+    elif not alerts:
         rows = [html.Div(t("no_alerts", lang), className="alert-row none")]
     else:
         rows = [alert_row(a, lang) for a in alerts[:SHOWN]]

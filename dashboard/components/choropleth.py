@@ -18,7 +18,8 @@ CLASSES = {
     "per_100k": [0.1, 1, 2, 5, 10, 20, 50],
 }
 COLOURS = ["#fff5eb", "#fdd0a2", "#fdae6b", "#fd8d3c", "#f16913", "#d94801", "#8c2d04"]
-NO_DATA = "#2b3a4a"
+NO_DATA = "#2b3a4a"        # nothing reported for the region (missing is not zero)
+PREFECTURE_ONLY = "#4a4466"  # a county whose prefecture reports only its total
 ZERO = "#1d4d3c"
 
 
@@ -35,16 +36,23 @@ def fit_zoom(bounds, width_px: int = 1150, height_px: int = 700) -> float:
 
 def hideout(values: dict[str, dict], metric: str, names: dict[str, str], lang: str,
             alert_levels: dict[str, str] | None = None, corrections: dict[str, list] | None = None,
-            show_values: bool = True) -> dict:
+            show_values: bool = True, missing: dict[str, str] | None = None) -> dict:
     """Colours and tooltips (as data: dashboard.plain.tip) per region; corrections (negative
     differences of cumulative counts) are named in the tooltip. show_values=False (case layer
-    off): a neutral base map with names only."""
+    off): a neutral base map with names only. missing: regions with nothing of their own reported
+    ("none": 无数据, "prefecture_only": 仅报地市合计), drawn as such, never as zero."""
     label = t(f"metric_{metric}", lang)
-    shown, tips = {}, {}
+    shown, tips, fills = {}, {}, {}
     for code, v in values.items():
         title = [("tip-title", names.get(code, code))]
         if not show_values:
             tips[code] = tip(title)
+            continue
+        gap = (missing or {}).get(code)
+        if gap:
+            shown[code] = None
+            fills[code] = PREFECTURE_ONLY if gap == "prefecture_only" else NO_DATA
+            tips[code] = tip(title, [("tip-missing", t(f"missing_{gap}", lang))])
             continue
         x = v.get(metric)
         shown[code] = x
@@ -57,13 +65,16 @@ def hideout(values: dict[str, dict], metric: str, names: dict[str, str], lang: s
                 + ("" if c["metric"] == "confirmed" else f" ({t('kpi_' + c['metric'], lang)})")
                 for c in fixes[:3]))])
         tips[code] = tip(*lines)
-    return {"values": shown, "tips": tips, "classes": CLASSES[metric], "colours": COLOURS,
+    return {"values": shown, "tips": tips, "fills": fills, "classes": CLASSES[metric], "colours": COLOURS,
             "zero": ZERO, "nodata": NO_DATA, "alerts": alert_levels or {}}
 
 
-def legend(metric: str, lang: str) -> list:
+def legend(metric: str, lang: str, prefecture_only: bool = False) -> list:
     edges = CLASSES[metric]
-    items = [(NO_DATA, t("legend_no_data", lang)), (ZERO, f"< {_num(edges[0])}")]
+    items = [(NO_DATA, t("legend_no_data", lang))]
+    if prefecture_only:
+        items.append((PREFECTURE_ONLY, t("missing_prefecture_only", lang)))
+    items.append((ZERO, f"< {_num(edges[0])}"))
     for i, lo in enumerate(edges):
         hi = edges[i + 1] if i + 1 < len(edges) else None
         items.append((COLOURS[i], f"{_num(lo)} – {_num(hi)}" if hi is not None else f"≥ {_num(lo)}"))
@@ -73,7 +84,7 @@ def legend(metric: str, lang: str) -> list:
 
 
 def region_map(center, zoom, bounds, tile_url: str | None, attribution: str, initial_hideout: dict,
-               overlays: list | None = None, view: str = "all") -> dl.Map:
+               overlays: list | None = None, view: str = "all", zoom_buttons: bool = True) -> dl.Map:
     """center/zoom give the first frame; the viewport then fits the bounds to the real panel size.
     `overlays` (marker layers) are drawn over the regions; `view` is the region shown ('all')."""
     layers = [dl.TileLayer(url=tile_url, attribution=attribution)] if tile_url else []
@@ -84,6 +95,7 @@ def region_map(center, zoom, bounds, tile_url: str | None, attribution: str, ini
     ))
     layers += overlays or []
     return dl.Map(layers, id="map", center=center, zoom=zoom, zoomSnap=0.25, attributionControl=bool(tile_url),
+                  zoomControl=zoom_buttons,
                   viewport={"bounds": bounds, "transition": "fitBounds"},
                   className="region-map", style={"height": "100%", "width": "100%"})
 

@@ -24,6 +24,8 @@ from dashboard.components.choropleth import fit_zoom, hideout, legend, region_ma
 from dashboard.components import map_layers as ml
 from dashboard.components.marker_detail import clinic_panel, inflow_panel, supply_panel
 from dashboard.i18n import pick_lang, t
+from dashboard.kiosk import kiosk_on, map_target, playlist
+from dashboard.components.kiosk_queue import queue_table
 from dashboard.plain import plotly as _plain
 
 dash.register_page(__name__, path="/", title="sitroom")
@@ -44,9 +46,11 @@ def pick_layers(requested: str | None, d) -> list[str]:
     return shown
 
 
-def layout(lang: str | None = None, metric: str | None = None, layers: str | None = None, view: str | None = None, **_):
+def layout(lang: str | None = None, metric: str | None = None, layers: str | None = None, view: str | None = None,
+           kiosk: str | None = None, **_):
     d = screen_data()
     cfg = d.rt.config.dashboard
+    on = kiosk_on(kiosk)
     lang = pick_lang(lang, cfg.language)
     metric = metric if metric in METRICS else cfg.default_metric
     view = view_arg(view, d)   # ?view=410100 opens a prefecture's drill-down (a shared link keeps it)
@@ -54,7 +58,7 @@ def layout(lang: str | None = None, metric: str | None = None, layers: str | Non
     center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
     provinces = "·".join(p.name_en if lang == "en" else p.name for p in d.gaz.provinces())
     shown = pick_layers(layers, d)
-    return html.Div(className=f"wall lang-{lang}", children=[
+    return html.Div(className=f"wall lang-{lang}" + (" kiosk" if on else ""), children=[
         dcc.Store(id="wall-lang", data=lang),
         dcc.Store(id="wall-version", data=-1),
         dcc.Store(id="wall-view", data=view),
@@ -64,9 +68,14 @@ def layout(lang: str | None = None, metric: str | None = None, layers: str | Non
         dcc.Store(id="marker-selected", data=None),
         dcc.Store(id="layers-url-sync"),
         dcc.Interval(id="wall-tick", interval=cfg.refresh_ms),
+        # the kiosk's rotation: kept by sitroom.js in the browser (the tick asks the server nothing)
+        dcc.Store(id="kiosk-playlist", data=playlist(cfg, d.gaz) if on else None),
+        dcc.Store(id="kiosk-step", data=None),
+        dcc.Interval(id="kiosk-tick", interval=1000, disabled=not on),
         html.Header(className="wall-header", children=[
             html.H1(f"{provinces} {t('title', lang)}"),
             html.Div(className="header-right", children=[
+                html.Span(id="kiosk-clock", className="kiosk-clock", hidden=not on),
                 html.Span([html.Span(t("as_of", lang), className="as-of-label"),
                            html.Span("—", id="as-of", className="as-of")], className="as-of-box"),
                 *header_tools(lang, wall=True),
@@ -77,7 +86,8 @@ def layout(lang: str | None = None, metric: str | None = None, layers: str | Non
             html.Div(id="stale-banner", className="stale-banner status-line ok"),
             alert_banner(lang, wall=True),
         ]),
-        html.Main(className="wall-main", children=[
+        html.Main(id="wall-main", className="wall-main mode-overview", children=[
+            html.Section(id="kiosk-queue", className="kiosk-queue"),
             html.Section(className="map-panel", children=[
                 html.Div(className="map-tools", children=[
                     dcc.RadioItems(id="metric", value=metric, inline=True, className="metric-picker",
@@ -89,7 +99,7 @@ def layout(lang: str | None = None, metric: str | None = None, layers: str | Non
                 ]),
                 html.Div(className="map-wrap", children=[
                     region_map(center, fit_zoom(bounds), bounds, cfg.tile_url, cfg.tile_attribution,
-                               hideout({}, metric, {}, lang), ml.marker_layers(), view=view),
+                               hideout({}, metric, {}, lang), ml.marker_layers(), view=view, zoom_buttons=not on),
                     html.Div(id="marker-detail", className="marker-detail", hidden=True, children=[
                         html.Button("×", id="detail-close", className="detail-close", title=t("close", lang)),
                         html.Div(id="detail-body"),
@@ -156,13 +166,18 @@ def status_line(sources: list[dict], lang: str) -> tuple[str, str, bool]:
 
 @callback(Output("wall-view", "data"), Output("regions-geo", "url"), Output("map", "viewport"),
           Output("map-back", "hidden"), Output("wall-bounds", "data"),
-          Input("regions-geo", "clickData"), Input("map-back", "n_clicks"), State("wall-view", "data"),
-          prevent_initial_call=True)
-def drill(click, _back, view):
-    """Click a prefecture to see its counties; Back returns to the overview."""
+          Input("regions-geo", "clickData"), Input("map-back", "n_clicks"), Input("kiosk-step", "data"),
+          State("wall-view", "data"), prevent_initial_call=True)
+def drill(click, _back, step, view):
+    """Click a prefecture to see its counties; Back returns to the overview; a kiosk's step shows its region."""
     gaz = screen_data().gaz
     if ctx.triggered_id == "map-back":
         target = "all"
+    elif ctx.triggered_id == "kiosk-step":
+        step = mapping(step)
+        target = map_target(step.get("region") if step.get("view") in ("region", "alert") else None, gaz)
+        if target == view:
+            return no_update, no_update, no_update, no_update, no_update
     else:
         code = mapping(mapping(click).get("properties")).get("adcode")
         if not isinstance(code, str) or view != "all" or code not in gaz.regions or gaz.get(code).level != "prefecture":
@@ -193,8 +208,9 @@ def colour_map(_version, metric, view, layers, lang):
         legends.append(ml.supply_legend(d.rt.config.sources.supply_kinds, lang))
     if "inflows" in layers:
         legends.append(ml.inflow_legend(lang))
-    return (hideout(values, metric, names, lang, alerted, cases["corrections"], show_cases),
-            legend(metric, lang) if show_cases else [], legends, title)
+    gaps = cases["missing"]
+    return (hideout(values, metric, names, lang, alerted, cases["corrections"], show_cases, gaps),
+            legend(metric, lang, "prefecture_only" in gaps.values()) if show_cases else [], legends, title)
 
 
 @callback(Output("clinics-geo", "url"), Output("supply-geo", "url"), Output("inflows-geo", "url"),
@@ -275,12 +291,18 @@ def marker_detail(selected, _version, lang, view):
 def kpis(_version, view, lang):
     d = screen_data()
     lang, view = lang_arg(lang), view_arg(view, d)
-    if view == "all":
-        totals = d.totals()
+    if view == "all" or d.gaz.get(view).level == "province":
+        totals = d.totals(None if view == "all" else view)
+        if view != "all":
+            totals = {**totals, "active_alerts": sum(1 for a in d.alerts("active") if a["state"] == "firing"
+                                                     and a["region"] in d.gaz.regions
+                                                     and d.gaz.province_of(a["region"]) == view)}
     else:
         v = d.region_values(d.gaz.get(view).parent)[view]
         totals = {**v, "active_alerts": sum(1 for a in d.alerts("active") if a["region"] == view and a["state"] == "firing")}
-    tiles = [html.Div([html.Div(f"{totals[k]:,}", className="kpi-value", id=f"kpi-{k}"),
+    empty = not d.has_data()   # an empty store: no figure at all, not zeros
+    tiles = [html.Div([html.Div("—" if empty else f"{totals[k]:,}", className="kpi-value" + (" no-data" if empty else ""),
+                                id=f"kpi-{k}"),
                        html.Div(t(f"kpi_{k}", lang), className="kpi-label")], className=f"kpi kpi-{k}")
              for k in KPIS]
     return tiles, _kpi_notes(d, view, lang)
@@ -353,8 +375,8 @@ def trend(_version, view, scale, lang):
 
 
 def view_arg(view, d) -> str:
-    """The region the wall shows: 'all' or a prefecture (what a drill-down sets), else 'all'."""
-    if isinstance(view, str) and view in d.gaz.regions and d.gaz.get(view).level == "prefecture":
+    """The region the wall shows: 'all', a province or a prefecture (what a drill-down sets), else 'all'."""
+    if isinstance(view, str) and view in d.gaz.regions and d.gaz.get(view).level in ("province", "prefecture"):
         return view
     return "all"
 
@@ -375,3 +397,20 @@ def _empty_figure(title: str = "", k: float = 1.0) -> go.Figure:
                       font={"size": 16 * k}, xaxis={"tickformat": "%m-%d"},
                       bargap=0.15, uirevision="keep", autosize=True)
     return fig
+
+
+# The kiosk: every second the clock, and the playlist's step (or the firing warning's region).
+clientside_callback(ClientsideFunction("sitroomPage", "kioskStep"),
+                    Output("kiosk-step", "data"), Output("kiosk-clock", "children"), Output("wall-main", "className"),
+                    Input("kiosk-tick", "n_intervals"), State("kiosk-playlist", "data"), State("wall-lang", "data"),
+                    prevent_initial_call=True)
+
+
+@callback(Output("kiosk-queue", "children"), Input("wall-version", "data"), Input("kiosk-step", "data"),
+          State("wall-lang", "data"), State("kiosk-playlist", "data"), prevent_initial_call=True)
+def kiosk_queue(_version, step, lang, kiosk):
+    """The playlist's alert queue: every open warning, most severe first, as large as the wall's banner."""
+    if not kiosk or mapping(step).get("view") != "alerts":
+        return no_update
+    lang = lang_arg(lang)
+    return queue_table(screen_data().alerts("active"), lang)
