@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date
 from typing import Sequence
 
@@ -131,9 +132,18 @@ def t_upper(stat, df):
     return special.stdtr(df, -np.asarray(stat, dtype=float))
 
 
-def t_quantile(q: float, df) -> np.ndarray:
-    """qt(q, df), rounded to 5 decimals as Rnssp rounds its control limits."""
-    return np.round(special.stdtrit(df, q), 5)
+def t_quantile(q: float, df):
+    """qt(q, df) for whole degrees of freedom, rounded to 5 decimals as Rnssp rounds its control
+    limits; from a table per q (the rules ask for it on every region and day)."""
+    dfs = np.asarray(df, dtype=int)
+    top = int(dfs.max()) if dfs.size else 1
+    table = _t_table(q, 1 << max(6, top.bit_length()))
+    return table[dfs]
+
+
+@lru_cache(maxsize=None)
+def _t_table(q: float, size: int) -> np.ndarray:
+    return np.round(special.stdtrit(np.arange(size + 1).clip(1), q), 5)
 
 
 def baseline_windows(y: np.ndarray, days: int, guard: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

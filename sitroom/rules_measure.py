@@ -14,6 +14,7 @@ p_value) or the statistic; `Measurer.details` keeps each region's whole `Detecti
 """
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -30,7 +31,12 @@ from .store.models import SourceState
 # start are looked for this far back. An EWMA started 30 days before its baseline carries less
 # than 0.6^30 = 2e-7 of its starting value, and the regression's weekend check reads 7 weeks.
 SERIES_DAYS = 61
-STATISTIC_CAP = 1e9   # a flat baseline's EARS statistic (+inf) is stored as this: JSON has no infinity
+STATISTIC_CAP = 1e9
+# The days before FRESH_DAYS ago (baseline days: complete, rarely changed) are read from the store at
+# most every OLD_DAYS_SECONDS per store, metric and level; the judged day, the guard band and today
+# every time. A late row for an older day is taken up within that time.
+FRESH_DAYS, OLD_DAYS_SECONDS = 3, 300
+_old_days: dict[tuple, tuple[float, list]] = {}   # a flat baseline's EARS statistic (+inf) is stored as this: JSON has no infinity
 
 
 def days_needed(rule) -> int:
@@ -93,9 +99,24 @@ class Measurer:
         return self.today - timedelta(days=self.span - 1)
 
     def daily(self, metric: str, level: str, missing: str = "skip") -> dict[str, list[float | None]]:
-        return self._once(("daily", metric, level, missing), lambda: series.daily(
-            self.s, metric, level, self.first_day, self.today, risk_areas=self.ruleset.risk_areas,
-            as_of=self.now if self.replay else None, missing=missing))
+        rows = self._once(("daily_rows", metric, level), lambda: self._daily_rows(metric, level))
+        return self._once(("daily", metric, level, missing),
+                          lambda: series.daily_from_rows(rows, self.first_day, self.today, missing))
+
+    def _daily_rows(self, metric: str, level: str) -> list:
+        risk = self.ruleset.risk_areas
+        if self.replay:                       # a backtest reads as of each step: nothing cached
+            return series.daily_rows(self.s, metric, level, self.first_day, self.today, risk_areas=risk,
+                                     as_of=self.now)
+        cut = self.today - timedelta(days=FRESH_DAYS)
+        key = (str(self.s.get_bind().url), metric, level, self.first_day, risk)
+        hit = _old_days.get(key)
+        if hit is None or time.monotonic() - hit[0] > OLD_DAYS_SECONDS:
+            for k in [k for k in _old_days if k[:3] == key[:3]]:
+                del _old_days[k]              # another day's window
+            hit = _old_days[key] = (time.monotonic(), series.daily_rows(self.s, metric, level, self.first_day, cut,
+                                                                        risk_areas=risk))
+        return hit[1] + series.daily_rows(self.s, metric, level, cut + timedelta(days=1), self.today, risk_areas=risk)
 
     def total(self, metric: str, level: str, since: datetime, until: datetime | None = None) -> dict[str, float]:
         if until is None and self.replay:

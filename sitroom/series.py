@@ -145,6 +145,26 @@ def _arrivals_daily(s, level, first, last, risk_areas):
 MISSING = ("skip", "zero")
 
 
+def daily_rows(s: Session, metric: str, level: str, first: date, last: date, *, risk_areas: list[str] = (),
+               as_of: datetime | None = None) -> list[tuple[bool, str, date, float | None]]:
+    """(from a line list?, region, local day, value) of `metric` on local days first..last, summed in SQL."""
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric '{metric}'; one of {', '.join(METRICS)}")
+    out: list[tuple[bool, str, date, float | None]] = []
+
+    def add(rows, line_list: bool = False):
+        out.extend((line_list, region, _as_date(day), value) for region, day, value in rows if region is not None)
+
+    if metric in ("new_confirmed", "new_suspected"):
+        add(_line_list_daily(s, metric, level, first, last, as_of), line_list=True)
+        add(_aggregate_daily(s, metric, level, first, last))
+    elif metric in ("clinic_visits", "fever_visits"):
+        add(_visits_daily(s, metric, level, first, last, as_of))
+    elif risk_areas:
+        add(_arrivals_daily(s, level, first, last, list(risk_areas)))
+    return out
+
+
 def daily(s: Session, metric: str, level: str, first: date, last: date, *, risk_areas: list[str] = (),
           as_of: datetime | None = None, missing: str = "skip") -> dict[str, list[float | None]]:
     """{region: [value or None per local day from first to last]}; only regions with rows.
@@ -156,32 +176,26 @@ def daily(s: Session, metric: str, level: str, first: date, last: date, *, risk_
     `missing="skip"` (the default) and 0 with `missing="zero"`.
     `as_of` (UTC) leaves out timestamped rows after it, for replays within a day.
     """
-    if metric not in METRICS:
-        raise ValueError(f"unknown metric '{metric}'; one of {', '.join(METRICS)}")
+    return daily_from_rows(daily_rows(s, metric, level, first, last, risk_areas=risk_areas, as_of=as_of),
+                           first, last, missing)
+
+
+def daily_from_rows(rows, first: date, last: date, missing: str = "skip") -> dict[str, list[float | None]]:
+    """`daily` of rows from `daily_rows` (of one read, or of several reads of adjoining days)."""
     if missing not in MISSING:
         raise ValueError(f"unknown missing '{missing}'; one of {', '.join(MISSING)}")
     n = (last - first).days + 1
     values: dict[str, list[float]] = {}
     seen: dict[str, list[bool]] = {}
     every_day_from: dict[str, int] = {}   # line-list regions: reported every day from their first case
-
-    def add(rows, line_list: bool = False):
-        for region, day, value in rows:
-            i = (_as_date(day) - first).days
-            if region is None or not 0 <= i < n:
-                continue
-            values.setdefault(region, [0.0] * n)[i] += float(value or 0)
-            seen.setdefault(region, [False] * n)[i] = True
-            if line_list:
-                every_day_from[region] = min(every_day_from.get(region, n), i)
-
-    if metric in ("new_confirmed", "new_suspected"):
-        add(_line_list_daily(s, metric, level, first, last, as_of), line_list=True)
-        add(_aggregate_daily(s, metric, level, first, last))
-    elif metric in ("clinic_visits", "fever_visits"):
-        add(_visits_daily(s, metric, level, first, last, as_of))
-    elif risk_areas:
-        add(_arrivals_daily(s, level, first, last, list(risk_areas)))
+    for line_list, region, day, value in rows:
+        i = (day - first).days
+        if not 0 <= i < n:
+            continue
+        values.setdefault(region, [0.0] * n)[i] += float(value or 0)
+        seen.setdefault(region, [False] * n)[i] = True
+        if line_list:
+            every_day_from[region] = min(every_day_from.get(region, n), i)
     out: dict[str, list[float | None]] = {}
     for region, vals in values.items():
         reported = seen[region]
