@@ -127,13 +127,17 @@ class ScreenData:
         """Line list + aggregates at the most specific level, once per data version."""
         def compute():
             with self.sessions() as s:
-                return queries.case_figures(s, utcnow(), self.rt.config.dashboard.trend_days)
+                return queries.case_figures(s, utcnow(), self.rt.config.dashboard.trend_days, self.snapshots())
         return self._cached(("case_figures",), compute)
 
     def has_data(self) -> bool:
         """Whether any case figure was ever reported: an empty store shows 'no data', not zeros."""
         f = self.case_figures()
         return bool(f.regions or f.buckets)
+
+    def snapshots(self) -> dict[str, object]:
+        """source -> True | "province" for the aggregate sources that publish snapshots."""
+        return {s.name: s.snapshot for s in self.rt.config.sources.by_kind("case_aggregate") if s.snapshot}
 
     def cases(self, parent: str = "all") -> dict:
         """Per child region of `parent` ('all' = every prefecture) with the rate per 100k, plus what is

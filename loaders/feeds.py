@@ -24,14 +24,15 @@ def _pick(*names: str) -> Callable[[object, dict], dict]:
 
 def _updated(row_fn):
     def row(src, v):
-        return {**row_fn(src, v), "source_updated_at": v["updated_at"]}
+        return {**row_fn(src, v), "source_updated_at": v["updated_at"], "source_version": v.get("version")}
     return row
 
 
 def _aggregate_key(v: dict) -> str | None:
     if v.get("region") is None or v.get("day") is None:
         return None
-    return f"{v['region']}{':' + v['bucket'] if v.get('bucket') else ''}|{v['day']}"
+    bucket = (':' + v['bucket'] + (':' + v['label'] if v.get('label') else '')) if v.get('bucket') else ''
+    return f"{v['region']}{bucket}|{v['day']}"
 
 
 def _key(*names: str, optional: tuple[str, ...] = ()) -> Callable[[dict], str | None]:
@@ -51,7 +52,11 @@ FEEDS: dict[str, Feed] = {
     "case_line_list": Feed(CaseReport, _updated(_pick("status", "region", "prefecture", "province", "reported_at",
                                                       "imported_from"))),
     "case_aggregate": Feed(CaseDaily, _updated(lambda src, v: {
-        **{n: v.get(n) for n in ("region", "bucket", "prefecture", "province", "day", *CASE_STATUSES)},
+        **{n: v.get(n) for n in ("region", "bucket", "prefecture", "province", "day", *CASE_STATUSES, "label",
+                                 "note")},
+        # a county beside its prefecture, in a feed whose prefecture figures include their counties
+        "in_parent": False if src.counties == "included" and v.get("prefecture") not in (None, v.get("region"))
+        else None,
         "counting": src.counting}), _aggregate_key),
     "clinic_registry": Feed(Clinic, _updated(_pick("name", "address", "lon", "lat", "region", "prefecture",
                                                    "province", "status", "capacity"))),

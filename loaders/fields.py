@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from .timeparse import to_utc
+from .timeparse import _epoch, to_utc
 
 EARLIEST = datetime(2019, 12, 1)         # no record of this epidemic can predate it
 
@@ -93,10 +93,24 @@ def time_utc(v, tz: ZoneInfo, now: datetime, ahead: timedelta, earliest: datetim
     return t
 
 
+def version(v, tz: ZoneInfo) -> float:
+    """A version column: a number (publication 17), or a time (seconds since 1970, UTC)."""
+    try:
+        return number(v)
+    except Bad:
+        pass
+    try:
+        t = to_utc(v.decode("utf-8") if isinstance(v, bytes) else v, tz)
+    except (ValueError, TypeError, OverflowError, UnicodeDecodeError):
+        raise Bad(f"unreadable version {_shown(v)} (a number or a time)") from None
+    return (t - datetime(1970, 1, 1)).total_seconds()
+
 
 def local_day(v, tz: ZoneInfo, today: date) -> date:
     """A calendar day in the source's zone: a date, a time (its local day), '2026-11-23' or 20261123."""
-    if isinstance(v, datetime):
+    if (t := _epoch(v)) is not None:      # a timestamp in seconds or ms since 1970: its local day
+        d = tz.fromutc(t.replace(tzinfo=tz)).date()
+    elif isinstance(v, datetime):
         d = (v.astimezone(tz) if v.tzinfo else v).date()
     elif isinstance(v, date):
         d = v

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 from sitroom.config.sources import CASE_STATUSES, SourcesConfig
 from sitroom.geo import to_gcj02
-from sitroom.regions import Gazetteer, RegionError
+from sitroom.place_names import PlaceNames, is_no_code, split_note
+from sitroom.regions import AmbiguousRegion, Gazetteer, RegionError
 
 from . import fields as fp
 from .limits import int_limit, store_key, text_limit
@@ -33,8 +34,9 @@ F = Field
 FIELDS: dict[str, tuple[Field, ...]] = {
     "case_line_list": (F("source_key", "key"), F("updated_at", "updated"), F("reported_at", "time", what="report time"),
                        F("status", "word"), F("region", "region"), F("imported_from", "text", False)),
-    "case_aggregate": (F("updated_at", "updated"), F("day", "day"), F("region", "region"),
-                       *(F(m, "count", False) for m in CASE_STATUSES)),
+    "case_aggregate": (F("updated_at", "updated"), F("day", "day"), F("province", "province", False),
+                       F("region", "region"), *(F(m, "count", False) for m in CASE_STATUSES),
+                       *(F(f"total_{m}", "count", False, f"published {m} total") for m in CASE_STATUSES)),
     "clinic_registry": (F("source_key", "key"), F("updated_at", "updated"), F("name", "text"),
                         F("address", "text", False), F("lon", "lon"), F("lat", "lat"), F("region", "region"),
                         F("status", "word", False), F("capacity", "count", False)),
@@ -50,6 +52,8 @@ FIELDS: dict[str, tuple[Field, ...]] = {
                        F("arrived_at", "time", what="arrival time"), F("stay", "duration"), F("mode", "word", False)),
 }
 TEXT_LIMIT = 300   # a text field the store does not keep as such (none today) is still bounded
+# every kind may map a `version` column: which of several rows of one key is the latest
+FIELDS = {kind: (*fields, F("version", "version", False)) for kind, fields in FIELDS.items()}
 DEFAULTS = {"status": "open"}   # a registry without a status column lists open places
 # One row per person: a bad row is kept in quarantine with only the columns that were wrong, and a
 # free-text place in it only up to the regions it names (a case's place may be the home address).
@@ -67,7 +71,12 @@ class RowMapper:
         self.tz = ZoneInfo(src.timezone)
         from .feeds import FEEDS   # here, not at the top: feeds imports this module
         self.model = FEEDS[self.kind].model   # the store table whose columns bound the values' lengths
-        self.cols = src.columns.mapped()
+        self.cols = {**src.columns.mapped(),
+                     **{f"total_{m}": col for m, col in getattr(src, "check_totals", {}).items()}}
+        self.names = PlaceNames(gazetteer, getattr(src, "aliases", {}))
+        self.labels = src.bucket_labels() if hasattr(src, "bucket_labels") else set()
+        self.seen: dict[str, int] = {}           # raw place -> rows in this batch (for /sources)
+        self.how: dict[str, tuple] = {}          # raw place -> (region, bucket, province, rule, note, detail)
         self.fields = [f for f in FIELDS[self.kind] if f.type == "region" or f.name in self.cols]
         self.words = self._words(sources)
         self._places: dict[tuple, tuple] = {}   # raw place -> its resolution or reason: sources repeat places
@@ -78,6 +87,7 @@ class RowMapper:
         self._region_cols = [c for c in (self.cols.get("region_code"), self.cols.get("region_name")) if c]
         self._place_cols = {self.cols[f] for f in PLACES if f in self.cols}
         self._address_col = self.cols.get("region_name") if self.kind in PERSON_LEVEL else None
+        self._code_col = self.cols.get("region_code")
 
     def _words(self, sources: SourcesConfig | None) -> dict[str, tuple[dict, tuple]]:
         """field -> (raw -> sitroom word, the words allowed)."""
@@ -166,6 +176,19 @@ class RowMapper:
             return lambda v, now, today: store_key(fp.text(v, None))
         if t == "updated":
             return lambda v, now, today: fp.time_utc(v, tz, now, ahead, earliest=None)
+        if t == "province":
+            def province(v, now, today):
+                code = None
+                try:
+                    code = self.gaz.resolve(fp.text(v, 100))
+                except RegionError:
+                    pass
+                if code is None or self.gaz.get(code).level != "province":
+                    raise fp.Bad(f"unknown province {v!r}")
+                return code
+            return province
+        if t == "version":
+            return lambda v, now, today: fp.version(v, tz)
         if t == "time":
             return lambda v, now, today: fp.time_utc(v, tz, now, ahead)
         if t == "day":
@@ -206,20 +229,29 @@ class RowMapper:
         """Code column first, then the place name. A province alone is a place only as a bucket."""
         tried: list[str] = []
         cols = self._region_cols
+        province = values.get("province")
         for col in cols:
             v = raw.get(col)
-            if v is None or (v.__class__ is str and not v.strip()):
+            if v is None or (v.__class__ is str and not v.strip()) or (col == self._code_col and is_no_code(v)):
                 continue
-            cache_key = (col, v)
+            cache_key = (col, v, province)
             hit = self._places.get(cache_key)
             if hit is None:
-                hit = self._places[cache_key] = self._place(v, col)
+                hit = self._places[cache_key] = self._place(v, col, province)
                 if len(self._places) > 50_000:
                     self._places.clear()
-            code, bucket, reason, prefecture, province = hit
+            code, bucket, reason, prefecture, prov, raw_name, how = hit
+            if raw_name is not None:
+                if self.kind in PERSON_LEVEL:   # a person's place may be a home address: only its regions
+                    cut = region_part(raw_name, self.gaz)
+                    how = tuple(x.replace(raw_name, cut) if isinstance(x, str) else x for x in how)
+                    raw_name = cut
+                self.seen[raw_name] = self.seen.get(raw_name, 0) + 1
+                self.how[raw_name] = how
             if code:
                 values["region"], values["bucket"] = code, bucket
-                values["prefecture"], values["province"] = prefecture, province
+                values["prefecture"], values["province"] = prefecture, prov
+                values["note"], values["label"] = how[4], how[6]
                 return
             tried.append(reason)
         if not tried:
@@ -227,27 +259,65 @@ class RowMapper:
         reasons.extend(tried)
         bad.update(cols)
 
-    def _place(self, v, col: str) -> tuple:
-        """(code, bucket, reason, prefecture, province) for a raw place."""
+    def _place(self, v, col: str, province: str | None) -> tuple:
+        """(code, bucket, reason, prefecture, province, raw name, how) for a raw place;
+        how = (region, bucket, province, rule, note, detail, bucket label)."""
         buckets = getattr(self.src, "buckets", {})
         try:
             name = fp.text(v, 100)
         except fp.Bad as e:
-            return None, None, f"{e} (column {col})", None, None
-        if name in buckets:
-            b = buckets[name]
-            return b.province, b.bucket, None, None, b.province
+            return None, None, f"{e} (column {col})", None, None, None, None
+        base, note = split_note(name)
+        for b_name in (name, base):
+            if b_name in buckets:
+                b = buckets[b_name]
+                prov = b.province or province
+                if prov is None:
+                    reason = (f"bucket {b_name!r} needs the row's province "
+                              f"(column {self.cols.get('province')}) (column {col})")
+                    return None, None, reason, None, None, name, (None, b.bucket, None, "unknown", note, reason, None)
+                label = b_name if b_name in self.labels else None
+                return prov, b.bucket, None, None, prov, name, (prov, b.bucket, prov, "bucket", note, None, label)
         try:
-            code = self.gaz.resolve(name)
+            hit = self.names.resolve(v)
+        except AmbiguousRegion as e:
+            hit = self._in_province(e, name, province)
+            if hit is None:
+                return None, None, f"{e} (column {col})", None, None, name, (None, None, None, "ambiguous", note,
+                                                                            str(e), None)
         except RegionError as e:
-            hit = known_prefix(name, self.gaz) if col == self._address_col else None
-            if hit is None:   # an address names its regions first: 郑州市金水区花园路12号 is in 金水区
-                return None, None, f"{e} (column {col})", None, None
-            code = hit[1]
+            prefix = known_prefix(name, self.gaz) if col == self._address_col else None
+            if prefix is None:   # an address names its regions first: 郑州市金水区花园路12号 is in 金水区
+                return None, None, f"{e} (column {col})", None, None, name, (None, None, None, "unknown", note,
+                                                                            str(e), None)
+            from sitroom.place_names import Resolved
+            hit = Resolved(prefix[1], "pattern", None, f"address: {prefix[0]}")
+        code = hit.code
         if self.gaz.get(code).level == "province":
-            return None, None, f"region {name!r} is a whole province, not a prefecture or county (column {col})", \
-                None, None
-        return code, None, None, self.gaz.prefecture_of(code), self.gaz.province_of(code)
+            reason = f"region {name!r} is a whole province, not a prefecture or county (column {col})"
+            return None, None, reason, None, None, name, (None, None, None, "unknown", note, reason, None)
+        prov = self.gaz.province_of(code)
+        if province is not None and prov != province:
+            reason = (f"region {name!r} ({code} {self.gaz.get(code).name}) is not in "
+                      f"{self.gaz.get(province).name} (column {self.cols.get('province')}) (column {col})")
+            return None, None, reason, None, None, name, (None, None, None, "unknown", note, reason, None)
+        return code, None, None, self.gaz.prefecture_of(code), prov, name, \
+            (code, None, prov, hit.rule, hit.note, hit.detail, None)
+
+    def _in_province(self, e: AmbiguousRegion, name: str, province: str | None):
+        """An ambiguous name that the row's province settles (朝阳 in 辽宁 or 北京)."""
+        if province is None:
+            return None
+        inside = [c for c in e.candidates if self.gaz.province_of(c) == province]
+        if len(inside) != 1:
+            return None
+        from sitroom.place_names import Resolved
+        return Resolved(inside[0], "exact", split_note(name)[1])
+
+    def take_seen(self) -> tuple[dict[str, int], dict[str, tuple]]:
+        """The raw places of this batch and how each resolved; starts the next batch's count."""
+        seen, self.seen = self.seen, {}
+        return seen, {n: self.how[n] for n in seen}
 
     def _finish(self, values: dict, reasons: list[str], bad: set[str]) -> None:
         """Checks across fields, and what follows from them."""

@@ -38,7 +38,7 @@ from .mapping import DIGESTED_KEYS, PERSON_LEVEL, RowMapper, record_digest
 from .source_db import source_engine
 from .timeparse import decode_cursor, encode_cursor, shift_raw, to_utc
 from .travel import TravelLedger
-from .writes import insert_rows, update_rows
+from .writes import insert_rows, record_places, update_rows
 
 log = logging.getLogger(__name__)
 _COLUMNS = re.compile(r"\(column ([^)]*)\)")   # the columns a reason names: (column a) or (column a / b)
@@ -72,6 +72,7 @@ class PollResult:
     inserted: int = 0
     updated: int = 0
     quarantined: int = 0
+    superseded: int = 0        # earlier versions of a key that a later one replaced
     error: str | None = None
     skipped: bool = False      # backing off after failures
     store_fault: bool = False  # the store was unavailable: not the source's failure
@@ -170,7 +171,7 @@ class SourcePoller:
         with self.sessions() as s:
             state = s.get(SourceState, self.src.name)
             if state is None:
-                state = SourceState(name=self.src.name, failures=0, rows_read=0, rows_inserted=0,
+                state = SourceState(name=self.src.name, failures=0, rows_read=0, rows_inserted=0, rows_superseded=0,
                                     rows_updated=0, rows_quarantined=0)
                 s.add(state)
                 s.commit()
@@ -276,11 +277,14 @@ class SourcePoller:
             # The driver's tuples as they are (the columns are untyped: SQLAlchemy would only wrap them).
             return [dict(zip(keys, row)) for row in rows]
 
-    def _sort(self, rows: list[dict], now) -> tuple[dict, dict]:
-        """Map a batch: {key: (values, store row)} for good rows, {key: (row as read, reasons)} for bad ones.
+    def _sort(self, rows: list[dict], now) -> tuple[dict, dict, int]:
+        """Map a batch: ({key: (values, store row)} for good rows, {key: (row as read, reasons, stored fact
+        stays)} for bad ones, how many rows an later version of their key superseded).
 
-        Several rows with one key in one read (possible without a key column) are kept only
-        if they agree; otherwise all are quarantined, since which one is right is unknown."""
+        Several rows of one key in one read are versions (a bulletin re-published during the day): the
+        latest `version` (or `updated_at`) wins, the earlier ones are superseded, not quarantined. Rows of one
+        key with the same latest time that differ are a conflict: quarantined naming what differs, and the
+        fact already stored stays (which one is right is unknown)."""
         groups: dict[str, list] = {}
         digested = self.src.kind in DIGESTED_KEYS
         for raw in rows:
@@ -291,25 +295,53 @@ class SourcePoller:
             if digested:  # the record's id is not kept, only its digest
                 key = "record:" + record_digest(self.src.name, key)
             groups.setdefault(store_key(key), []).append((raw, values, reasons, bad_cols))
-        good, bad = {}, {}
+        good, bad, superseded = {}, {}, 0
         for key, entries in groups.items():
-            rows_ = [None if e[2] else self.feed.row(self.src, e[1]) for e in entries]
-            if len(entries) > 1 and (None in rows_ or any(_facts(r) != _facts(rows_[0]) for r in rows_)):
-                raw, _, reasons, bad_cols = entries[-1]
-                reasons = [f"duplicate key {key!r}: {len(entries)} rows in one read disagree"] + reasons
-                bad_cols = set()
-            else:
-                raw, values, reasons, bad_cols = entries[-1]
-                if not reasons:
-                    good[key] = (values, rows_[-1])
+            keep = True          # whether a fact already stored for the key stays
+            if len(entries) > 1:
+                top = max(_rank(e[1]) for e in entries)
+                latest = [e for e in entries if _rank(e[1]) == top]
+                superseded += len(entries) - len(latest)
+                rows_ = [None if e[2] else self.feed.row(self.src, e[1]) for e in latest]
+                if len(latest) > 1 and (None in rows_ or any(_facts(r) != _facts(rows_[0]) for r in rows_)):
+                    raw = latest[-1][0]
+                    reasons = [self._conflict(key, latest, rows_)]
+                    bad_cols = set().union(*(e[3] for e in latest)) | self._differing_columns(latest)
+                    raw, reasons = self.mapper.for_quarantine(raw, reasons, bad_cols)
+                    bad[key] = (_jsonable_row(raw), reasons, keep)
                     continue
+                superseded += len(latest) - 1     # identical copies: one row
+                entries = latest
+            raw, values, reasons, bad_cols = entries[-1]
+            if not reasons:
+                good[key] = (values, self.feed.row(self.src, values))
+                continue
+            keep = False         # the latest version went bad: the store mirrors the source's valid rows
             raw, reasons = self.mapper.for_quarantine(raw, reasons, bad_cols)
-            bad[key] = (_jsonable_row(raw), reasons)
-        return good, bad
+            bad[key] = (_jsonable_row(raw), reasons, keep)
+        return good, bad, superseded
+
+    def _differing_columns(self, entries) -> set[str]:
+        cols = self.mapper.selected_columns
+        return {c for c in cols if len({repr(e[0].get(c)) for e in entries}) > 1}
+
+    def _conflict(self, key: str, entries, rows_) -> str:
+        """'2 rows of key K with the same update time T differ: confirmed (column ljqz) 12 / 15; ...'"""
+        fields = {col: f for f, col in self.mapper.cols.items()}
+        parts = []
+        for col in sorted(self._differing_columns(entries), key=self.mapper.selected_columns.index):
+            shown = " / ".join(_shown(e[0].get(col)) for e in entries)
+            if self.src.kind in PERSON_LEVEL and col in self.mapper._place_cols:
+                shown = "(a person's place: not shown)"
+            parts.append(f"{fields.get(col, col).replace('_', ' ')} (column {col}) {shown}")
+        when = entries[-1][1].get("updated_at")
+        at = f" {when:%Y-%m-%d %H:%M:%S} UTC" if isinstance(when, datetime) else ""
+        return (f"conflict: {len(entries)} rows of key {key!r} with the same update time{at} differ: "
+                + ("; ".join(parts) or "in how they read") + "; the stored figure is kept")
 
     def _store_batch(self, rows: list[dict], last, result: PollResult) -> None:
         now = utcnow()
-        good, bad = self._sort(rows, now)
+        good, bad, superseded = self._sort(rows, now)
         name = self.src.name
         model = self.feed.model
         with self.sessions.begin() as s:
@@ -329,6 +361,15 @@ class SourcePoller:
             else:
                 existing = self._existing(s, model, keys)
                 new_rows, changed = [], []
+                # A row older than the version already stored (an overlap re-read) is superseded.
+                older = {k for k, (values, _row) in good.items() if k in existing and
+                         _rank(values) < _stored_rank(existing[k])}
+                older |= {k for k, (_row, _r, keep) in bad.items() if not keep and k in existing and
+                          _rank_of_bad(self.mapper, bad[k][0], now) < _stored_rank(existing[k])}
+                for k in older:
+                    good.pop(k, None)
+                    bad.pop(k, None)
+                superseded += len(older)
                 for key, (_values, row) in good.items():
                     old = existing.get(key)
                     if old is None:
@@ -340,16 +381,18 @@ class SourcePoller:
                 insert_rows(s, model, new_rows)
                 update_rows(s, model, changed)
                 inserts, updates = len(new_rows), len(changed)
-                # A row that went bad leaves the facts: the store mirrors the source's valid rows.
-                gone = [existing[k] for k in bad if k in existing]
+                # A row that went bad leaves the facts: the store mirrors the source's valid rows. A conflict
+                # (an ambiguous row) never removes what is stored.
+                gone = [existing[k] for k, (_row, _r, keep) in bad.items() if k in existing and not keep]
                 if gone:
                     s.execute(delete(model).where(model.id.in_([g.id for g in gone])))
                     result.regions.update(_where(g) for g in gone)
+            record_places(s, name, *self.mapper.take_seen(), now)
             cleared = [held[k].id for k in good if k in held]
             if cleared:
                 s.execute(delete(Quarantine).where(Quarantine.id.in_(cleared)))
             quarantined = 0
-            for key, (row, reasons) in bad.items():
+            for key, (row, reasons, _keep) in bad.items():
                 old = held.get(key)
                 if old is None:
                     s.add(Quarantine(source=name, source_key=key, row=row, reasons=reasons,
@@ -367,6 +410,8 @@ class SourcePoller:
             result.inserted += inserts
             result.updated += updated
             result.quarantined += quarantined
+            result.superseded += superseded
+            state.rows_superseded = (state.rows_superseded or 0) + superseded
             state.rows_read += len(rows)
             state.rows_inserted += inserts
             state.rows_updated += updated
@@ -437,6 +482,34 @@ def _jsonable_row(raw: dict) -> dict:
 def _facts(row: dict) -> dict:
     """A store row without when the source last touched it: copies that differ only there agree."""
     return {k: v for k, v in row.items() if k != "source_updated_at"}
+
+
+def _rank(values: dict) -> tuple:
+    """Order of versions of one key: the `version` column if mapped, then the update time."""
+    v, t = values.get("version"), values.get("updated_at")
+    return (float("-inf") if v is None else v, t or datetime.min)
+
+
+def _stored_rank(fact) -> tuple:
+    v = getattr(fact, "source_version", None)
+    return (float("-inf") if v is None else v, getattr(fact, "source_updated_at", None) or datetime.min)
+
+
+def _rank_of_bad(mapper, row: dict, now) -> tuple:
+    """A bad row's rank, from what of it could be read (unreadable: older than anything)."""
+    values = {}
+    for f, col, parse in mapper._readers:
+        if f.name in ("updated_at", "version") and row.get(col) is not None:
+            try:
+                values[f.name] = parse(row[col], now, None)
+            except ValueError:
+                pass
+    return _rank(values)
+
+
+def _shown(v) -> str:
+    text = "(empty)" if v is None else str(_jsonable(v))
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _where(fact) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from sitroom.cursor import decode_cursor, encode_cursor, shift_raw  # noqa: F401  (the loaders' names for them)
+from sitroom.cursor import decode_cursor, encode_cursor, epoch as _epoch, shift_raw  # noqa: F401  (the loaders' names)
 
 
 def to_utc(value, tz: ZoneInfo) -> datetime:
@@ -12,6 +12,9 @@ def to_utc(value, tz: ZoneInfo) -> datetime:
 
     Naive values are in the source's time zone. Raises ValueError on anything else.
     """
+    epoch = _epoch(value)
+    if epoch is not None:
+        return epoch
     if isinstance(value, str):
         text = value.strip()
         if not text:

@@ -9,6 +9,19 @@ import json
 from datetime import date, datetime, timedelta
 
 
+def epoch(value) -> datetime | None:
+    """Seconds (10 digits) or milliseconds (13 digits) since 1970 (UTC), as feeds often stamp their
+    publications (updateTime: 1606710000000), as a naive UTC time; None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) in (10, 13):
+        value = int(value.strip())
+    if not isinstance(value, (int, float)) or not 1e9 <= value < 1e14:
+        return None
+    seconds = value / 1000 if value >= 1e11 else value
+    return datetime(1970, 1, 1) + timedelta(seconds=seconds)
+
+
 def shift_raw(raw, seconds: float):
     """`raw` moved back by `seconds`, in the same representation the source uses.
 
@@ -19,8 +32,10 @@ def shift_raw(raw, seconds: float):
         return raw - timedelta(seconds=seconds)
     if isinstance(raw, date):  # a DATE column: whole days back
         return raw - timedelta(days=-(-seconds // 86400))
+    if isinstance(raw, str) and epoch(raw) is not None:   # epoch text: the same digits, earlier
+        return str(int(shift_raw(int(raw.strip()), seconds)))
     if isinstance(raw, (int, float)):
-        return raw - seconds
+        return raw - seconds * (1000 if raw >= 1e11 else 1)   # milliseconds since 1970 move in ms
     text = str(raw)
     sep = "T" if "T" in text else " "
     dt = datetime.fromisoformat(text.replace("/", "-")) - timedelta(seconds=seconds)

@@ -43,6 +43,8 @@ def daily_new(s: Session, since: datetime, level: str | None = None, code: str |
     for metric in ("confirmed", "suspected"):
         agg = aggregate_changes(metric, local_today(since))
         q = select(agg.c.day, func.sum(agg.c.new), func.sum(agg.c.corr)).group_by(agg.c.day)
+        if level != "county":   # a county its prefecture's own figure counts is not added again
+            q = q.where(agg.c.in_parent.is_not(False))
         if code:
             col = {"province": agg.c.province, "prefecture": agg.c.prefecture, "county": agg.c.region}[level]
             q = q.where(col == code)
@@ -105,19 +107,51 @@ class CaseFigures:
     place: dict[str, tuple[str | None, str]] = field(default_factory=dict)  # region -> (prefecture, province)
     buckets: dict[tuple[str, str], dict] = field(default_factory=dict)      # (province, bucket) -> figures
     corrections: list[dict] = field(default_factory=list)         # {region, bucket, prefecture, province, day, metric, delta}
+<<<<<<< HEAD
     # What was reported at all (missing is not zero): a line list covers its provinces (no row for a
     # region: no case there); an aggregate covers only the regions it has rows for.
     line_provinces: set[str] = field(default_factory=set)
     aggregated: set[str] = field(default_factory=set)
+=======
+    inside: dict[str, dict] = field(default_factory=dict)         # county -> figures its prefecture's row includes
+    absent: list[dict] = field(default_factory=list)              # places missing from a snapshot's latest publication
+>>>>>>> 335a2bc (Published feeds: versions of a key (latest updated_at or a version column wins, earlier ones superseded, a same-time conflict quarantined naming columns and values, the stored fact kept); place names as written (aliases, bracket notes, historical GB/T 2260 codes and names, float codes, 0 = no code, did you mean), recorded per raw name; buckets per province and several names per bucket added up; day from a timestamp; snapshot sources count only the latest publication; counties: included)
 
 
-def case_figures(s: Session, now: datetime, window_days: int = 30) -> CaseFigures:
+def snapshot_scope(snapshot, province: str | None) -> str | None:
+    """The publication scope of a row of a snapshot source ('' = the whole source), None if not one."""
+    if not snapshot:
+        return None
+    return province or "" if snapshot == "province" else ""
+
+
+def latest_publications(s: Session, snapshots: dict[str, object]) -> dict[tuple[str, str], datetime]:
+    """(source, scope) -> the update time of its latest publication, for the snapshot sources."""
+    out: dict[tuple[str, str], datetime] = {}
+    for source, snapshot in snapshots.items():
+        if snapshot == "province":
+            q = (select(CaseDaily.province, func.max(CaseDaily.source_updated_at))
+                 .where(CaseDaily.source == source).group_by(CaseDaily.province))
+            out.update({(source, prov or ""): t for prov, t in s.execute(q)})
+        elif snapshot:
+            t = s.scalar(select(func.max(CaseDaily.source_updated_at)).where(CaseDaily.source == source))
+            if t is not None:
+                out[(source, "")] = t
+    return out
+
+
+def case_figures(s: Session, now: datetime, window_days: int = 30,
+                 snapshots: dict[str, object] | None = None) -> CaseFigures:
     """Every region's and bucket's case figures, with the corrections of the last `window_days`.
+
+    `snapshots`: source -> True | "province" for the snapshot sources: a place missing from the latest
+    publication of its scope no longer counts (listed in `absent`; its history stays).
 
     new_24h: line-list cases reported in the last 24 h, plus for aggregates the new count of the
     newest reported day when that day is today or yesterday (local): sources report per day.
     """
     out = CaseFigures()
+    snapshots = snapshots or {}
 
     def slot(region, bucket, prefecture, province) -> dict:
         if bucket:
@@ -143,22 +177,44 @@ def case_figures(s: Session, now: datetime, window_days: int = 30) -> CaseFigure
     for region, pref, prov, n in s.execute(q):
         slot(region, None, pref, prov)["new_24h"] += n
 
-    # aggregates: the newest cumulative row of each series, plus the sum of "new" rows
-    group = (CaseDaily.region, CaseDaily.bucket, CaseDaily.prefecture, CaseDaily.province)
-    sums = [func.sum(getattr(CaseDaily, m)) for m in CASE_METRICS]
-    latest = (select(CaseDaily.source, CaseDaily.region, CaseDaily.bucket, func.max(CaseDaily.day).label("day"))
-              .where(CaseDaily.counting == "cumulative")
-              .group_by(CaseDaily.source, CaseDaily.region, CaseDaily.bucket).subquery())
-    q_cum = (select(*group, *sums)
+    # aggregates: the newest cumulative row of each series (of a snapshot source: only if it is in the latest
+    # publication of its scope), plus the sum of "new" rows
+    series = (CaseDaily.source, CaseDaily.region, CaseDaily.bucket, CaseDaily.label)
+    latest = (select(*series, func.max(CaseDaily.day).label("day"))
+              .where(CaseDaily.counting == "cumulative").group_by(*series).subquery())
+    cols = (CaseDaily.source, CaseDaily.region, CaseDaily.bucket, CaseDaily.label, CaseDaily.prefecture,
+            CaseDaily.province, CaseDaily.in_parent, CaseDaily.source_updated_at, CaseDaily.day)
+    q_cum = (select(*cols, *(getattr(CaseDaily, m) for m in CASE_METRICS))
              .join(latest, and_(CaseDaily.source == latest.c.source, CaseDaily.region == latest.c.region,
-                                CaseDaily.bucket.is_not_distinct_from(latest.c.bucket), CaseDaily.day == latest.c.day))
-             .where(CaseDaily.counting == "cumulative").group_by(*group))
-    q_new = select(*group, *sums).where(CaseDaily.counting == "new").group_by(*group)
+                                CaseDaily.bucket.is_not_distinct_from(latest.c.bucket),
+                                CaseDaily.label.is_not_distinct_from(latest.c.label), CaseDaily.day == latest.c.day))
+             .where(CaseDaily.counting == "cumulative"))
+    published = latest_publications(s, snapshots)
+    group = (CaseDaily.source, CaseDaily.region, CaseDaily.bucket, CaseDaily.label, CaseDaily.prefecture,
+             CaseDaily.province, CaseDaily.in_parent)
+    q_new = (select(*group, func.max(CaseDaily.source_updated_at), func.max(CaseDaily.day),
+                    *(func.sum(getattr(CaseDaily, m)) for m in CASE_METRICS))
+             .where(CaseDaily.counting == "new").group_by(*group))
     for q in (q_cum, q_new):
+<<<<<<< HEAD
         for region, bucket, pref, prov, *vals in s.execute(q):
             if not bucket:
                 out.aggregated.add(region)
             c = slot(region, bucket, pref, prov)
+=======
+        for source, region, bucket, label, pref, prov, in_parent, updated, day, *vals in s.execute(q):
+            scope = snapshot_scope(snapshots.get(source), prov)
+            if scope is not None and updated < published.get((source, scope), updated):
+                out.absent.append({"source": source, "region": region, "bucket": bucket, "label": label,
+                                   "prefecture": pref, "province": prov, "day": day.isoformat(),
+                                   "last_published": updated, "latest": published[(source, scope)]})
+                continue
+            if in_parent is False:
+                c = out.inside.setdefault(region, zero_figures())
+                out.place.setdefault(region, (pref, prov))
+            else:
+                c = slot(region, bucket, pref, prov)
+>>>>>>> 335a2bc (Published feeds: versions of a key (latest updated_at or a version column wins, earlier ones superseded, a same-time conflict quarantined naming columns and values, the stored fact kept); place names as written (aliases, bracket notes, historical GB/T 2260 codes and names, float codes, 0 = no code, did you mean), recorded per raw name; buckets per province and several names per bucket added up; day from a timestamp; snapshot sources count only the latest publication; counties: included)
             agg = dict(zip(CASE_METRICS, (int(v or 0) for v in vals)))
             for m in CASE_METRICS:
                 c[m] += agg[m]
@@ -172,7 +228,8 @@ def case_figures(s: Session, now: datetime, window_days: int = 30) -> CaseFigure
         agg = aggregate_changes(m, since)
         keys = (agg.c.region, agg.c.bucket, agg.c.prefecture, agg.c.province, agg.c.day)
         for region, bucket, pref, prov, day, new, corr in s.execute(
-                select(*keys, func.sum(agg.c.new), func.sum(agg.c.corr)).group_by(*keys)):
+                select(*keys, func.sum(agg.c.new), func.sum(agg.c.corr))
+                .where(agg.c.in_parent.is_not(False)).group_by(*keys)):
             k = (region, bucket, pref, prov)
             if m == "confirmed" and today - timedelta(days=1) <= day <= today and (k not in newest or day > newest[k][0]):
                 newest[k] = (day, int(new or 0))
@@ -223,6 +280,11 @@ def roll_up(figures: CaseFigures, gaz, parent: str = "all") -> dict:
             target = unplaced   # given at a coarser level than the map shows
         for k in FIGURES:
             target[k] += fig[k]
+    if level not in ("all", "province"):   # shown on the county map, already in the prefecture's figure
+        for region, fig in figures.inside.items():
+            if region in regions:
+                for k in FIGURES:
+                    regions[region][k] += fig[k]
     buckets = {}
     if level in ("all", "province"):
         for (province, bucket), fig in figures.buckets.items():

@@ -339,10 +339,30 @@ class Gazetteer:
             for k in pinyin.get(code, []):
                 add(k, 2, code)
         index = {}
-        for key, (_, codes) in best.items():
+        self._rank = {}
+        for key, (rank, codes) in best.items():
             top = min(_LEVEL_RANK[self.regions[c].level] for c in codes)
             index[key] = tuple(sorted(c for c in codes if _LEVEL_RANK[self.regions[c].level] == top))
+            self._rank[key] = rank
         return index
+
+    NAME_RULES = ("exact", "short", "pinyin")
+
+    def resolve_rule(self, text: str | int) -> tuple[str, str]:
+        """(adcode, how it matched: code | exact | short | pinyin); raises as `resolve`."""
+        code = self.resolve(text)
+        shown = "".join(str(text).split())
+        if _code(shown) is not None or isinstance(text, (int, float)):
+            return code, "code"
+        key = _key(text)
+        rank = self._rank.get(key)
+        if rank is None and key.isascii():
+            rank = self._rank.get(_EN_SUFFIX.sub("", key), 2)
+        return code, self.NAME_RULES[min(rank or 0, 2)]
+
+    def names(self) -> list[tuple[str, str]]:
+        """(name, adcode) of every full and short name: what a near miss is compared with."""
+        return [(n, c) for c, r in self.regions.items() for n in {r.name, r.short_name}]
 
     def resolve(self, text: str | int) -> str:
         """The adcode for a code, name, short name, pinyin or path name (郑州市金水区)."""

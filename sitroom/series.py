@@ -92,16 +92,16 @@ def aggregate_changes(metric: str, first: date, last: date | None = None):
     """
     count = getattr(CaseDaily, metric)
     previous = func.lag(count).over(partition_by=(CaseDaily.source, CaseDaily.counting, CaseDaily.region,
-                                                  CaseDaily.bucket), order_by=CaseDaily.day)
+                                                  CaseDaily.bucket, CaseDaily.label), order_by=CaseDaily.day)
     bounds = [CaseDaily.day >= first - timedelta(days=LOOKBACK_DAYS)] + ([CaseDaily.day <= last] if last else [])
     rows = (select(CaseDaily.region, CaseDaily.bucket, CaseDaily.prefecture, CaseDaily.province, CaseDaily.day,
-                   CaseDaily.counting, count.label("value"), (count - previous).label("diff"))
+                   CaseDaily.in_parent, CaseDaily.counting, count.label("value"), (count - previous).label("diff"))
             .where(*bounds, or_(CaseDaily.counting == "new", count.is_not(None)))
             .subquery())
     new = case((rows.c.counting == "new", func.coalesce(rows.c.value, 0)), (rows.c.diff > 0, rows.c.diff), else_=0)
     corr = case((and_(rows.c.counting == "cumulative", rows.c.diff < 0), rows.c.diff), else_=0)
     return (select(rows.c.region, rows.c.bucket, rows.c.prefecture, rows.c.province, rows.c.day,
-                   new.label("new"), corr.label("corr"))
+                   rows.c.in_parent, new.label("new"), corr.label("corr"))
             .where(rows.c.day >= first).subquery())
 
 
@@ -109,6 +109,8 @@ def _aggregate_daily(s, metric, level, first, last):
     rows = aggregate_changes(metric.removeprefix("new_"), first, last)
     col = {"county": rows.c.region, "prefecture": rows.c.prefecture, "province": rows.c.province}[level]
     q = select(col, rows.c.day, func.sum(rows.c.new)).where(col.is_not(None)).group_by(col, rows.c.day)
+    if level != "county":   # a county its prefecture's own figure already counts is not added again
+        q = q.where(rows.c.in_parent.is_not(False))
     return s.execute(q)
 
 

@@ -121,13 +121,14 @@ def test_the_good_rows_load(store, gaz, source):
         assert (r.inserted, r.quarantined) == (1, 0), (table, reasons(store))
 
 
-def test_a_duplicate_inside_a_batch_is_quarantined_when_the_copies_disagree(store, gaz, source):
+def test_a_duplicate_with_the_same_update_time_is_a_conflict_naming_what_differs(store, gaz, source):
     a = dict(GOOD["flow"])
     source.put("flow", a, {**a, "n": "130"}, {**GOOD["flow"], "origin": "北京市"})
     r = poll(store, gaz, source, "flow")
     assert (r.read, r.inserted, r.quarantined) == (3, 1, 1)
     got = reasons(store)
-    assert got == ["duplicate key '2026-11-22|湖北省武汉市|410100|rail': 2 rows in one read disagree"], got
+    assert got == ["conflict: 2 rows of key '2026-11-22|湖北省武汉市|410100|rail' with the same update time "
+                   "2026-11-23 03:00:00 UTC differ: count (column n) 120 / 130; the stored figure is kept"], got
     # Identical copies are one row.
     source.sql("DELETE FROM flow WHERE n = '130'")
     source.put("flow", {**a, "updated": "2026-11-23 11:30:00"}, {**a, "updated": "2026-11-23 11:30:00"})

@@ -30,6 +30,7 @@ DURATION_UNITS = {"seconds": 1 / 3600, "minutes": 1 / 60, "hours": 1.0, "days": 
 class Columns(Strict):
     """Source column for each field; optional fields may be left out."""
     updated_at: str   # the polling cursor: when the row last changed
+    version: str | None = None   # a number or time that orders versions of one key (default: updated_at)
 
     def mapped(self) -> dict[str, str]:
         """field -> source column, for every mapped field."""
@@ -56,7 +57,8 @@ class CaseLineColumns(Located):
 
 
 class CaseAggregateColumns(Located):
-    day: str
+    day: str                           # a date, or a timestamp: its local day (source timezone) is taken
+    province: str | None = None        # the row's province (name or code): qualifies bucket rows
     confirmed: str | None = None
     suspected: str | None = None
     asymptomatic: str | None = None
@@ -138,6 +140,15 @@ class SourceBase(Strict):
     batch_size: int = Field(default=5000, ge=1, le=100_000)
     stale_after_intervals: int = Field(default=5, ge=1)
     retry_max_seconds: float = Field(default=30, gt=0, le=3600)
+    aliases: dict[str, str] = Field(default_factory=dict)   # a place as the source writes it -> code or name
+
+    @field_validator("aliases", mode="before")
+    @classmethod
+    def _aliases_as_text(cls, v):
+        if isinstance(v, dict):
+            return {str(k): str(int(w)) if isinstance(w, (int, float)) and not isinstance(w, bool) else w
+                    for k, w in v.items()}
+        return v
 
     VALUE_FIELDS: ClassVar[dict[str, tuple[str, ...]]] = {}   # field -> sitroom's words
     UNIT_FIELDS: ClassVar[tuple[str, ...]] = ()
@@ -200,8 +211,9 @@ class CaseLineList(SourceBase):
 
 
 class Bucket(Strict):
-    """A row for part of a province that is not a region (arrivals from elsewhere, place not yet known)."""
-    province: str = Field(pattern=r"^\d{2}0000$")
+    """A row for part of a province that is not a region (arrivals from elsewhere, place not yet known).
+    Without `province`, the row's own province (columns.province) qualifies it."""
+    province: str | None = Field(default=None, pattern=r"^\d{2}0000$")
     bucket: Literal["outside", "undetermined"]
 
 
@@ -210,6 +222,36 @@ class CaseAggregate(SourceBase):
     columns: CaseAggregateColumns
     counting: Literal["cumulative", "new"]
     buckets: dict[str, Bucket] = Field(default_factory=dict)   # raw place name -> province bucket
+    # The latest publication (rows sharing the latest update time) lists every place that counts now:
+    # true for the whole source, `province` for each province's rows on their own.
+    snapshot: Literal[False, True, "province"] = False
+    # A county reported beside its prefecture: `separate` (the prefecture's figure leaves it out, so it is
+    # added) or `included` (the prefecture's figure already has it: shown, not added twice).
+    counties: Literal["separate", "included"] = "separate"
+    check_totals: dict[str, str] = Field(default_factory=dict)  # metric -> column of the publisher's province total
+
+    @model_validator(mode="after")
+    def _aggregate_checks(self):
+        if self.snapshot and self.counting != "cumulative":
+            raise ValueError("snapshot: a snapshot lists running totals; set counting: cumulative")
+        for name, b in self.buckets.items():
+            if b.province is None and not self.columns.province:
+                raise ValueError(f"buckets.{name}.province: give the province, or map columns.province "
+                                 f"so that each row's own province qualifies the bucket")
+        for metric in self.check_totals:
+            if metric not in CASE_STATUSES:
+                raise ValueError(f"check_totals.{metric}: not a count ({', '.join(CASE_STATUSES)})")
+            if not getattr(self.columns, metric):
+                raise ValueError(f"check_totals.{metric}: map columns.{metric} too: the publisher's total "
+                                 f"is compared with the sum of its rows")
+        return self
+
+    def bucket_labels(self) -> set[str]:
+        """Raw bucket names that share their bucket with another name: kept apart and added up."""
+        seen: dict[tuple, list[str]] = {}
+        for name, b in self.buckets.items():
+            seen.setdefault((b.province, b.bucket), []).append(name)
+        return {n for names in seen.values() if len(names) > 1 for n in names}
 
 
 class ClinicRegistry(SourceBase):

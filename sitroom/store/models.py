@@ -28,6 +28,7 @@ class CaseReport(Base):
     reported_at: Mapped[datetime] = mapped_column(DateTime)
     imported_from: Mapped[str | None] = mapped_column(String(64))  # region code or place name, if given
     source_updated_at: Mapped[datetime] = mapped_column(DateTime)
+    source_version: Mapped[float | None] = mapped_column(Float)   # the source's `version` column, if mapped
     loaded_at: Mapped[datetime] = mapped_column(DateTime)
     __table_args__ = (
         UniqueConstraint("source", "source_key", name="uq_case_reports_source_key"),
@@ -43,6 +44,7 @@ class _Fact:
     source: Mapped[str] = mapped_column(String(64))
     source_key: Mapped[str] = mapped_column(String(200))    # the source's key, or its natural key joined by |
     source_updated_at: Mapped[datetime] = mapped_column(DateTime)
+    source_version: Mapped[float | None] = mapped_column(Float)   # the source's `version` column, if mapped
     loaded_at: Mapped[datetime] = mapped_column(DateTime)
 
 
@@ -65,6 +67,9 @@ class CaseDaily(_Fact, Base):
     asymptomatic: Mapped[int | None] = mapped_column(Integer)
     cured: Mapped[int | None] = mapped_column(Integer)
     dead: Mapped[int | None] = mapped_column(Integer)
+    label: Mapped[str | None] = mapped_column(String(100))  # a bucket row's raw name: several per bucket add up
+    note: Mapped[str | None] = mapped_column(String(100))   # the bracketed note of the raw name (含邓州)
+    in_parent: Mapped[bool | None] = mapped_column(Boolean)  # False: its prefecture's own row already counts it
     __table_args__ = _fact_args("case_daily", ("province", "day"), ("prefecture", "day"), ("region", "day"))
 
 
@@ -179,6 +184,35 @@ class SourceState(Base):
     rows_inserted: Mapped[int] = mapped_column(BigInteger, default=0)
     rows_updated: Mapped[int] = mapped_column(BigInteger, default=0)
     rows_quarantined: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_superseded: Mapped[int] = mapped_column(BigInteger, default=0)   # older versions of a key, not stored
+
+
+class PlaceName(Base):
+    """How a source writes a place, and which rule resolved it (shown per raw name on /sources)."""
+    __tablename__ = "place_names"
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    raw: Mapped[str] = mapped_column(String(100), primary_key=True)   # as written (bracket note included)
+    region: Mapped[str | None] = mapped_column(String(6))             # None: unresolved
+    bucket: Mapped[str | None] = mapped_column(String(16))
+    province: Mapped[str | None] = mapped_column(String(6))
+    rule: Mapped[str] = mapped_column(String(16))   # code exact short pinyin alias historical pattern bucket unknown
+    note: Mapped[str | None] = mapped_column(String(100))
+    detail: Mapped[str | None] = mapped_column(Text)  # e.g. the historical change, or why it did not resolve
+    rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    first_seen: Mapped[datetime] = mapped_column(DateTime)
+    last_seen: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Publication(Base):
+    """One publication of an aggregate source (rows sharing an update time), per province when the
+    source is a snapshot per province ('' otherwise), with the publisher's own totals if mapped."""
+    __tablename__ = "publications"
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(6), primary_key=True)     # province code, or '' (whole source)
+    published_at: Mapped[datetime] = mapped_column(DateTime, primary_key=True)   # naive UTC
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    totals: Mapped[dict] = mapped_column(JSON)      # {province: {metric: published total}}
+    loaded_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class Alert(Base):
