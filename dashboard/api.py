@@ -58,10 +58,44 @@ def healthz():
     return jsonify(body), 200 if not problems else 503
 
 
+def _answer(rows: list[dict] | dict, csv_rows: list[dict] | None = None):
+    """JSON, or CSV with ?format=csv (or a .csv route): one line per record, columns from the first."""
+    if request.args.get("format", "json") == "csv" or request.path.endswith(".csv"):
+        return csv_response(csv_rows if csv_rows is not None else rows)
+    return jsonify(rows)
+
+
+def csv_response(rows: list[dict]) -> Response:
+    import csv
+    import io
+    buf = io.StringIO()
+    cols = list(dict.fromkeys(k for r in rows for k in r))
+    w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        # a spreadsheet runs a cell that starts with = + - @ as a formula: source text stays text
+        w.writerow({k: ("'" + v if isinstance(v, str) and v[:1] in "=+-@" else v) for k, v in r.items()})
+    return Response("\ufeff" + buf.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"inline; filename={request.path.rsplit('/', 1)[-1].removesuffix('.csv')}.csv"})
+
+
+def _bad_format():
+    fmt = request.args.get("format", "json")
+    return None if fmt in ("json", "csv") else bad_request(f"format must be json or csv; got '{fmt}'")
+
+
+FIGURE_KEYS = ("confirmed", "new_24h", "active", "suspected", "asymptomatic", "cured", "dead")
+
+
 @api.get("/api/v1/regions")
+@api.get("/api/v1/regions.csv")
 def regions():
-    gaz = data().gaz
+    if (bad := _bad_format()) is not None:
+        return bad
+    d = data()
+    gaz = d.gaz
     level, parent = request.args.get("level"), request.args.get("parent")
+    figures = request.args.get("figures") in ("1", "true", "yes")
     if level and level not in LEVEL_NAMES:
         return bad_request(f"level must be one of {', '.join(LEVEL_NAMES)}; got '{level[:40]}'")
     if parent:
@@ -71,17 +105,43 @@ def regions():
             return bad_request(f"parent: {str(e)[:200]}")
     rows = [r for r in gaz.regions.values()
             if (not level or r.level == level) and (not parent or r.parent == parent)]
-    return jsonify([{"adcode": r.adcode, "name": r.name, "name_en": r.name_en, "level": r.level,
-                     "parent": r.parent, "population": r.population, "lat": r.lat, "lon": r.lon}
-                    for r in sorted(rows, key=lambda r: r.adcode)])
+    out = [{"adcode": r.adcode, "name": r.name, "name_en": r.name_en, "level": r.level,
+            "parent": r.parent, "population": r.population, "lat": r.lat, "lon": r.lon}
+           for r in sorted(rows, key=lambda r: r.adcode)]
+    if figures:   # each region's current case figures, as the wall counts them
+        for o in out:
+            o.update(d.region_figures(o["adcode"]))
+    return _answer(out)
 
 
 @api.get("/api/v1/summary")
+@api.get("/api/v1/summary.csv")
 def summary():
+    """The grand total, and per province: its regions, each kind of bucket, what is placed no finer than
+    the province, and the publisher's totals check where a source maps one."""
+    if (bad := _bad_format()) is not None:
+        return bad
     d = data()
     beat = d.heartbeat()
-    return jsonify({"as_of": beat["as_of"], "version": beat["version"], "stale": beat["stale"],
-                    "totals": d.totals(), "regions": d.region_values("all")})
+    provinces = d.province_summary()
+    body = {"as_of": beat["as_of"], "version": beat["version"], "stale": beat["stale"],
+            "totals": d.totals(), "provinces": provinces, "regions": d.region_values("all"),
+            "totals_check": d.feed_checks()["totals"]}
+    # CSV: one line per province and part (regions, each bucket, unplaced, total)
+    lines = [{"province": code, "name": p["name"], "part": part, **{k: fig.get(k, 0) for k in FIGURE_KEYS}}
+             for code, p in provinces.items()
+             for part, fig in [("regions", p["regions"]), *((f"bucket:{b}", f) for b, f in p["buckets"].items()),
+                               ("unplaced", p["unplaced"]), ("total", p["total"])]]
+    return _answer(body, lines)
+
+
+@api.get("/api/v1/totals_check")
+@api.get("/api/v1/totals_check.csv")
+def totals_check():
+    """Per aggregate source with check_totals: province, metric, the publisher's total, ours, the difference."""
+    if (bad := _bad_format()) is not None:
+        return bad
+    return _answer(data().feed_checks()["totals"])
 
 
 @api.get("/api/v1/alerts")

@@ -150,6 +150,74 @@ class ScreenData:
             return view
         return self._cached(("cases", parent), compute)
 
+    def province_summary(self) -> dict[str, dict]:
+        """Per province: the sum of its regions, each bucket kind, what is unplaced, and the total."""
+        keys = ("confirmed", "new_24h", "active", "suspected", "asymptomatic", "cured", "dead")
+
+        def add(parts):
+            return {k: sum(p.get(k, 0) for p in parts) for k in keys}
+
+        def compute():
+            out = {}
+            for prov in self.gaz.provinces():
+                view = self.cases(prov.adcode)
+                regions = add(view["regions"].values())
+                buckets = {b: add([f]) for b, f in view["buckets"].items()}
+                unplaced = add([view["unplaced"]])
+                out[prov.adcode] = {"name": prov.name, "name_en": prov.name_en, "regions": regions,
+                                    "buckets": buckets, "unplaced": unplaced,
+                                    "total": add([regions, unplaced, *buckets.values()])}
+            return out
+        return self._cached(("province_summary",), compute)
+
+    def region_figures(self, code: str) -> dict:
+        """A region's current case figures (a province: its total; a prefecture or county: its own)."""
+        r = self.gaz.get(code)
+        if r.level == "province":
+            fig = self.province_summary()[code]["total"]
+        else:
+            fig = self.cases(r.parent).get("regions", {}).get(code) or queries.zero_figures()
+        return {k: fig.get(k) for k in ("confirmed", "new_24h", "active", "suspected", "asymptomatic", "cured",
+                                        "dead", "per_100k") if k in fig}
+
+    def feed_checks(self) -> dict:
+        """What /sources and the wall say about published feeds: the publishers' totals against ours,
+        places gone from a snapshot's latest publication, counties reported beside their prefecture."""
+        def compute():
+            figures = self.case_figures()
+            aggregates = self.rt.config.sources.by_kind("case_aggregate")
+            with self.sessions() as s:
+                totals = queries.totals_check(s, figures, aggregates)
+                absent = queries.absent_since(s, figures)
+            counties = {src.name: src.counties for src in aggregates}
+            return {
+                "totals": [{**c, "published_at": iso_utc(c["published_at"])} for c in totals],
+                "absent": [{**a, "last_published": iso_utc(a["last_published"]), "latest": iso_utc(a["latest"]),
+                            "since": iso_utc(a["since"])} for a in absent],
+                "side_by_side": [{"source": src, "prefecture": p, "county": c, "counties": counties.get(src)}
+                                 for src, pairs in queries.side_by_side(figures, self.gaz).items() for p, c in pairs],
+            }
+        return self._cached(("feed_checks",), compute)
+
+    def mismatches(self) -> list[dict]:
+        return [c for c in self.feed_checks()["totals"] if c["diff"]]
+
+    def place_names(self, source: str | None = None) -> list[dict]:
+        def compute():
+            with self.sessions() as s:
+                rows = queries.place_names(s, source)
+            return [{"source": p.source, "raw": p.raw, "region": p.region, "bucket": p.bucket, "province": p.province,
+                     "rule": p.rule, "note": p.note, "detail": p.detail, "rows": p.rows,
+                     "last_seen": iso_utc(p.last_seen)} for p in rows]
+        return self._cached(("place_names", source), compute)
+
+    def quarantine_groups(self, source: str | None = None) -> list[dict]:
+        def compute():
+            with self.sessions() as s:
+                rows = queries.quarantine_groups(s, source)
+            return [{**g, "last_seen": iso_utc(g["last_seen"])} for g in rows]
+        return self._cached(("quarantine_groups", source), compute)
+
     def region_values(self, parent: str = "all") -> dict[str, dict]:
         """Per child region of `parent` ('all' = every prefecture): counts, new in 24 h, rate per 100k."""
         return self.cases(parent)["regions"]
@@ -332,7 +400,8 @@ class ScreenData:
                         "failures": st.failures, "last_error_at": iso_utc(st.last_error_at),
                         "retry_at": iso_utc(st.retry_at), "last_change": iso_utc(st.last_change),
                         "rows_read": st.rows_read, "rows_inserted": st.rows_inserted,
-                        "rows_updated": st.rows_updated, "rows_quarantined": st.rows_quarantined})
+                        "rows_updated": st.rows_updated, "rows_quarantined": st.rows_quarantined,
+                        "rows_superseded": st.rows_superseded or 0})
         known = {o["name"] for o in out}
         out += [b for n, b in beat.items() if n not in known]
         return out

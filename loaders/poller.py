@@ -30,7 +30,7 @@ from sitroom.config import SourcesConfig
 from sitroom.regions import Gazetteer
 from sitroom.store import bump_version
 from sitroom.store.db import store_fault, utcnow
-from sitroom.store.models import Quarantine, SourceState
+from sitroom.store.models import Publication, Quarantine, SourceState
 
 from .feeds import FEEDS
 from .limits import store_key
@@ -91,6 +91,9 @@ class SourcePoller:
         self.mapper = RowMapper(src, gazetteer, sources)
         self.feed = FEEDS[src.kind]
         self.ledger = TravelLedger(src.name) if src.kind == "travel_records" else None
+        # aggregate feeds: each publication (rows of one update time) and the publisher's totals are kept
+        self.track_publications = src.kind == "case_aggregate" and bool(src.snapshot or src.check_totals)
+        self._pubs: dict = {}
         self._expect: str | None = None   # the cursor this poller last saw committed
         self._grown = 0                    # rows inserted since the last ANALYZE
         self.stopping = threading.Event()  # set on shutdown: stop between batches, not after catching up
@@ -296,6 +299,7 @@ class SourcePoller:
                 key = "record:" + record_digest(self.src.name, key)
             groups.setdefault(store_key(key), []).append((raw, values, reasons, bad_cols))
         good, bad, superseded = {}, {}, 0
+        self._pubs = self._publications(groups) if self.track_publications else {}
         for key, entries in groups.items():
             keep = True          # whether a fact already stored for the key stays
             if len(entries) > 1:
@@ -320,6 +324,35 @@ class SourcePoller:
             raw, reasons = self.mapper.for_quarantine(raw, reasons, bad_cols)
             bad[key] = (_jsonable_row(raw), reasons, keep)
         return good, bad, superseded
+
+    def _publications(self, groups: dict) -> dict[tuple, dict]:
+        """(scope, update time) -> rows and the publisher's province totals, from every good row read
+        (superseded versions too: each was part of its publication)."""
+        from sitroom.queries import snapshot_scope
+        pubs: dict[tuple, dict] = {}
+        metrics = list(getattr(self.src, "check_totals", {}))
+        for entries in groups.values():
+            for _raw, values, reasons, _bad in entries:
+                if reasons:
+                    continue
+                prov = values.get("province")
+                scope = snapshot_scope(self.src.snapshot, prov) or ""
+                p = pubs.setdefault((scope, values["updated_at"]), {"rows": 0, "totals": {}})
+                p["rows"] += 1
+                for m in metrics:
+                    if values.get(f"total_{m}") is not None and prov:
+                        p["totals"].setdefault(prov, {})[m] = values[f"total_{m}"]
+        return pubs
+
+    def _record_publications(self, s: Session, now) -> None:
+        for (scope, at), p in self._pubs.items():
+            old = s.get(Publication, (self.src.name, scope, at))
+            if old is None:
+                s.add(Publication(source=self.src.name, scope=scope, published_at=at, rows=p["rows"],
+                                  totals=p["totals"], loaded_at=now))
+            else:
+                merged = {prov: {**old.totals.get(prov, {}), **t} for prov, t in {**old.totals, **p["totals"]}.items()}
+                old.rows, old.totals, old.loaded_at = max(old.rows, p["rows"]), merged, now
 
     def _differing_columns(self, entries) -> set[str]:
         cols = self.mapper.selected_columns
@@ -388,6 +421,7 @@ class SourcePoller:
                     s.execute(delete(model).where(model.id.in_([g.id for g in gone])))
                     result.regions.update(_where(g) for g in gone)
             record_places(s, name, *self.mapper.take_seen(), now)
+            self._record_publications(s, now)
             cleared = [held[k].id for k in good if k in held]
             if cleared:
                 s.execute(delete(Quarantine).where(Quarantine.id.in_(cleared)))

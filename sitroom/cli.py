@@ -67,8 +67,16 @@ def config() -> None:
 @config.command("check")
 @common
 def config_check(settings: Settings) -> None:
-    """Validate every config file; print each problem with file and key."""
-    runtime(settings)
+    """Validate every config file; print each problem with file and key; exit 2 on any, including each
+    problem that would stop a rule from running (an unknown source or region in rules.yaml ...)."""
+    from .config_check import deep_problems
+    rt = runtime(settings)
+    problems, warnings = deep_problems(rt, settings.config_dir)
+    for w in warnings:
+        click.echo(f"warning: {w}")
+    if problems:
+        click.echo("\n".join(problems), err=True)
+        sys.exit(2)
     click.echo(f"config OK: {settings.config_dir}")
 
 
@@ -291,7 +299,9 @@ def _rules_context(settings: Settings):
         click.echo("rules cannot be checked until these are fixed:\n  " + "\n  ".join(problems), err=True)
         sys.exit(2)
     gaz = load_gazetteer(tuple(regions.provinces), settings.data_dir / "cache")
+    from .rules_load import totals_sources
     context = {"source_names": {s.name for s in sources.sources}, "supply_items": set(sources.supply_items),
+               "totals_sources": totals_sources(sources),
                "risk_areas": tuple(regions.risk_areas)}
     return gaz, context
 

@@ -8,8 +8,8 @@ from sqlalchemy import String, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from .series import EVER_CONFIRMED, aggregate_changes, local_day as local_today, local_day_sql, local_midnight
-from .store.models import (Alert, CaseDaily, CaseReport, Clinic, ClinicVisit, DataVersion, Inflow, Quarantine,
-                           SourceState, SupplyPoint, SupplyStock)
+from .store.models import (Alert, CaseDaily, CaseReport, Clinic, ClinicVisit, DataVersion, Inflow, PlaceName,
+                           Publication, Quarantine, SourceState, SupplyPoint, SupplyStock)
 
 
 def data_version(s: Session) -> tuple[int, datetime | None]:
@@ -107,15 +107,14 @@ class CaseFigures:
     place: dict[str, tuple[str | None, str]] = field(default_factory=dict)  # region -> (prefecture, province)
     buckets: dict[tuple[str, str], dict] = field(default_factory=dict)      # (province, bucket) -> figures
     corrections: list[dict] = field(default_factory=list)         # {region, bucket, prefecture, province, day, metric, delta}
-<<<<<<< HEAD
     # What was reported at all (missing is not zero): a line list covers its provinces (no row for a
     # region: no case there); an aggregate covers only the regions it has rows for.
     line_provinces: set[str] = field(default_factory=set)
     aggregated: set[str] = field(default_factory=set)
-=======
     inside: dict[str, dict] = field(default_factory=dict)         # county -> figures its prefecture's row includes
     absent: list[dict] = field(default_factory=list)              # places missing from a snapshot's latest publication
->>>>>>> 335a2bc (Published feeds: versions of a key (latest updated_at or a version column wins, earlier ones superseded, a same-time conflict quarantined naming columns and values, the stored fact kept); place names as written (aliases, bracket notes, historical GB/T 2260 codes and names, float codes, 0 = no code, did you mean), recorded per raw name; buckets per province and several names per bucket added up; day from a timestamp; snapshot sources count only the latest publication; counties: included)
+    source_sums: dict[tuple[str, str], dict] = field(default_factory=dict)  # (aggregate source, province) -> counts
+    reported: dict[str, set] = field(default_factory=dict)        # aggregate source -> regions it counts now
 
 
 def snapshot_scope(snapshot, province: str | None) -> str | None:
@@ -196,29 +195,31 @@ def case_figures(s: Session, now: datetime, window_days: int = 30,
                     *(func.sum(getattr(CaseDaily, m)) for m in CASE_METRICS))
              .where(CaseDaily.counting == "new").group_by(*group))
     for q in (q_cum, q_new):
-<<<<<<< HEAD
-        for region, bucket, pref, prov, *vals in s.execute(q):
-            if not bucket:
-                out.aggregated.add(region)
-            c = slot(region, bucket, pref, prov)
-=======
         for source, region, bucket, label, pref, prov, in_parent, updated, day, *vals in s.execute(q):
             scope = snapshot_scope(snapshots.get(source), prov)
             if scope is not None and updated < published.get((source, scope), updated):
-                out.absent.append({"source": source, "region": region, "bucket": bucket, "label": label,
+                out.absent.append({"source": source, "scope": snapshots.get(source), "region": region,
+                                   "bucket": bucket, "label": label,
                                    "prefecture": pref, "province": prov, "day": day.isoformat(),
                                    "last_published": updated, "latest": published[(source, scope)]})
                 continue
+            if not bucket:
+                out.aggregated.add(region)
             if in_parent is False:
                 c = out.inside.setdefault(region, zero_figures())
                 out.place.setdefault(region, (pref, prov))
             else:
                 c = slot(region, bucket, pref, prov)
->>>>>>> 335a2bc (Published feeds: versions of a key (latest updated_at or a version column wins, earlier ones superseded, a same-time conflict quarantined naming columns and values, the stored fact kept); place names as written (aliases, bracket notes, historical GB/T 2260 codes and names, float codes, 0 = no code, did you mean), recorded per raw name; buckets per province and several names per bucket added up; day from a timestamp; snapshot sources count only the latest publication; counties: included)
             agg = dict(zip(CASE_METRICS, (int(v or 0) for v in vals)))
             for m in CASE_METRICS:
                 c[m] += agg[m]
             c["active"] += max(agg["confirmed"] - agg["cured"] - agg["dead"], 0)
+            if not bucket:
+                out.reported.setdefault(source, set()).add(region)
+            if in_parent is not False:
+                mine = out.source_sums.setdefault((source, prov), {m: 0 for m in CASE_METRICS})
+                for m in CASE_METRICS:
+                    mine[m] += agg[m]
 
     # aggregates per day: new on the newest recent day, and corrections in the window
     today = local_today(now)
@@ -240,6 +241,78 @@ def case_figures(s: Session, now: datetime, window_days: int = 30,
         slot(*k)["new_24h"] += n
     out.corrections.sort(key=lambda c: (c["day"], c["region"]), reverse=True)
     return out
+
+
+def totals_check(s: Session, figures: CaseFigures, sources) -> list[dict]:
+    """Per aggregate source with `check_totals`, province and metric: the publisher's own total in its
+    latest publication that gives one, sitroom's sum of the source's current rows (regions + buckets +
+    unplaced), and the difference (ours - published; 0 when they add up)."""
+    out = []
+    for src in sources:
+        if not getattr(src, "check_totals", None):
+            continue
+        latest: dict[str, tuple[datetime, dict]] = {}
+        for p in s.scalars(select(Publication).where(Publication.source == src.name)
+                           .order_by(Publication.published_at.desc())):
+            for prov, totals in (p.totals or {}).items():
+                latest.setdefault(prov, (p.published_at, totals))
+        for prov in sorted(latest):
+            at, totals = latest[prov]
+            ours = figures.source_sums.get((src.name, prov), {})
+            for metric in src.check_totals:
+                if metric not in totals:
+                    continue
+                mine = int(ours.get(metric, 0))
+                out.append({"source": src.name, "province": prov, "metric": metric, "published": int(totals[metric]),
+                            "ours": mine, "diff": mine - int(totals[metric]), "published_at": at})
+    return out
+
+
+def absent_since(s: Session, figures: CaseFigures) -> list[dict]:
+    """The places missing from their snapshot source's latest publication, each with the first
+    publication it was missing from ("since")."""
+    out = []
+    for a in figures.absent:
+        q = select(func.min(Publication.published_at)).where(
+            Publication.source == a["source"], Publication.published_at > a["last_published"],
+            Publication.scope == snapshot_scope(a["scope"], a["province"]))
+        out.append({**a, "since": s.scalar(q) or a["latest"]})
+    return out
+
+
+def side_by_side(figures: CaseFigures, gaz) -> dict[str, list[tuple[str, str]]]:
+    """source -> [(prefecture, county)] it reports both of now: whether the prefecture's figure includes
+    the county is the source's `counties` setting, which someone should have checked."""
+    out = {}
+    for source, regions in figures.reported.items():
+        pairs = sorted((r_.parent, r_.adcode) for code in regions if (r_ := gaz.regions.get(code)) is not None
+                       and r_.level == "county" and r_.parent in regions)
+        if pairs:
+            out[source] = pairs
+    return out
+
+
+def place_names(s: Session, source: str | None = None, limit: int = 500) -> list[PlaceName]:
+    """How each source writes its places and the rule that resolved each: unresolved first, then
+    the rules that need a person's eye (alias, historical, pattern), then the rest."""
+    rank = case({"unknown": 0, "ambiguous": 0, "alias": 1, "historical": 1, "pattern": 1}, value=PlaceName.rule,
+                else_=2)
+    q = select(PlaceName).order_by(PlaceName.source, rank, PlaceName.rows.desc(), PlaceName.raw).limit(limit)
+    if source:
+        q = q.where(PlaceName.source == source)
+    return list(s.scalars(q))
+
+
+def quarantine_groups(s: Session, source: str | None = None, limit: int = 50) -> list[dict]:
+    """Quarantined rows grouped by source and reasons: 300 rows of one unknown name are one line."""
+    reasons = cast(Quarantine.reasons, String)
+    q = (select(Quarantine.source, reasons, func.count(), func.max(Quarantine.last_seen))
+         .group_by(Quarantine.source, reasons).order_by(func.count().desc(), Quarantine.source).limit(limit))
+    if source:
+        q = q.where(Quarantine.source == source)
+    import json
+    return [{"source": src, "reasons": json.loads(text), "rows": int(n), "last_seen": seen}
+            for src, text, n, seen in s.execute(q)]
 
 
 def roll_up(figures: CaseFigures, gaz, parent: str = "all") -> dict:

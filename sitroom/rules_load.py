@@ -48,6 +48,7 @@ class RuleSet:
     digest: str | None = None
     loaded_at: datetime | None = None
     warnings: tuple[str, ...] = field(default=())
+    totals_sources: dict = field(default_factory=dict)   # data_mismatch: source -> (metrics, snapshot)
 
     def get(self, rule_id: str) -> CompiledRule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
@@ -58,7 +59,7 @@ def _levels(gaz: Gazetteer, level: str) -> list[str]:
 
 
 def compile_rules(rules, gaz: Gazetteer, *, file: str = "rules.yaml", source_names=None, supply_items=None,
-                  risk_areas=()) -> tuple[tuple[CompiledRule, ...], list[str], list[str]]:
+                  risk_areas=(), totals_sources=None) -> tuple[tuple[CompiledRule, ...], list[str], list[str]]:
     """Resolve each rule's scope with the gazetteer: (compiled, problems, warnings).
 
     `source_names` / `supply_items` (from sources.yaml) are checked when given.
@@ -69,6 +70,16 @@ def compile_rules(rules, gaz: Gazetteer, *, file: str = "rules.yaml", source_nam
         if getattr(rule, "kind", None) == "supply_cover" and supply_items and rule.item not in supply_items:
             problems.append(f"{where}.item: unknown item '{rule.item}' (rule {rule.id}); "
                             f"sources.yaml supply_items has: {', '.join(sorted(supply_items))}")
+        if getattr(rule, "kind", None) == "data_mismatch":   # one value per province of the gazetteer
+            checked = (totals_sources or {}).get(rule.source)
+            if totals_sources is not None and checked is None:
+                problems.append(f"{where}.source: '{rule.source}' is not an aggregate source with check_totals "
+                                f"(rule {rule.id}); such sources: {', '.join(sorted(totals_sources)) or 'none'}")
+            elif checked is not None and rule.metric not in checked[0]:
+                problems.append(f"{where}.metric: source '{rule.source}' checks no {rule.metric} total "
+                                f"(rule {rule.id}); its check_totals: {', '.join(checked[0])}")
+            compiled.append(CompiledRule(rule, {"province": tuple(gaz.province_codes)}))
+            continue
         if isinstance(rule, SourceSilentRule):
             if source_names is not None and rule.source not in source_names:
                 problems.append(f"{where}.source: unknown source '{rule.source}' (rule {rule.id}); "
@@ -110,7 +121,7 @@ def compile_rules(rules, gaz: Gazetteer, *, file: str = "rules.yaml", source_nam
 
 
 def load_rules(path: Path, gaz: Gazetteer, *, source_names=None, supply_items=None, risk_areas=(),
-               env: dict[str, str] | None = None) -> tuple[RuleSet | None, list[str], list[str]]:
+               totals_sources=None, env: dict[str, str] | None = None) -> tuple[RuleSet | None, list[str], list[str]]:
     """Read and check rules.yaml: (RuleSet or None, problems, warnings)."""
     path = Path(path)
     digest = digest_of(path)
@@ -118,16 +129,24 @@ def load_rules(path: Path, gaz: Gazetteer, *, source_names=None, supply_items=No
     if cfg is None:
         return None, problems, []
     compiled, problems, warnings = compile_rules(cfg.rules, gaz, file=str(path), source_names=source_names,
-                                                 supply_items=supply_items, risk_areas=risk_areas)
+                                                 supply_items=supply_items, risk_areas=risk_areas,
+                                                 totals_sources=totals_sources)
     if problems:
         return None, problems, warnings
-    return RuleSet(compiled, tuple(risk_areas), str(path), digest, utcnow(), tuple(warnings)), [], warnings
+    return RuleSet(compiled, tuple(risk_areas), str(path), digest, utcnow(), tuple(warnings),
+                   dict(totals_sources or {})), [], warnings
 
 
 def context_of(config) -> dict:
     """What rules are checked against, from the other config files."""
     return {"source_names": {s.name for s in config.sources.sources},
-            "supply_items": set(config.sources.supply_items), "risk_areas": tuple(config.regions.risk_areas)}
+            "supply_items": set(config.sources.supply_items), "risk_areas": tuple(config.regions.risk_areas),
+            "totals_sources": totals_sources(config.sources)}
+
+
+def totals_sources(sources) -> dict[str, tuple]:
+    """Aggregate sources that map the publisher's totals -> (the metrics they check, their snapshot)."""
+    return {s.name: (tuple(s.check_totals), s.snapshot) for s in sources.by_kind("case_aggregate") if s.check_totals}
 
 
 def ruleset_from_config(config, gaz: Gazetteer, path: Path | None = None) -> tuple[RuleSet, list[str], list[str]]:
@@ -137,7 +156,8 @@ def ruleset_from_config(config, gaz: Gazetteer, path: Path | None = None) -> tup
     digest = digest_of(path) if path else None
     if problems:
         return RuleSet((), tuple(config.regions.risk_areas), file), problems, warnings
-    return RuleSet(compiled, tuple(config.regions.risk_areas), file, digest, utcnow(), tuple(warnings)), [], warnings
+    return RuleSet(compiled, tuple(config.regions.risk_areas), file, digest, utcnow(), tuple(warnings),
+                   totals_sources(config.sources)), [], warnings
 
 
 class RulesWatcher:

@@ -191,6 +191,31 @@ class Measurer:
         return lambda code: minutes
 
 
+    # ---- published feeds (issue 10)
+    def _data_mismatch(self, cfg, level):
+        if self.replay:   # the store keeps the latest publication's totals, not a history of checks
+            return lambda code: None
+        got = self._once(("totals_check", cfg.source), lambda: self._totals_check(cfg.source))
+        return lambda code: _mismatch(got.get((code, cfg.metric)), cfg.measure)
+
+    def _totals_check(self, source: str) -> dict:
+        from types import SimpleNamespace
+
+        from . import queries
+        metrics, snapshot = self.ruleset.totals_sources.get(source, ((), False))
+        figures = queries.case_figures(self.s, self.now, 1, {source: snapshot} if snapshot else {})
+        src = SimpleNamespace(name=source, check_totals=metrics)
+        return {(c["province"], c["metric"]): c for c in queries.totals_check(self.s, figures, [src])}
+
+
+def _mismatch(check, measure: str):
+    if check is None:
+        return None
+    if measure == "percent":
+        return abs(check["diff"]) / check["published"] * 100 if check["published"] else None
+    return float(abs(check["diff"]))
+
+
 def measure(s: Session, ruleset: RuleSet, gaz, now: datetime, replay: bool = False) -> dict[str, dict]:
     """{rule id: {region: value or None}} for every rule of the set."""
     return measure_all(s, ruleset, gaz, now, replay)[0]

@@ -200,3 +200,26 @@ def test_alert_evidence_is_the_rules_own_figure_and_its_rows(client):
     rows = ev["rows"]
     assert rows["kind"] == "case" and len(rows["rows"]) == 50 and rows["more"]
     assert {r["status"] for r in rows["rows"]} == {"confirmed"} and rows["rows"][0]["source"] == "hc_cases"
+
+
+def test_summary_per_province_and_every_figure_route_answers_csv(client):
+    body = client.get("/api/v1/summary").json
+    henan, shaanxi = body["provinces"]["410000"], body["provinces"]["610000"]
+    assert henan["total"]["confirmed"] == 165 and henan["regions"]["confirmed"] == 165
+    assert henan["unplaced"]["confirmed"] == 0 and henan["buckets"] == {}
+    assert shaanxi["total"]["confirmed"] == 0
+    assert sum(p["total"]["confirmed"] for p in body["provinces"].values()) == body["totals"]["confirmed"]
+    prefs = client.get("/api/v1/regions?level=prefecture&parent=410000&figures=1").json
+    assert next(r for r in prefs if r["adcode"] == "410100")["confirmed"] == 165
+    assert client.get("/api/v1/regions?level=province&figures=1").json[0]["confirmed"] == 165
+    for url in ("/api/v1/summary?format=csv", "/api/v1/summary.csv"):
+        r = client.get(url)
+        assert r.status_code == 200 and r.mimetype == "text/csv"
+        lines = r.get_data(as_text=True).lstrip("\ufeff").splitlines()
+        assert lines[0].startswith("province,name,part,confirmed")
+        assert "410000,河南省,total,165" in "\n".join(lines)
+    r = client.get("/api/v1/regions.csv?level=prefecture&parent=410000&figures=1")
+    assert r.mimetype == "text/csv" and len(r.get_data(as_text=True).splitlines()) == 19
+    assert client.get("/api/v1/totals_check.csv").status_code == 200
+    r = client.get("/api/v1/summary?format=xml")
+    assert r.status_code == 400 and "format must be json or csv" in r.json["error"]

@@ -140,7 +140,11 @@ def pub(store, make_source_url, gaz):
         cfg = SourcesConfig.model_validate({"sources": [entry]})
         p = SourcePoller(cfg.sources[0], sessions, gaz, cfg)
         pollers.append(p)
-        return lambda: p.poll(now=NOW, force=True)
+
+        def poll():
+            return p.poll(now=NOW, force=True)
+        poll.src = p.src
+        return poll
     yield src, sessions, configure
     for p in pollers:
         p.close()
@@ -248,3 +252,25 @@ def test_a_prefecture_that_includes_its_county_is_not_added_twice(pub, gaz):
     county_view = queries.roll_up(figures, gaz, "411300")
     assert county_view["regions"]["411381"]["confirmed"] == 5          # 邓州 is shown on 南阳's county map
     assert queries.roll_up(figures, gaz, "410000")["regions"]["411300"]["confirmed"] == 27
+
+
+def test_the_publishers_province_totals_are_checked_against_the_sum_of_its_rows(pub, gaz):
+    from sitroom import queries
+    src, sessions, configure = pub
+    src.sql("ALTER TABLE pub ADD COLUMN sfqz TEXT")
+    poll = configure(snapshot="province", check_totals={"confirmed": "sfqz"})
+
+    def r(prov, name, n, total, minutes_ago):
+        return {**row(prov, name, None, n, minutes_ago), "sfqz": str(total)}
+    src.put("pub", r("河南省", "郑州", 10, 18, 300), r("河南省", "待明确地区", 3, 18, 300), r("河南省", "邓州", 5, 18, 300),
+            r("陕西省", "西安", 7, 9, 300))       # Shaanxi's publisher counts 2 that no row carries
+    poll()
+    src.put("pub", r("河南省", "郑州", 14, 20, 60), r("河南省", "南阳（含邓州）", 6, 20, 60))
+    poll()
+    with sessions() as s:
+        figures = queries.case_figures(s, NOW, 30, {"pub": "province"})
+        got = {(c["province"], c["metric"]): (c["published"], c["ours"], c["diff"])
+               for c in queries.totals_check(s, figures, [poll.src])}
+        since = {a["region"]: a["since"] for a in queries.absent_since(s, figures)}
+    assert got == {("410000", "confirmed"): (20, 20, 0), ("610000", "confirmed"): (9, 7, -2)}
+    assert since == {"411381": datetime(2026, 11, 23, 3, 0), "410000": datetime(2026, 11, 23, 3, 0)}

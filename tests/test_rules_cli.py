@@ -166,3 +166,20 @@ def test_a_loader_started_with_an_invalid_rules_file_leaves_open_alerts_alone(co
     assert svc.evaluate_rules().resolved == 0
     with sessions() as s:
         assert s.scalars(select(Alert.state)).all() == ["firing"]
+
+
+CONFIG_MISTAKES = MISTAKES[:3] + [
+    (lambda r: r.append({"id": "feed_totals", "title": {"zh": "发布总数不符", "en": "Totals do not add up"},
+                         "kind": "data_mismatch", "source": "sx_inflows", "thresholds": {"IV": 1, "III": 5, "II": 20,
+                                                                                         "I": 50}, "recover": 0}),
+     "rules[", "'sx_inflows' is not an aggregate source with check_totals (rule feed_totals)"),
+]
+
+
+@pytest.mark.parametrize("change,key,expected", CONFIG_MISTAKES, ids=[m[1] for m in CONFIG_MISTAKES])
+def test_config_check_fails_on_every_problem_that_stops_a_rule(conf, tmp_path, change, key, expected):
+    edit_rules(conf, change)
+    p = sitroom("config", "check", conf=conf, tmp_path=tmp_path)
+    assert p.returncode == 2 and "config OK" not in p.stdout, p.stdout + p.stderr
+    line = next((ln for ln in p.stderr.splitlines() if ln.startswith(f"{conf / 'rules.yaml'}: {key}")), None)
+    assert line and expected in line, p.stderr

@@ -10,7 +10,7 @@ from dashboard.app import screen_data
 from dashboard.callback_args import lang_arg, text_arg
 from dashboard.components.alert_banner import desk_page_top, local_time
 from dashboard.components.resync import resync_button
-from dashboard.i18n import pick_lang, t
+from dashboard.i18n import TEXT, pick_lang, t
 
 dash.register_page(__name__, path="/sources", title="sitroom · sources")
 PAGE_SIZE = 50
@@ -27,6 +27,7 @@ def layout(lang: str | None = None, source: str | None = None, reason: str | Non
         *desk_page_top(t("sources_title", lang), lang, "/sources"),
         html.Div(id="sources-table"),
         html.Div(id="resync-message", className="resync-message", role="status"),
+        html.Div(id="feed-checks"),
         html.Div(className="filters", children=[
             dcc.Dropdown(id="q-source", options=options, value=source if isinstance(source, str) else "", clearable=False, className="q-source"),
             dcc.Input(id="q-reason", value=text_arg(reason), placeholder=t("filter_reason", lang), debounce=True,
@@ -42,7 +43,7 @@ def sources_table(_n, lang):
     rows = screen_data().sources()
     known = {x.name for x in screen_data().rt.config.sources.sources}
     cols = ("col_source", "col_status", "col_last_success", "col_lag", "col_read", "col_inserted", "col_updated",
-            "col_quarantined", "col_error", "col_actions")
+            "col_superseded", "col_quarantined", "col_error", "col_actions")
     body = []
     for s in rows:
         status = "failing" if s.get("error") else "stale" if s.get("stale") else "ok"
@@ -52,13 +53,85 @@ def sources_table(_n, lang):
             html.Td(local_time(s.get("last_success"), "%m-%d %H:%M:%S")),
             html.Td("—" if s.get("age_seconds") is None else f"{s['age_seconds']:.0f}", className="num"),
             *[html.Td(f"{s.get(k, 0):,}", className="num") for k in
-              ("rows_read", "rows_inserted", "rows_updated", "rows_quarantined")],
+              ("rows_read", "rows_inserted", "rows_updated", "rows_superseded", "rows_quarantined")],
             html.Td(s.get("error") or "", className="error"),
             html.Td(resync_button(s["name"], lang) if s["name"] in known else ""),
         ], id=f"source-{s['name']}"))
-    numeric = {"col_lag", "col_read", "col_inserted", "col_updated", "col_quarantined"}
+    numeric = {"col_lag", "col_read", "col_inserted", "col_updated", "col_superseded", "col_quarantined"}
     head = html.Tr([html.Th(t(c, lang), className="num" if c in numeric else None) for c in cols])
     return html.Div(html.Table([html.Thead(head), html.Tbody(body)], className="grid"), className="table-scroll")
+
+
+def _table(head: list[str], rows: list, lang: str, numeric=()) -> html.Table:
+    return html.Table([html.Thead(html.Tr([html.Th(t(c, lang), className="num" if c in numeric else None)
+                                           for c in head])), html.Tbody(rows)], className="grid")
+
+
+def place_label(gaz, code: str | None, bucket: str | None, lang: str, label: str | None = None) -> str:
+    if bucket:
+        return t("bucket_" + bucket, lang) + (f" · {label}" if label else "") + \
+            (f" ({gaz.get(code).name})" if code in gaz.regions else "")
+    r = gaz.regions.get(code) if code else None
+    return "—" if r is None else f"{r.name_en if lang == 'en' else r.name} {r.adcode}"
+
+
+@callback(Output("feed-checks", "children"), Input("src-tick", "n_intervals"), State("src-lang", "data"))
+def feed_checks(_n, lang):
+    """Published feeds: the publishers' totals against ours, places gone from the latest snapshot,
+    counties beside their prefecture, and how each raw place name resolved."""
+    d = screen_data()
+    checks, gaz = d.feed_checks(), d.gaz
+    titles = {s.name: s.title.model_dump()[lang] for s in d.rt.config.sources.sources}
+    out = []
+    if checks["totals"]:
+        rows = [html.Tr([
+            html.Td(titles.get(c["source"], c["source"])), html.Td(place_label(gaz, c["province"], None, lang)),
+            html.Td(t("case_" + c["metric"], lang)), html.Td(f"{c['published']:,}", className="num"),
+            html.Td(f"{c['ours']:,}", className="num"),
+            html.Td(t("totals_off", lang, diff=f"{c['diff']:+,}") if c["diff"] else t("totals_ok", lang),
+                    className="num " + ("error" if c["diff"] else "ok")),
+            html.Td(local_time(c["published_at"], "%m-%d %H:%M:%S")),
+        ], className="totals-row" + (" mismatch" if c["diff"] else "")) for c in checks["totals"]]
+        out += [html.H2(t("feeds_totals_title", lang)), _table(
+            ["col_source", "col_province", "col_metric", "col_published", "col_ours", "col_diff", "col_publication"],
+            rows, lang, {"col_published", "col_ours", "col_diff"})]
+    if checks["side_by_side"]:
+        out += [html.H2(t("feeds_side_title", lang)), html.Ul([html.Li(t(
+            "side_by_side", lang, source=titles.get(w["source"], w["source"]),
+            prefecture=place_label(gaz, w["prefecture"], None, lang), county=place_label(gaz, w["county"], None, lang),
+            mode=w["counties"], how=t("side_" + w["counties"], lang)), className="warning")
+            for w in checks["side_by_side"]], id="side-by-side")]
+    if checks["absent"]:
+        rows = [html.Tr([
+            html.Td(place_label(gaz, a["region"], a["bucket"], lang, a["label"])),
+            html.Td(titles.get(a["source"], a["source"])), html.Td(a["day"]),
+            html.Td(t("absent_since", lang, since=local_time(a["since"], "%m-%d %H:%M"))),
+        ], className="absent-row") for a in checks["absent"]]
+        out += [html.H2(t("feeds_absent_title", lang)),
+                _table(["col_place", "col_source", "col_last_figure", "col_status"], rows, lang)]
+    names = d.place_names()
+    if names:
+        by_source: dict[str, list] = {}
+        for p in names:
+            by_source.setdefault(p["source"], []).append(p)
+        blocks = []
+        for src, items in by_source.items():
+            rows = [html.Tr([
+                html.Td(p["raw"], className="mono"),
+                html.Td(place_label(gaz, p["region"], p["bucket"], lang) if p["region"] else (p["detail"] or "—"),
+                        className=None if p["region"] else "error"),
+                html.Td(t("rule_" + p["rule"], lang) if ("rule_" + p["rule"]) in TEXT else p["rule"],
+                        className=f"rule rule-{p['rule']}"),
+                html.Td(" · ".join(x for x in (p["note"], p["detail"] if p["region"] else None) if x)),
+                html.Td(f"{p['rows']:,}", className="num"),
+            ], className="name-row") for p in items]
+            unusual = sum(1 for p in items if p["rule"] not in ("code", "exact", "short"))
+            blocks.append(html.Details([
+                html.Summary(f"{titles.get(src, src)} — {len(items):,}" + (f" · {unusual:,} ⚑" if unusual else "")),
+                _table(["col_raw_name", "col_region", "col_rule", "col_note", "col_rows"], rows, lang, {"col_rows"}),
+            ], open=bool(unusual), id=f"names-{src}"))
+        out += [html.H2(t("feeds_names_title", lang)), *blocks]
+    return out
 
 
 @callback(Output("quarantine", "children"), Input("q-source", "value"), Input("q-reason", "value"),
@@ -76,5 +149,12 @@ def quarantine_table(source, reason, _n, lang):
     ], className="q-row") for q in page["rows"]]
     head = html.Thead(html.Tr([html.Th(t(c, lang)) for c in
                                ("col_source", "col_key", "col_reasons", "col_row", "col_seen")]))
+    groups = [html.Tr([html.Td(g["source"]), html.Td(html.Ul([html.Li(r) for r in g["reasons"]]), className="reasons"),
+                       html.Td(f"{g['rows']:,}", className="num"), html.Td(local_time(g["last_seen"], "%m-%d %H:%M:%S"))],
+                      className="q-group") for g in screen_data().quarantine_groups(source or None)]
     return [html.H2(t("quarantine_title", lang, n=f"{page['total']:,}"), id="quarantine-count"),
+            *([html.H3(t("quarantine_groups_title", lang)),
+               html.Div(_table(["col_source", "col_reasons", "col_rows", "col_seen"], groups, lang, {"col_rows"}),
+                        className="table-scroll")]
+              if groups else []),
             html.Div(html.Table([head, html.Tbody(rows)], className="grid"), className="table-scroll")]

@@ -23,7 +23,7 @@ from dashboard.components.store_trouble import store_trouble
 from dashboard.components.choropleth import fit_zoom, hideout, legend, region_map, signed
 from dashboard.components import map_layers as ml
 from dashboard.components.marker_detail import clinic_panel, inflow_panel, supply_panel
-from dashboard.i18n import pick_lang, t
+from dashboard.i18n import TEXT, pick_lang, t
 from dashboard.kiosk import kiosk_on, map_target, playlist
 from dashboard.components.kiosk_queue import queue_table
 from dashboard.plain import plotly as _plain
@@ -322,6 +322,16 @@ def _kpi_notes(d, view: str, lang: str) -> list:
     if view != "all" and cases["unplaced"]["confirmed"]:
         notes.append(html.Div(t("unplaced_line", lang, n=f"{cases['unplaced']['confirmed']:,}"),
                               className="kpi-note unplaced", id="note-unplaced"))
+    off = [c for c in d.mismatches() if view == "all" or c["province"] == view
+           or (d.gaz.regions.get(view) and d.gaz.province_of(view) == c["province"])]
+    if off:   # the publisher's own total and ours disagree: a duty officer must be told
+        titles = {s.name: s.title.model_dump()[lang] for s in d.rt.config.sources.sources}
+        shown = [t("wall_mismatch", lang, province=(lambda r: r.name_en if lang == "en" else r.name)(
+                     d.gaz.get(c["province"])), metric=t("kpi_" + c["metric"], lang) if ("kpi_" + c["metric"]) in TEXT
+                   else t("case_" + c["metric"], lang), diff=f"{c['diff']:+,}", source=titles.get(c["source"], c["source"]))
+                 for c in off[:2]]
+        notes.append(html.Div(" · ".join(shown) + (f" … +{len(off) - 2}" if len(off) > 2 else ""),
+                              className="kpi-note mismatch", id="note-mismatch"))
     fixes = cases["corrections_all"]
     if fixes:
         def where(c):

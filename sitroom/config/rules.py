@@ -257,10 +257,22 @@ class SourceSilentRule(_Rule):
         return data
 
 
-RULE_KINDS = ("threshold", "ears", "ewma", "regression", "switch", "supply_cover", "risk_arrivals", "source_silent")
+# ---- published feeds (issue 10)
+class DataMismatchRule(_Rule):
+    """A data-quality warning: an aggregate source's rows do not add up to the publisher's own province
+    total (sources.yaml `check_totals`). The value is |sitroom's sum - the published total| per province
+    (`measure: percent`: as a percentage of the published total)."""
+    kind: Literal["data_mismatch"]
+    source: str = Field(min_length=1)
+    metric: Literal["confirmed", "suspected", "asymptomatic", "cured", "dead"] = "confirmed"
+    measure: Literal["absolute", "percent"] = "absolute"
+
+
+RULE_KINDS = ("threshold", "ears", "ewma", "regression", "switch", "supply_cover", "risk_arrivals", "source_silent",
+              "data_mismatch")
 SERIES_KINDS = ("ears", "ewma", "regression", "switch")   # detectors on daily series (sitroom.detectors)
 RuleConfig = Annotated[Union[ThresholdRule, EarsRule, EwmaRule, RegressionRule, SwitchRule, SupplyCoverRule,
-                             RiskArrivalsRule, SourceSilentRule], Field(discriminator="kind")]
+                             RiskArrivalsRule, SourceSilentRule, DataMismatchRule], Field(discriminator="kind")]
 
 
 class RulesConfig(Strict):
