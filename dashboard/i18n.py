@@ -359,6 +359,8 @@ TEXT = {
     "rule_bucket": ("分类（buckets）", "bucket"), "rule_unknown": ("无法识别", "unresolved"),
     "rule_ambiguous": ("有歧义", "ambiguous"),
     "quarantine_groups_title": ("按原因归类", "By reason"),
+    "names_summary": ("{source}：{shown} 个名称需留意；另有 {plain} 个按代码、全称、简称或分类匹配",
+                      "{source}: {shown} names to look at; {plain} more matched by code, name, short name or bucket"),
     "col_superseded": ("已被新版本取代", "Superseded"),
 }
 LANGS = ("zh", "en")

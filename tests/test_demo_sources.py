@@ -12,6 +12,7 @@ from loaders.demo import bulletin as bt
 from loaders.demo import fever_clinics as fc
 from loaders.demo import transport_supply as ts
 from loaders.demo.bulletin import BulletinSim
+from loaders.demo.provincial_feed import ProvincialFeedSim
 from loaders.demo.fever_clinics import FeverClinicSim
 from loaders.demo.health_commission import HealthCommissionSim
 from loaders.demo.transport_supply import TransportSupplySim
@@ -180,7 +181,7 @@ def test_transport_supply_english_schema_and_ticks(make_source_url, gaz):
 # ---------------------------------------------------------------- all of them
 @pytest.mark.parametrize("sim_cls, sources, personal", [
     (FeverClinicSim, ("fc_clinics", "fc_visits"), {"负责人", "联系电话"}),
-    (BulletinSim, ("sx_bulletin", "sx_inflows"), {"tianbao_ren", "lianxi_dianhua"}),
+    (BulletinSim, ("sx_inflows",), {"tianbao_ren", "lianxi_dianhua"}),
     (TransportSupplySim, ("ts_points", "ts_travel"), {"traveller_ref"}),
     (HealthCommissionSim, ("hc_cases",), {"hzxm", "sfzh", "lxdh"}),
 ])
@@ -219,10 +220,11 @@ def test_every_demo_source_loads_into_the_store(store, make_source_url, gaz):
 
     _, sessions = store
     sims = {"bulletin": make(BulletinSim, make_source_url, gaz), "fever": make(FeverClinicSim, make_source_url, gaz),
-            "transport": make(TransportSupplySim, make_source_url, gaz, backfill_travel_per_day=1000)}
+            "transport": make(TransportSupplySim, make_source_url, gaz, backfill_travel_per_day=1000),
+            "feed": make(ProvincialFeedSim, make_source_url, gaz)}
     for sim in sims.values():
         sim.backfill(2, NOW)
-    url = {"sx": sims["bulletin"], "fc": sims["fever"], "ts": sims["transport"]}
+    url = {"sx": sims["bulletin"], "fc": sims["fever"], "ts": sims["transport"], "pr": sims["feed"]}
     srcs = [s.model_copy(update={"url": url[s.name[:2]].engine.url.render_as_string(hide_password=False)})
             for s in CONFIG.sources.sources if s.name[:2] in url]
     cfg = CONFIG.sources.model_copy(update={"sources": srcs})

@@ -1,4 +1,4 @@
-"""The demo's four source systems, each in the database its source in sources.yaml names."""
+"""The demo's five source systems, each in the database its source in sources.yaml names."""
 from __future__ import annotations
 
 import threading
@@ -9,12 +9,14 @@ from .bulletin import BulletinSim
 from .fever_clinics import FeverClinicSim
 from .health_commission import HealthCommissionSim
 from .marker import mark_demo
+from .provincial_feed import ProvincialFeedSim
 from .transport_supply import TransportSupplySim
 
 BULLETIN_PROVINCE = "610000"
 # source whose URL the simulator writes to -> (simulator, tick seconds, days of history)
-SYSTEMS = {"hc_cases": (HealthCommissionSim, 2.0, 30), "sx_bulletin": (BulletinSim, 3.0, 30),
-           "fc_clinics": (FeverClinicSim, 2.0, 31), "ts_points": (TransportSupplySim, 1.0, 14)}
+SYSTEMS = {"hc_cases": (HealthCommissionSim, 2.0, 30), "sx_inflows": (BulletinSim, 3.0, 30),
+           "fc_clinics": (FeverClinicSim, 2.0, 31), "ts_points": (TransportSupplySim, 1.0, 14),
+           "prov_feed": (ProvincialFeedSim, 5.0, 28)}
 # fever clinics: 31 days of history, ESSENCE's 28-day baseline, its 2 guard days and a judged day
 
 
@@ -26,11 +28,13 @@ def demo_simulators(config, gazetteer: Gazetteer, seed: int | None = None) -> di
         if name not in names:
             continue
         kw = {"seed": None if seed is None else seed + i}
-        if cls is HealthCommissionSim and "sx_bulletin" in names:
-            # one case source per region: Shaanxi's cases come from its bulletin
+        if cls is HealthCommissionSim and ("sx_bulletin" in names or "prov_feed" in names):
+            # one case source per region: Shaanxi's cases come from its bulletin (or its published feed)
             kw["provinces"] = tuple(p for p in gazetteer.province_codes if p != BULLETIN_PROVINCE) or None
         if cls is BulletinSim:
             kw["province"] = BULLETIN_PROVINCE
+        if cls is ProvincialFeedSim:   # the published feed is Shaanxi's case source in the demo
+            kw["provinces"] = (BULLETIN_PROVINCE,)
         sims[name] = cls(names[name].url, gazetteer, **kw)
     return sims
 
