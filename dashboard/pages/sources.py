@@ -133,7 +133,8 @@ def feed_checks(_n, lang):
             blocks.append(html.Details([
                 html.Summary(t("names_summary", lang, source=titles.get(src, src), shown=f"{len(shown):,}",
                                plain=f"{plain:,}")),
-                _table(["col_raw_name", "col_region", "col_rule", "col_note", "col_rows"], rows, lang, {"col_rows"})
+                _table(["col_raw_name", "col_matched_region", "col_match_rule", "col_note", "col_rows"], rows, lang,
+                       {"col_rows"})
                 if rows else html.Div(),
             ], open=bool(shown), id=f"names-{src}"))
         out += [html.H2(t("feeds_names_title", lang)), *blocks]
