@@ -50,6 +50,10 @@ def test_sources_page_shows_health_and_quarantine(wall, stack):
     duo.wait_for_contains_text("#quarantine", "unknown region '火星市' (column xzdz)", timeout=10)
     row_text = text(duo, "#quarantine")
     assert "王" not in row_text and "hzxm" not in row_text  # personal columns are never read, so never shown
+    # grouped by reason with a count, and the raw name listed with the rule that (did not) match
+    duo.wait_for_contains_text("#quarantine", "按原因归类", timeout=10)
+    duo.wait_for_contains_text("#names-hc_cases", "火星市", timeout=20)
+    assert "无法识别" in text(duo, "#names-hc_cases")
 
 
 def test_sources_page_re_reads_a_source_from_the_start(wall, stack):

@@ -274,3 +274,27 @@ def test_the_publishers_province_totals_are_checked_against_the_sum_of_its_rows(
         since = {a["region"]: a["since"] for a in queries.absent_since(s, figures)}
     assert got == {("410000", "confirmed"): (20, 20, 0), ("610000", "confirmed"): (9, 7, -2)}
     assert since == {"411381": datetime(2026, 11, 23, 3, 0), "410000": datetime(2026, 11, 23, 3, 0)}
+
+
+def test_a_data_mismatch_rule_measures_the_difference_per_province(pub, gaz):
+    from sitroom.config import RulesConfig
+    from sitroom.rules_load import RuleSet, compile_rules
+    from sitroom.rules_measure import measure
+    src, sessions, configure = pub
+    src.sql("ALTER TABLE pub ADD COLUMN sfqz TEXT")
+    poll = configure(snapshot="province", check_totals={"confirmed": "sfqz"})
+    src.put("pub", {**row("河南省", "郑州", None, 10), "sfqz": "10"}, {**row("陕西省", "西安", None, 7), "sfqz": "9"})
+    poll()
+    rule = {"id": "feed_totals", "title": {"zh": "不符", "en": "Off"}, "kind": "data_mismatch", "source": "pub",
+            "thresholds": {"IV": 1, "III": 10, "II": 50, "I": 200}, "recover": 0}
+    feeds = {"pub": (("confirmed",), "province")}
+    compiled, problems, _ = compile_rules(RulesConfig.model_validate({"rules": [rule]}).rules, gaz,
+                                          source_names={"pub"}, totals_sources=feeds)
+    assert problems == []
+    with sessions() as s:
+        got = measure(s, RuleSet(compiled, totals_sources=feeds), gaz, NOW)
+    assert got == {"feed_totals": {"410000": 0.0, "610000": 2.0}}
+    _, problems, _ = compile_rules(RulesConfig.model_validate({"rules": [{**rule, "metric": "dead"}]}).rules, gaz,
+                                   source_names={"pub"}, totals_sources=feeds)
+    assert problems == ["rules.yaml: rules[0].metric: source 'pub' checks no dead total (rule feed_totals); "
+                        "its check_totals: confirmed"]
