@@ -61,7 +61,7 @@ def test_rules_check_names_file_rule_and_key(conf, tmp_path, change, key, expect
 
 def test_rules_check_accepts_the_shipped_rules_and_warns_of_skipped_regions(conf, tmp_path):
     p = sitroom("rules", "check", conf=conf, tmp_path=tmp_path)
-    assert p.returncode == 0 and "rules OK: 14 rules" in p.stdout, p.stderr
+    assert p.returncode == 0 and "rules OK: 15 rules" in p.stdout, p.stderr
     edit_rules(conf, lambda r: r[1].update(scope={"levels": ["county"]}))   # counties have no census population
     p = sitroom("rules", "check", conf=conf, tmp_path=tmp_path)
     assert p.returncode == 0, p.stderr
@@ -88,14 +88,14 @@ def test_hot_reload_in_the_running_loader(conf, tmp_path, store, gaz, monkeypatc
 
     svc.start()
     try:
-        first = wait_for(lambda st: st["ok"] and st["rules"] == 14, "started")
+        first = wait_for(lambda st: st["ok"] and st["rules"] == 15, "started")
         assert first["file"] == "rules.yaml" and first["problems"] == []
         edit_rules(conf, lambda r: r.pop(11))                                       # valid: one rule fewer
-        wait_for(lambda st: st["ok"] and st["rules"] == 13, "valid change picked up")
-        assert [r.id for r in svc.rules.current.rules][-1] == "suspected_switch"
+        wait_for(lambda st: st["ok"] and st["rules"] == 14, "valid change picked up")
+        assert "hc_cases_silent" not in [r.id for r in svc.rules.current.rules]
         edit_rules(conf, lambda r: r[0]["thresholds"].update(IV=500))               # invalid: IV above III
         bad = wait_for(lambda st: st["ok"] is False, "invalid change reported")
-        assert bad["rules"] == 13 and len(svc.rules.current.rules) == 13            # the previous rules still run
+        assert bad["rules"] == 14 and len(svc.rules.current.rules) == 14            # the previous rules still run
         assert any(p.startswith("rules.yaml: rules[0].thresholds:") for p in bad["problems"]), bad["problems"]
         assert not any(str(conf) in p for p in bad["problems"])  # the server's layout stays off the screen
         # The rules still running keep alerting.
