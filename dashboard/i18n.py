@@ -357,7 +357,7 @@ TEXT = {
     "rule_pinyin": ("拼音", "pinyin"), "rule_alias": ("别名（配置）", "alias (config)"),
     "rule_historical": ("历史区划", "historical"), "rule_pattern": ("去括号备注", "pattern"),
     "rule_bucket": ("分类（buckets）", "bucket"), "rule_unknown": ("无法识别", "unresolved"),
-    "rule_ambiguous": ("有歧义", "ambiguous"),
+    "rule_ambiguous": ("有歧义", "ambiguous"), "rule_address": ("地址中的区划", "address's regions"),
     "quarantine_groups_title": ("按原因归类", "By reason"),
     "names_summary": ("{source}：{shown} 个名称需留意；另有 {plain} 个按代码、全称、简称或分类匹配",
                       "{source}: {shown} names to look at; {plain} more matched by code, name, short name or bucket"),

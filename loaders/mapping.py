@@ -291,7 +291,7 @@ class RowMapper:
                 return None, None, f"{e} (column {col})", None, None, name, (None, None, None, "unknown", note,
                                                                             str(e), None)
             from sitroom.place_names import Resolved
-            hit = Resolved(prefix[1], "pattern", None, f"address: {prefix[0]}")
+            hit = Resolved(prefix[1], "address", None, None)   # the address's leading regions
         code = hit.code
         if self.gaz.get(code).level == "province":
             reason = f"region {name!r} is a whole province, not a prefecture or county (column {col})"

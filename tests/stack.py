@@ -50,6 +50,11 @@ class Stack:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         data["sources"] = [s for s in data["sources"] if s["name"] in names]
         path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        # nor keep a rule on a source it dropped (rules.yaml would be invalid: no rule would run)
+        rules_path = self.config_dir / "rules.yaml"
+        rules = yaml.safe_load(rules_path.read_text(encoding="utf-8"))
+        rules["rules"] = [r for r in rules["rules"] if r.get("source") in (None, *names)]
+        rules_path.write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
 
     def poll_seconds(self) -> float:
         import yaml

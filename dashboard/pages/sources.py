@@ -14,7 +14,7 @@ from dashboard.i18n import TEXT, pick_lang, t
 
 dash.register_page(__name__, path="/sources", title="sitroom · sources")
 PAGE_SIZE = 50
-PLAIN_RULES = ("code", "exact", "short", "pinyin", "bucket")
+PLAIN_RULES = ("code", "exact", "short", "pinyin", "bucket", "address")
 
 
 def layout(lang: str | None = None, source: str | None = None, reason: str | None = None, **_):

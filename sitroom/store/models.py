@@ -195,7 +195,8 @@ class PlaceName(Base):
     region: Mapped[str | None] = mapped_column(String(6))             # None: unresolved
     bucket: Mapped[str | None] = mapped_column(String(16))
     province: Mapped[str | None] = mapped_column(String(6))
-    rule: Mapped[str] = mapped_column(String(16))   # code exact short pinyin alias historical pattern bucket unknown
+    rule: Mapped[str] = mapped_column(String(16))   # code exact short pinyin alias historical pattern address bucket
+                                                    # unknown ambiguous
     note: Mapped[str | None] = mapped_column(String(100))
     detail: Mapped[str | None] = mapped_column(Text)  # e.g. the historical change, or why it did not resolve
     rows: Mapped[int] = mapped_column(BigInteger, default=0)
