@@ -325,6 +325,8 @@ TEXT = {
                        "No data yet: no source has reported case figures, so warnings cannot be judged"),
     "missing_none": ("无数据", "No data"),
     "missing_prefecture_only": ("仅报地市合计", "Prefecture total only"),
+    "unit_clinics": ("家门诊", "clinics"),
+    "unit_points": ("个保障点", "points"),
     "kiosk_queue_title": ("预警队列：未结束 {n} 条", "Alert queue: {n} open"),
 
     # ---- published feeds (issue 10): totals check, snapshots, place names, grouped quarantine

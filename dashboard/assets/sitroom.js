@@ -176,10 +176,12 @@ window.dashExtensions.sitroom = Object.assign(window.dashExtensions.sitroom, (fu
       let worst = leaves[0].properties;
       for (const l of leaves) if (l.properties.sev > worst.sev) worst = l.properties;
       const n = feature.properties.point_count;
-      const size = n < 10 ? 40 : n < 100 ? 48 : 56;
+      const size = n < 10 ? 46 : n < 100 ? 54 : 62;
+      // the count says what it counts (门诊 / 保障点): never read as cases; the layer's own shape (css)
       return L.marker(latlng, {icon: L.divIcon({
         className: "mk mk-cluster mk-cluster-" + esc(worst.layer) + " mk-sev-" + esc(worst.sev), iconSize: [size, size],
-        html: '<div class="mk-cluster-body" style="background:' + esc(worst.colour) + '"><span>' + esc(n) + "</span></div>",
+        html: '<div class="mk-cluster-body" style="background:' + esc(worst.colour) + '"><span class="mk-n">' + esc(n) +
+              '</span><span class="mk-unit">' + esc(worst.unit || "") + "</span></div>",
       })});
     },
     inflowCircle: function (feature, latlng) {

@@ -23,14 +23,16 @@ LAYERS = ("cases", "clinics", "supply", "inflows")
 MARKER_LAYERS = ("clinics", "supply", "inflows")
 GREY = "#8a96a3"
 
-# fever-clinic load = visits in the last 24 h / capacity per day: (upper bound, colour, i18n key)
-LOAD_CLASSES = [(0.5, "#2ecc71", "load_low"), (0.8, "#f2c200", "load_mid"), (1.0, "#f07800", "load_high"),
-                (math.inf, "#ff2d2d", "load_over")]
+# Marker colours never reuse the warning levels' blue, yellow, orange and red (nor the cases'
+# oranges): a layer's colours are one hue getting stronger with need, its shape says which layer.
+# fever-clinic load = visits in the last 24 h / capacity per day: (upper bound, colour, i18n key); purples
+LOAD_CLASSES = [(0.5, "#e3d7f7", "load_low"), (0.8, "#b99be8", "load_mid"), (1.0, "#8e5fd9", "load_high"),
+                (math.inf, "#6a1fd0", "load_over")]
 LOAD_UNKNOWN = "#c9d6e3"
-# days of cover: (upper bound, colour)
-COVER_CLASSES = [(3, "#ff2d2d"), (7, "#f07800"), (14, "#f2c200"), (math.inf, "#2ecc71")]
+# days of cover: (upper bound, colour); greens, darkest where stock runs out first
+COVER_CLASSES = [(3, "#00704a"), (7, "#1fa672"), (14, "#7ed6ad"), (math.inf, "#d5f5e6")]
 SHAPES = ("circle", "square", "diamond", "triangle", "hexagon", "star")
-INFLOW_PLAIN, INFLOW_RISK = "#29b6f6", "#d63cff"   # apart from the orange case colours
+INFLOW_PLAIN, INFLOW_RISK = "#cfd8dc", "#ff4fd8"   # grey and magenta, apart from the warning and case colours
 INFLOW_MAX_RADIUS, INFLOW_MIN_RADIUS = 30, 6
 
 
@@ -69,7 +71,7 @@ def clinic_features(clinics: list[dict], lang: str) -> dict:
                    [f"{t('clinic_visits_24h', lang)} {c['visits_24h']:,} · "
                     f"{t('clinic_fever_24h', lang)} {c['fever_24h']:,}"])
         features.append(_point(c["lon"], c["lat"], {
-            "layer": "clinics", "id": c["id"], "sev": sev, "colour": colour, "tip": tip,
+            "layer": "clinics", "id": c["id"], "sev": sev, "colour": colour, "tip": tip, "unit": t("unit_clinics", lang),
             "label": "" if c["load"] is None or c["status"] != "open" else f"{c['load'] * 100:.0f}"}))
     return {"type": "FeatureCollection", "features": features}
 
@@ -118,7 +120,7 @@ def supply_features(points: list[dict], kinds: dict, lang: str) -> dict:
                    [f"{kind_title(p['kind'], kinds, lang)} · {t('point_status_' + p['status'], lang)}"],
                    [f"{t('cover_min', lang)} {cover}"])
         features.append(_point(p["lon"], p["lat"], {
-            "layer": "supply", "id": p["id"], "sev": sev, "colour": colour, "tip": tip,
+            "layer": "supply", "id": p["id"], "sev": sev, "colour": colour, "tip": tip, "unit": t("unit_points", lang),
             "shape": shapes.get(p["kind"], "circle")}))
     return {"type": "FeatureCollection", "features": features}
 

@@ -34,16 +34,11 @@ KPIS = ("confirmed", "new_24h", "active", "active_alerts", "suspected", "cured",
 
 
 def pick_layers(requested: str | None, d) -> list[str]:
-    """?layers=cases,clinics (a wall is set up by its URL); by default the cases and every marker
-    layer with data except supply points (many small markers; a leader switches them on)."""
+    """?layers=cases,clinics (a wall is set up by its URL); by default the cases only: markers over
+    the choropleth hide the map's own subject (a leader or the URL switches them on)."""
     if isinstance(requested, str):
         return [x for x in ml.LAYERS if x in requested.split(",")]
-    shown = ["cases"]
-    if d.clinics():
-        shown.append("clinics")
-    if d.inflows("all"):
-        shown.append("inflows")
-    return shown
+    return ["cases"]
 
 
 def layout(lang: str | None = None, metric: str | None = None, layers: str | None = None, view: str | None = None,
