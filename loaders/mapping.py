@@ -20,6 +20,7 @@ from sitroom.regions import AmbiguousRegion, Gazetteer, RegionError
 from . import fields as fp
 from .limits import int_limit, store_key, text_limit
 from .places import known_prefix, region_part
+from .timeparse import text_layout
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,8 @@ class RowMapper:
         self._places: dict[tuple, tuple] = {}   # raw place -> its resolution or reason: sources repeat places
         self._readers = [(f, self.cols.get(f.name), None if f.type == "region" else self._parser(f))
                          for f in self.fields]
+        # (layout, an example) of the source's text update times, set by the poller for each batch
+        self.layout: tuple[str, str] | None = None
         self._cursor_parse = next(p for f, _, p in self._readers if f.name == "updated_at")
         self._day_of: tuple[datetime, date] | None = None
         self._region_cols = [c for c in (self.cols.get("region_code"), self.cols.get("region_name")) if c]
@@ -114,6 +117,8 @@ class RowMapper:
         kept = {c: v for c, v in raw.items() if c in bad}
         for c in self._place_cols & kept.keys():
             v = kept[c]
+            if isinstance(v, (bytes, bytearray, memoryview)):   # a BLOB or bytea address is an address too
+                v = kept[c] = bytes(v).decode("utf-8", "replace")
             if isinstance(v, str) and v.strip():
                 name, shown = v.strip(), region_part(v, self.gaz)
                 kept[c] = shown
@@ -175,7 +180,13 @@ class RowMapper:
         if t == "key":   # any length: a key the store cannot hold whole is kept as its digest
             return lambda v, now, today: store_key(fp.text(v, None))
         if t == "updated":
-            return lambda v, now, today: fp.time_utc(v, tz, now, ahead, earliest=None)
+            def updated(v, now, today):
+                t = fp.time_utc(v, tz, now, ahead, earliest=None)
+                if self.layout is not None and v.__class__ is str and text_layout(v) != self.layout[0]:
+                    raise fp.Bad(f"time {v.strip()[:40]!r} is not written like the source's other update times "
+                                 f"(such as {self.layout[1]!r}): it would sort out of its place among them")
+                return t
+            return updated
         if t == "province":
             def province(v, now, today):
                 code = None

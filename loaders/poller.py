@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import gc
+from collections import Counter
 import hashlib
 import json
 import re
@@ -36,7 +37,7 @@ from .feeds import FEEDS
 from .limits import store_key
 from .mapping import DIGESTED_KEYS, PERSON_LEVEL, RowMapper, record_digest
 from .source_db import source_engine
-from .timeparse import decode_cursor, encode_cursor, shift_raw, to_utc
+from .timeparse import decode_cursor, encode_cursor, shift_raw, text_layout, to_utc
 from .travel import TravelLedger
 from .writes import insert_rows, record_places, update_rows
 
@@ -228,8 +229,27 @@ class SourcePoller:
             rows = [r for r in rows if r[ts] != last_ts] + \
                 self._fetch(select(*self.table.c).where(_same(self.ts_col, last_ts)))
         page = (rows[-1][ts], rows[-1][key.name] if key is not None else None) if rows else None
+        self.mapper.layout = self._layout(rows)
         self._store_batch(rows, self._cursor_of(rows), result)
         return rows, page, full
+
+    def _layout(self, rows: list[dict]) -> tuple[str, str] | None:
+        """How this source writes its update times as text: as the stored cursor is written, else as most
+        of this batch. A row written otherwise is quarantined and never becomes the cursor: in a text column
+        it sorts after every later row ('2026/11/28' > '2026-12-01') and would hide them all."""
+        ts = self.ts_col.name
+        if self._expect is not None:
+            try:
+                raw = decode_cursor(self._expect)[0]
+                return (text_layout(raw), raw) if text_layout(raw) is not None else None
+            except (ValueError, TypeError, KeyError, IndexError):
+                pass
+        seen = Counter(text_layout(r[ts]) for r in rows if r[ts].__class__ is str)
+        seen.pop(None, None)
+        if not seen:
+            return None
+        layout = seen.most_common(1)[0][0]
+        return layout, next(r[ts].strip() for r in rows if text_layout(r[ts]) == layout)
 
     def _cursor_of(self, rows: list[dict]):
         """(update time, key) of the last row that may move the cursor, or None."""

@@ -29,3 +29,20 @@ def to_utc(value, tz: ZoneInfo) -> datetime:
     if dt.tzinfo is None:  # local time: subtract the zone's offset at that time (one C call; loaders parse millions)
         return dt - tz.utcoffset(dt)
     return dt.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+_DIGIT = str.maketrans("0123456789", "9999999999")
+
+
+def text_layout(value) -> str | None:
+    """How a text time is written, digits as 9 and fractions of a second left out ('9999-99-99 99:99:99');
+    None for a value that is not text. A source's text column sorts as text, so a time written otherwise
+    ('2026/11/28 9:00', ISO with 'T') sorts out of its place among the others."""
+    if value.__class__ is not str:
+        return None
+    head, dot, tail = value.strip().partition(".")
+    if dot and tail[:1].isdigit():   # '…:00.123456+08:00' -> '…:00+08:00'
+        tail = tail.lstrip("0123456789")
+    else:
+        head, tail = value.strip(), ""
+    return (head + tail).translate(_DIGIT)

@@ -20,7 +20,8 @@ RESERVED_NAMES = {"system"}          # the engine's own name in the trail (sitro
 # overrides and isolates reorder what follows them, so a note could show text other than it holds.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u061c")
 # Characters that show nothing: a name made only of them (or of spaces) names nobody.
-INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u180e\u00ad\u200e\u200f\u2061\u2062\u2063\u2064\u3164\uffa0")
+INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u180e\u00ad\u200e\u200f\u2061\u2062\u2063\u2064\u3164\uffa0"
+                      "\u115f\u1160")   # Hangul fillers: letters (Lo) that draw nothing
 
 
 class TextError(ValueError):
@@ -47,13 +48,15 @@ def _first_problem(value: str, multiline: bool, name: bool) -> _Problem | None:
             return _Problem("bidi", ch)
         if cat == "Cc" and not (multiline and ch in "\n\t"):
             return _Problem("control", ch)
-        if name and (cat in ("Zl", "Zp") or ch in INVISIBLE):
+        if name and (cat in ("Zl", "Zp", "Cf") or ch in INVISIBLE):
             return _Problem("control", ch)
     return None
 
 
 def _blank(value: str) -> bool:
-    return all(ch.isspace() or ch in INVISIBLE for ch in value)
+    """Only spaces and what draws nothing on its own: format characters (Cf: joiners, tags), combining
+    and enclosing marks with no base (Mn, Me: variation selectors, the grapheme joiner), fillers."""
+    return all(ch.isspace() or ch in INVISIBLE or unicodedata.category(ch) in ("Cf", "Mn", "Me") for ch in value)
 
 
 def person_text(field: str, value, required: bool = True) -> str | None:

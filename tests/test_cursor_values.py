@@ -111,3 +111,27 @@ def test_a_cursor_an_older_version_took_from_a_bad_row_is_dropped(poller, hc_sou
     put(sim, "NEXT", local(NOW()))
     r = poll(poller)
     assert (r.error, r.inserted) == (None, 1)
+
+
+@pytest.mark.parametrize("written", ["%Y/%m/%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f"])
+def test_a_past_time_written_in_another_layout_does_not_hide_later_rows(poller, hc_source, store, written):
+    """In a text column '2026/11/28 09:00' or '2026-11-28T09:00' sorts after every '2026-11-28 …' of the
+    source, though it is in the past: as the cursor it would hide every row written after it."""
+    sim, _ = hc_source
+    sessions = store[1]
+    for i in range(3):
+        put(sim, f"OK{i}", local(NOW() - timedelta(minutes=10)))
+    odd = (NOW() - timedelta(minutes=5)).replace(tzinfo=None)
+    shown = local(odd)                                   # the source's local time, then written otherwise
+    put(sim, "ODD", datetime.strptime(shown, "%Y-%m-%d %H:%M:%S").strftime(written))
+    r = poll(poller)
+    if written.endswith("%f"):   # fractions of a second sort with the rest: the same layout
+        assert (r.error, r.inserted, r.quarantined) == (None, 4, 0)
+    else:
+        assert (r.error, r.inserted, r.quarantined) == (None, 3, 1)
+        assert "not written like the source's other update times" in reasons(sessions)["ODD"][0]
+    for n in range(2):
+        put(sim, f"LATER{n}", local(NOW() - timedelta(seconds=5)))
+        r = poll(poller)
+        assert (r.error, r.inserted) == (None, 1), r
+    assert {"LATER0", "LATER1"} <= loaded(sessions)

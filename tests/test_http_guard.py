@@ -108,6 +108,13 @@ def test_one_validation_function_for_people_text():
             person_text(field, value)
         assert (e.value.field, e.value.code) == (field, code), (field, value)
     assert person_text("to", "system") == "system"   # only the actor's name is reserved
+    # what draws nothing on its own: a variation selector, the grapheme joiner, a Hangul filler, tag characters
+    for nothing in ("\ufe0f", "\u034f", "\u115f", "\U000e0041\U000e0042", " \u20dd "):
+        for field in ("by", "note"):
+            with pytest.raises(TextError) as e:
+                person_text(field, nothing)
+            assert e.value.code == "required", (field, nothing)
+    assert person_text("note", "e\u0301") == "\xe9"     # a mark on a letter is text (NFC)
 
 
 def test_dash_routes_never_answer_500(client):

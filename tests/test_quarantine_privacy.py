@@ -93,3 +93,21 @@ def test_rows_an_older_version_kept_whole_are_cut_at_the_next_start(store, hc_so
     with sessions() as s:
         (q,) = s.scalars(select(Quarantine))
     assert q.row == {"xzdz": "火星市…"} and q.reasons == ["unknown region '火星市…' (column xzdz)"]
+
+
+def test_an_address_stored_as_bytes_is_cut_like_text(store, hc_source, gaz):
+    """A BLOB (SQLite) or bytea address is an address all the same."""
+    from loaders.demo.health_commission import local
+    sim, src = hc_source
+    address = "火星市花园路12号院3号楼"
+    with sim.engine.begin() as c:
+        c.execute(text("INSERT INTO bl_report (bgkid, xzdm, xzdz, bgrq, gxsj, zt) VALUES ('BLOB1', '', :a, :t, :t, '1')"),
+                  {"a": address.encode(), "t": local(datetime.utcnow())})
+    p = SourcePoller(src, store[1], gaz)
+    try:
+        assert p.poll(force=True).error is None
+    finally:
+        p.close()
+    with store[1]() as s:
+        q = s.scalars(select(Quarantine).where(Quarantine.source_key == "BLOB1")).one()
+    assert "花园路" not in json.dumps(q.row, ensure_ascii=False) + " ".join(q.reasons), (q.row, q.reasons)
