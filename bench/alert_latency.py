@@ -15,8 +15,9 @@ then acknowledges the warning through the API (another screen, another web worke
 
   ack      until the open page shows that row as acknowledged, without a reload
 
-and prints one JSON object (percentiles are nearest-rank). Targets: warning p95 <= 3 s,
-acknowledgement on the other screens p95 <= 2 s.
+and prints one JSON object (percentiles are nearest-rank). Targets: warning in the API p95 <= 3 s,
+on the (pushed) banner p95 <= 1.3 s, acknowledgement on the other screens p95 <= 2 s. Before the
+drills it counts the requests the open wall makes in 10 s while nothing changes (pushed: none).
 Drills start at a random phase of the 1 s poll so the figures are not phase-locked.
 """
 from __future__ import annotations
@@ -39,6 +40,7 @@ from stack import Stack  # noqa: E402  (the same running stack the browser tests
 CHROMEDRIVER = "/usr/bin/chromedriver"
 POLL_EVERY = 0.02
 TARGET_P95 = 3.0
+TARGET_BROWSER_P95 = 1.3   # pushed (dashboard/push.py): one poll of the source (1 s) plus the work
 TARGET_ACK_P95 = 2.0
 
 
@@ -118,6 +120,7 @@ def run(args) -> dict:
     samples, notes = [], []
     poll_seconds = None
     severe = []
+    idle_requests = None
     try:
         log(f"starting loaders + server in {root} ...")
         stack.start()
@@ -129,6 +132,12 @@ def run(args) -> dict:
         regions = rng.sample(prefectures, args.drills)
         driver = browser(stack.url + "/")
         log(f"wall open at {stack.url}/; {args.drills} drills of {args.cases} cases")
+        # what the open wall asks of the server while nothing changes (pushed: nothing)
+        time.sleep(3)
+        driver.execute_script("performance.setResourceTimingBufferSize(10000); performance.clearResourceTimings()")
+        time.sleep(10)
+        idle_requests = driver.execute_script(
+            "return performance.getEntriesByType('resource').filter(e => !e.name.includes('/api/v1/push')).length")
         for i, code in enumerate(regions, 1):
             if any(a["region"] == code for a in stack.get("/api/v1/alerts?state=active")):
                 raise RuntimeError(f"{code} already has an open warning before its drill")
@@ -199,12 +208,14 @@ def run(args) -> dict:
         "poll_seconds": poll_seconds,
         "cases_per_drill": args.cases,
         "target_p95_s": TARGET_P95,
+        "target_browser_p95_s": TARGET_BROWSER_P95,
+        "idle_requests_in_10_s": idle_requests,
         "target_ack_p95_s": TARGET_ACK_P95,
         "console_errors": [e.get("message") for e in severe],
         "notes": notes,
     }
     result["meets_target"] = bool(
-        br_times and not result["missed"] and result["browser_p95_s"] <= TARGET_P95
+        br_times and not result["missed"] and result["browser_p95_s"] <= TARGET_BROWSER_P95
         and result["api_p95_s"] is not None and result["api_p95_s"] <= TARGET_P95
         and not result["acks_missed"] and result["ack_p95_s"] <= TARGET_ACK_P95)
     if args.samples:

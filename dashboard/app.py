@@ -11,7 +11,7 @@ import dash
 
 from sitroom.runtime import Runtime
 
-from . import http_guard, static_cache
+from . import http_guard, push, static_cache
 from .api import api
 from .screen_data import ScreenData
 from .trends_export import trends_export
@@ -19,9 +19,9 @@ from .trends_export import trends_export
 HERE = Path(__file__).resolve().parent
 
 
-def create_app(rt: Runtime, bound_host: str | None = None) -> dash.Dash:
+def create_app(rt: Runtime, bound_host: str | None = None, push_streams: int = push.DEFAULT_STREAMS) -> dash.Dash:
     """The app; `bound_host` is the address `sitroom serve` listens on (one of the Host names allowed
-    unless dashboard.yaml lists them)."""
+    unless dashboard.yaml lists them); `push_streams` the most screens it pushes to (push.py)."""
     app = dash.Dash(
         __name__,
         use_pages=True,
@@ -36,7 +36,8 @@ def create_app(rt: Runtime, bound_host: str | None = None) -> dash.Dash:
     app.server.register_blueprint(api)
     app.server.register_blueprint(trends_export)
     static_cache.install(app)
-    app.layout = dash.html.Div([dash.page_container], className="app")
+    push.install(app, push_streams)
+    app.layout = dash.html.Div([*push.stores(), dash.page_container], className="app")
     cfg = rt.config.dashboard
     http_guard.install(app, http_guard.Limits(cfg.max_body_bytes, cfg.max_callback_bytes,
                                               http_guard.allowed_hosts(cfg.allowed_hosts, bound_host)),

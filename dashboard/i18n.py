@@ -364,6 +364,9 @@ TEXT = {
     "names_summary": ("{source}：{shown} 个名称需留意；另有 {plain} 个按代码、全称、简称或分类匹配",
                       "{source}: {shown} names to look at; {plain} more matched by code, name, short name or bucket"),
     "col_superseded": ("已被新版本取代", "Superseded"),
+    # the push of the data version (dashboard/push.py, assets/push.js)
+    "push_lost": ("与服务器的连接中断，正在重连 — 画面数据可能过时",
+                  "Connection to the server lost, reconnecting — figures may be out of date"),
 }
 LANGS = ("zh", "en")
 

@@ -47,13 +47,15 @@ class ScreenData:
         self._lock = threading.Lock()
         self._beat: tuple[float, dict] | None = None
         self._cache: dict[tuple, object] = {}
+        self._computing: dict[tuple, threading.Lock] = {}
+        self._floor = 0   # the newest version pushed to screens (push.py): never answer with an older one
 
     # ---------------------------------------------------------------- heartbeat
     def heartbeat(self) -> dict:
         """Data version and source health; cheap, shared across browsers for HEARTBEAT_TTL."""
         now_mono = time.monotonic()
         beat = self._beat
-        if beat and now_mono - beat[0] < HEARTBEAT_TTL:
+        if beat and now_mono - beat[0] < HEARTBEAT_TTL and beat[1]["version"] >= self._floor:
             return beat[1]
         now = utcnow()
         with self.sessions() as s:
@@ -104,6 +106,10 @@ class ScreenData:
         finally:
             self._health_lock.release()
 
+    def saw_version(self, version: int) -> None:
+        """Screens are being told of `version`: a heartbeat of an older one is not used from now on."""
+        self._floor = max(self._floor, version)
+
     def forget(self) -> None:
         """Drop the heartbeat after this process wrote something, so its own change shows at once."""
         self._beat = None
@@ -115,11 +121,21 @@ class ScreenData:
         with self._lock:
             if slot in self._cache:
                 return self._cache[slot]
-        value = compute()
-        with self._lock:
-            if len(self._cache) > 256:  # results of old versions
-                self._cache.clear()
-            self._cache[slot] = value
+            computing = self._computing.setdefault(slot, threading.Lock())
+        # Pushed screens all ask at the same moment: one computes, the others wait for its result.
+        with computing:
+            with self._lock:
+                if slot in self._cache:
+                    return self._cache[slot]
+            try:
+                value = compute()
+            finally:
+                with self._lock:
+                    self._computing.pop(slot, None)
+            with self._lock:
+                if len(self._cache) > 256:  # results of old versions
+                    self._cache.clear()
+                self._cache[slot] = value
         return value
 
     # ---------------------------------------------------------------- case figures

@@ -118,12 +118,14 @@ def loaders(settings: Settings) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8050, show_default=True)
-@click.option("--threads", default=16, show_default=True)
+@click.option("--threads", default=16, show_default=True, help="Threads for requests.")
+@click.option("--push-streams", default=100, show_default=True, type=click.IntRange(1, 5000),
+              help="Open screens this server pushes to; each holds a thread of its own besides --threads.")
 @common
-def serve(settings: Settings, host: str, port: int, threads: int) -> None:
+def serve(settings: Settings, host: str, port: int, threads: int, push_streams: int) -> None:
     """Run the web server (wall page and JSON API)."""
     rt = runtime(settings, upgrade_store=True)
-    _run(_listen(rt, host, port, threads), host, port)
+    _run(_listen(rt, host, port, threads, push_streams), host, port)
 
 
 @main.command()
@@ -206,20 +208,24 @@ def sources_resync(settings: Settings, name: str) -> None:
                                                        "their ledger remembers, so none counts twice)"))
 
 
-def _listen(rt, host: str, port: int, threads: int):
+def _listen(rt, host: str, port: int, threads: int, push_streams: int = 100):
     """The web server, listening; a port it cannot have is said in one line (exit 1)."""
     import errno
 
     from waitress import create_server
 
     from dashboard.app import create_app
-    app = create_app(rt, bound_host=host)
+    app = create_app(rt, bound_host=host, push_streams=push_streams)
     try:
         # ident "": no Server header naming the product (waitress sends its own name by default);
         # a body larger than any the app takes is refused by waitress before it is read (413)
         cfg = rt.config.dashboard
-        return create_server(app.server, host=host, port=port, threads=threads, ident="",
-                             max_request_body_size=max(cfg.max_body_bytes, cfg.max_callback_bytes))
+        # A push stream holds its thread while open (dashboard/push.py): streams get threads of their
+        # own, and room for the idle keep-alive connections of every screen's browser; poll(), not
+        # select(), so more than 1,024 sockets are fine.
+        return create_server(app.server, host=host, port=port, threads=threads + push_streams, ident="",
+                             max_request_body_size=max(cfg.max_body_bytes, cfg.max_callback_bytes),
+                             connection_limit=max(100, 4 * (threads + push_streams)), asyncore_use_poll=True)
     except OSError as e:
         why = ("the port is in use (another sitroom or program); choose another with --port"
                if e.errno == errno.EADDRINUSE else e.strerror or str(e))
@@ -236,6 +242,7 @@ def _run(server, host: str, port: int) -> None:
     except OSError:  # the listening socket closed under the loop: that is the stop
         pass
     finally:
+        server.application.extensions["sitroom_push"].stop()   # open streams end now, not at their next beat
         server.close()
 
 

@@ -16,6 +16,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from sitroom.alerts import AlertConflict, AlertNotFound, acknowledge
 from sitroom.validate import TextError, person_text
 
+from .. import push
 from ..app import screen_data
 from ..callback_args import id_arg, lang_arg, mapping
 from ..officer_text import not_recorded, refused
@@ -94,25 +95,23 @@ def header_tools(lang: str, wall: bool = False) -> list:
 
 
 def alert_banner(lang: str, wall: bool = False) -> html.Div:
-    """The banner and what keeps it current: its own tick, redrawn only when the data version moves."""
-    refresh = screen_data().rt.config.dashboard.refresh_ms
+    """The banner, redrawn only when the pushed data version moves (push.py); and the sign that
+    the push is lost (assets/push.js shows it), so a frozen screen says so."""
     return html.Div(className="alert-banner-box", children=[
         dcc.Store(id="ab-lang", data=lang),
-        dcc.Store(id="ab-version", data=-1),
-        dcc.Interval(id="ab-tick", interval=refresh),
+        dcc.Store(id="ab-version", data=push.current_key()),
+        html.Div(t("push_lost", lang), id="push-lost", className="stale-banner push-lost", hidden=True),
         html.Div(id="alert-banner", className="alert-banner " + ("banner-wall" if wall else "banner-desk")),
     ])
 
 
-@callback(Output("alert-banner", "children"), Output("ab-version", "data"),
-          Input("ab-tick", "n_intervals"), State("ab-version", "data"), State("ab-lang", "data"))
-def _refresh(_n, seen, lang):
+push.follow("ab-version")
+
+
+@callback(Output("alert-banner", "children"), Input("ab-version", "data"), State("ab-lang", "data"))
+def _refresh(_version, lang):
     lang = lang_arg(lang)
-    d = screen_data()
-    version = d.heartbeat()["version"]
-    if version == seen:
-        return no_update, no_update
-    return banner(d.alerts("active"), lang), version
+    return banner(screen_data().alerts("active"), lang)
 
 
 @callback(Output("alert-banner", "children", allow_duplicate=True),

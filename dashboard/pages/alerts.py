@@ -10,6 +10,7 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, 
 
 from sqlalchemy.exc import DBAPIError
 
+from dashboard import push
 from dashboard.app import screen_data
 from dashboard.callback_args import choice, id_arg, lang_arg, mapping, str_list, text_arg
 from dashboard.officer_text import not_recorded, refused
@@ -36,10 +37,9 @@ def layout(lang: str | None = None, state: str | None = None, alert: str | None 
     levels = [lv for lv in (level if isinstance(level, str) else "").split(",") if lv in LEVELS]
     return html.Div(className=f"page lang-{lang}", children=[
         dcc.Store(id="al-lang", data=lang),
-        dcc.Store(id="al-version", data=-1),
+        dcc.Store(id="al-version", data=push.current_key()),   # follows the pushed key (push.py)
         dcc.Store(id="al-selected", data=id_arg(alert)),
         dcc.Store(id="al-url-sink"),
-        dcc.Interval(id="al-tick", interval=d.rt.config.dashboard.refresh_ms),
         *desk_page_top(t("alerts_title", lang), lang, "/alerts"),
         html.Div(id="al-rules-status"),
         html.Div(className="al-filters", children=[
@@ -85,10 +85,7 @@ def _rule_options(lang: str) -> list[dict]:
     return [{"label": r.config.title.model_dump()[lang], "value": r.id} for r in screen_data().rt.rules().rules]
 
 
-@callback(Output("al-version", "data"), Input("al-tick", "n_intervals"), State("al-version", "data"))
-def version(_n, seen):
-    v = screen_data().heartbeat()["version"]
-    return v if v != seen else no_update
+push.follow("al-version")
 
 
 # The filters and the selected alert live in the address (a link or a reload shows the same
@@ -301,4 +298,4 @@ def act(clicks, values, ids, name, alert_id, lang):
     except (AlertConflict, AlertNotFound) as e:
         return str(e), -1
     d.forget()
-    return t("done", lang), -1  # -1: the next tick sees a new version and redraws queue and detail
+    return t("done", lang), -1  # -1: redraws queue and detail now (the push of the new version again)

@@ -6,6 +6,7 @@ import json
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
+from dashboard import push
 from dashboard.app import screen_data
 from dashboard.callback_args import lang_arg, text_arg
 from dashboard.components.alert_banner import desk_page_top, local_time
@@ -24,7 +25,7 @@ def layout(lang: str | None = None, source: str | None = None, reason: str | Non
         {"label": f"{s.title.model_dump()[lang]} ({s.name})", "value": s.name} for s in d.rt.config.sources.sources]
     return html.Div(className=f"page lang-{lang}", children=[
         dcc.Store(id="src-lang", data=lang),
-        dcc.Interval(id="src-tick", interval=max(2000, d.rt.config.dashboard.refresh_ms)),
+        dcc.Store(id="src-version", data=push.current_key()),   # follows the pushed key (push.py)
         *desk_page_top(t("sources_title", lang), lang, "/sources"),
         html.Div(id="sources-table"),
         html.Div(id="resync-message", className="resync-message", role="status"),
@@ -38,8 +39,14 @@ def layout(lang: str | None = None, source: str | None = None, reason: str | Non
     ])
 
 
-@callback(Output("sources-table", "children"), Input("src-tick", "n_intervals"), State("src-lang", "data"))
-def sources_table(_n, lang):
+push.follow("src-version")
+
+
+# The health table again with each push beat (every few seconds: its lag column counts up), the
+# quarantine only when the data moved.
+@callback(Output("sources-table", "children"), Input("src-version", "data"), Input("push-status", "data"),
+          Input("push-beat", "data"), State("src-lang", "data"))
+def sources_table(_v, _status, _beat, lang):
     lang = lang_arg(lang)
     rows = screen_data().sources()
     known = {x.name for x in screen_data().rt.config.sources.sources}
@@ -142,8 +149,8 @@ def feed_checks(_n, lang):
 
 
 @callback(Output("quarantine", "children"), Input("q-source", "value"), Input("q-reason", "value"),
-          Input("src-tick", "n_intervals"), State("src-lang", "data"))
-def quarantine_table(source, reason, _n, lang):
+          Input("src-version", "data"), State("src-lang", "data"))
+def quarantine_table(source, reason, _v, lang):
     d = screen_data()
     lang = lang_arg(lang)
     known = {s.name for s in d.rt.config.sources.sources}

@@ -14,10 +14,11 @@ from sitroom.trends import average_on
 
 from sqlalchemy.exc import DBAPIError
 
+from dashboard import push
 from dashboard.app import screen_data
 from sitroom.store.health import fault_code
 from dashboard.callback_args import choice, lang_arg, mapping, str_list
-from dashboard.components.alert_banner import alert_banner, header_tools, local_time
+from dashboard.components.alert_banner import alert_banner, header_tools
 from dashboard.components.nav import nav
 from dashboard.components.store_trouble import store_trouble
 from dashboard.components.choropleth import fit_zoom, hideout, legend, region_map, signed
@@ -55,14 +56,13 @@ def layout(lang: str | None = None, metric: str | None = None, layers: str | Non
     shown = pick_layers(layers, d)
     return html.Div(className=f"wall lang-{lang}" + (" kiosk" if on else ""), children=[
         dcc.Store(id="wall-lang", data=lang),
-        dcc.Store(id="wall-version", data=-1),
+        dcc.Store(id="wall-version", data=push.current_key()),   # follows the pushed key (push.py)
         dcc.Store(id="wall-view", data=view),
         dcc.Store(id="wall-bounds", data=bounds),   # the shown region's, to fit again when the panel resizes
         dcc.Store(id="map-size"),                   # set by sitroom.js when the map panel changes size
         dcc.Store(id="wall-scale", data=1),         # the wall's size unit in px (sitroom.js), for the trend's fonts
         dcc.Store(id="marker-selected", data=None),
         dcc.Store(id="layers-url-sync"),
-        dcc.Interval(id="wall-tick", interval=cfg.refresh_ms),
         # the kiosk's rotation: kept by sitroom.js in the browser (the tick asks the server nothing)
         dcc.Store(id="kiosk-playlist", data=playlist(cfg, d.gaz) if on else None),
         dcc.Store(id="kiosk-step", data=None),
@@ -72,7 +72,7 @@ def layout(lang: str | None = None, metric: str | None = None, layers: str | Non
             html.Div(className="header-right", children=[
                 html.Span(id="kiosk-clock", className="kiosk-clock", hidden=not on),
                 html.Span([html.Span(t("as_of", lang), className="as-of-label"),
-                           html.Span("—", id="as-of", className="as-of")], className="as-of-box"),
+                           html.Span(push.current_as_of(), id="as-of", className="as-of")], className="as-of-box"),
                 *header_tools(lang, wall=True),
                 nav(lang, "/"),
             ]),
@@ -115,11 +115,10 @@ def layout(lang: str | None = None, metric: str | None = None, layers: str | Non
     ])
 
 
-@callback(Output("wall-version", "data"), Output("as-of", "children"), Output("stale-banner", "children"),
-          Output("stale-banner", "className"), Output("stale-banner", "title"),
-          Input("wall-tick", "n_intervals"), State("wall-version", "data"), State("wall-lang", "data"))
-def heartbeat(_n, seen, lang):
-    """Every tick: one cached read. Everything heavier waits for the version to move."""
+@callback(Output("stale-banner", "children"), Output("stale-banner", "className"), Output("stale-banner", "title"),
+          Input("push-status", "data"), State("wall-lang", "data"))
+def heartbeat(_status, lang):
+    """When the sources' or the store's health moved (push.py): what is stale or failing, in one line."""
     lang = lang_arg(lang)
     d = screen_data()
     trouble = store_trouble(d.health(), lang)  # the store or the loaders, not the sources, are to blame
@@ -127,12 +126,16 @@ def heartbeat(_n, seen, lang):
         beat = d.heartbeat()
     except DBAPIError as e:
         gone = [html.Div(t("banner_store_gone", lang, why=t(f"store_{fault_code(e)}", lang)), className="store-down")]
-        return no_update, no_update, gone, PROBLEM, _text(gone)
-    version = beat["version"] if beat["version"] != seen else no_update
+        return gone, PROBLEM, _text(gone)
     if trouble:   # the store or the loaders: said first, the same one line
-        return version, local_time(beat["as_of"], "%Y-%m-%d %H:%M:%S"), trouble, PROBLEM, _text(trouble)
+        return trouble, PROBLEM, _text(trouble)
     line, full, bad = status_line(beat["sources"], lang)
-    return (version, local_time(beat["as_of"], "%Y-%m-%d %H:%M:%S"), line, PROBLEM if bad else OK, full)
+    return line, PROBLEM if bad else OK, full
+
+
+push.follow("wall-version")
+clientside_callback(ClientsideFunction("sitroomPush", "asOf"), Output("as-of", "children"), Input("push-beat", "data"),
+                    prevent_initial_call=True)
 
 
 PROBLEM, OK = "stale-banner status-line problem", "stale-banner status-line ok"
