@@ -221,11 +221,10 @@ def _listen(rt, host: str, port: int, threads: int, push_streams: int = 100):
         # a body larger than any the app takes is refused by waitress before it is read (413)
         cfg = rt.config.dashboard
         # A push stream holds its thread while open (dashboard/push.py): streams get threads of their
-        # own, and room for the idle keep-alive connections of every screen's browser; poll(), not
-        # select(), so more than 1,024 sockets are fine.
+        # own, and room for the idle keep-alive connections of every screen's browser.
         return create_server(app.server, host=host, port=port, threads=threads + push_streams, ident="",
                              max_request_body_size=max(cfg.max_body_bytes, cfg.max_callback_bytes),
-                             connection_limit=max(100, 4 * (threads + push_streams)), asyncore_use_poll=True)
+                             connection_limit=max(100, 4 * (threads + push_streams)))
     except OSError as e:
         why = ("the port is in use (another sitroom or program); choose another with --port"
                if e.errno == errno.EADDRINUSE else e.strerror or str(e))
@@ -235,8 +234,12 @@ def _listen(rt, host: str, port: int, threads: int, push_streams: int = 100):
 
 def _run(server, host: str, port: int) -> None:
     click.echo(f"sitroom is serving on http://{host}:{port}/", err=False)
+    def stop(*_):
+        server.application.extensions["sitroom_push"].stop()   # open streams end now
+        server.close()
+
     for sig in (signal.SIGTERM, signal.SIGINT):  # Ctrl-C and a service manager's stop alike
-        signal.signal(sig, lambda *_: server.close())
+        signal.signal(sig, stop)
     try:
         server.run()
     except OSError:  # the listening socket closed under the loop: that is the stop
