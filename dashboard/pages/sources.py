@@ -83,7 +83,7 @@ def place_label(gaz, code: str | None, bucket: str | None, lang: str, label: str
     return "—" if r is None else f"{r.name_en if lang == 'en' else r.name} {r.adcode}"
 
 
-@callback(Output("feed-checks", "children"), Input("src-tick", "n_intervals"), State("src-lang", "data"))
+@callback(Output("feed-checks", "children"), Input("src-version", "data"), State("src-lang", "data"))
 def feed_checks(_n, lang):
     """Published feeds: the publishers' totals against ours, places gone from the latest snapshot,
     counties beside their prefecture, and how each raw place name resolved."""
