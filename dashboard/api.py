@@ -20,7 +20,9 @@ LEVEL_NAMES = ("province", "prefecture", "county")
 
 
 def data() -> ScreenData:
-    return current_app.config["SITROOM_DATA"]
+    """The data as the account asking may see it (its region scope)."""
+    from .app import screen_data
+    return screen_data()
 
 
 def bad_request(reason: str, status: int = 400):
@@ -182,7 +184,8 @@ def whole(name: str, default: int, low: int, high: int) -> int:
 
 @api.post("/api/v1/alerts/<alert_id>/<action>")
 def alert_action(alert_id: str, action: str):
-    """A duty officer's action; 'by' names the officer (free text until user accounts exist)."""
+    """A duty officer's action, made by the logged-in account (its display name is the actor)."""
+    from .access import actor, record
     if action not in OFFICER_ACTIONS:
         return bad_request(f"unknown action '{action[:40]}'; one of {', '.join(OFFICER_ACTIONS)}", 404)
     try:
@@ -190,28 +193,33 @@ def alert_action(alert_id: str, action: str):
     except ValueError as e:
         return bad_request(str(e))
     func, (field, required) = OFFICER_ACTIONS[action], ACTION_FIELDS[action]
-    example = f'body must be a JSON object such as {{"by": "张三", "{field}": "..."}}'
+    example = f'body must be a JSON object such as {{"{field}": "..."}}'
     try:
         body = json_body()
     except BadBody as e:
         return bad_request(f"{e}; {example}")
     if not isinstance(body, dict):
         return bad_request(example)
-    unknown = sorted(set(body) - {"by", field})
+    if "by" in body:
+        return bad_request("'by' is not taken: the actor is the logged-in account (or the token's)")
+    unknown = sorted(set(body) - {field})
     if unknown:
-        return bad_request(f"unknown field '{str(unknown[0])[:40]}'; {action} takes 'by' and '{field}'")
+        return bad_request(f"unknown field '{str(unknown[0])[:40]}'; {action} takes '{field}'")
     try:
-        by = person_text("by", body.get("by"))
         value = person_text(field, body.get(field), required)
     except TextError as e:
         return jsonify({"error": str(e), "field": e.field, "code": e.code}), 400
     d = data()
+    if d.alert(alert_id) is None:   # none, or outside the account's regions: the same answer
+        return bad_request(f"no alert {alert_id}", 404)
     try:
         with d.sessions.begin() as s:
-            out = d.alert_dict(func(s, alert_id, by, value))
+            out = d.alert_dict(func(s, alert_id, actor(), value))
+            record(f"alert.{action}", f"alert {alert_id}", detail=value, s=s)
     except AlertNotFound:
         return bad_request(f"no alert {alert_id}", 404)
     except AlertConflict as e:
+        record(f"alert.{action}", f"alert {alert_id}", ok=False, detail=str(e))
         return jsonify({"error": str(e), "alert": d.alert(alert_id)}), 409
     d.forget()
     return jsonify(out)
@@ -246,9 +254,16 @@ def deliveries():
         limit = whole("limit", 100, 1, 1000)
     except ValueError as e:
         return bad_request(str(e))
-    with data().sessions() as s:
-        rows = notify.deliveries(s, alert_id=alert_id, status=status, target=target, limit=limit)
-        return jsonify([notify.delivery_dict(d) for d in rows])
+    d = data()
+    if alert_id is not None and d.alert(alert_id) is None:
+        return bad_request(f"no alert {alert_id}", 404)
+    with d.sessions() as s:
+        rows = [notify.delivery_dict(x) for x in
+                notify.deliveries(s, alert_id=alert_id, status=status, target=target, limit=limit)]
+    if not d.scope.unlimited:  # only deliveries of alerts in the account's regions
+        seen = {a["id"] for a in d.alerts(None)}
+        rows = [r for r in rows if r["alert_id"] in seen]
+    return jsonify(rows)
 
 
 @api.get("/api/v1/sources")
@@ -279,7 +294,7 @@ def boundaries(parent: str):
         return bad_request(f"unknown region '{parent[:40]}'", 404)
     body = gaz.boundaries_json(parent)
     resp = Response(body, mimetype="application/json")
-    resp.cache_control.public = True
+    resp.cache_control.private = True  # behind a login: no shared cache keeps it
     resp.cache_control.max_age = 3600
     return resp
 
@@ -304,7 +319,7 @@ def layer(name: str):
     resp = Response(body, mimetype="application/geo+json")
     resp.headers["ETag"] = digest
     if request.args.get("v") == digest:
-        resp.cache_control.public = True
+        resp.cache_control.private = True  # behind a login: no shared cache keeps it
         resp.cache_control.max_age = 86400
     else:
         resp.cache_control.no_cache = True

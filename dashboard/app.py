@@ -19,6 +19,27 @@ from .trends_export import trends_export
 HERE = Path(__file__).resolve().parent
 
 
+_COMPONENT_CALLBACKS: list = []
+
+
+def _component_callbacks() -> None:
+    """Callbacks of shared components (the banner) are registered once, when their module is first
+    imported, and Dash hands them to the first app only; page modules are run again for every app.
+    Give every app of this process (tests make many) the components' callbacks too."""
+    from dash import _callback
+    if not _COMPONENT_CALLBACKS:
+        _COMPONENT_CALLBACKS.extend((k, v, dict(_callback.GLOBAL_CALLBACK_MAP[k]))
+                                    for v in _callback.GLOBAL_CALLBACK_LIST
+                                    for k in [v["output"]] if k in _callback.GLOBAL_CALLBACK_MAP
+                                    and getattr(_callback.GLOBAL_CALLBACK_MAP[k].get("callback"), "__module__", "").startswith(
+                                        "dashboard.components"))
+        return
+    for key, spec, entry in _COMPONENT_CALLBACKS:
+        if key not in _callback.GLOBAL_CALLBACK_MAP:
+            _callback.GLOBAL_CALLBACK_LIST.append(spec)
+            _callback.GLOBAL_CALLBACK_MAP[key] = entry
+
+
 def create_app(rt: Runtime, bound_host: str | None = None, push_streams: int = push.DEFAULT_STREAMS) -> dash.Dash:
     """The app; `bound_host` is the address `sitroom serve` listens on (one of the Host names allowed
     unless dashboard.yaml lists them); `push_streams` the most screens it pushes to (push.py)."""
@@ -32,7 +53,9 @@ def create_app(rt: Runtime, bound_host: str | None = None, push_streams: int = p
         update_title=None,  # no "Updating..." flicker on the wall every second
         suppress_callback_exceptions=True,
     )
+    _component_callbacks()   # after the pages (which import components) have registered theirs
     app.server.config["SITROOM_DATA"] = ScreenData(rt)
+    app.server.extensions["sitroom_dash"] = app
     app.server.register_blueprint(api)
     app.server.register_blueprint(trends_export)
     static_cache.install(app)
@@ -42,6 +65,11 @@ def create_app(rt: Runtime, bound_host: str | None = None, push_streams: int = p
     http_guard.install(app, http_guard.Limits(cfg.max_body_bytes, cfg.max_callback_bytes,
                                               http_guard.allowed_hosts(cfg.allowed_hosts, bound_host)),
                        lambda: content_security_policy(app, cfg.tile_url))
+    from .access import Access
+    from .admin import admin
+    # who may see and do what: after Dash's own before_request and the Host / body checks
+    Access(app.server, app.server.config["SITROOM_DATA"])
+    app.server.register_blueprint(admin)
     return app
 
 
@@ -70,5 +98,8 @@ def content_security_policy(app: dash.Dash, tile_url: str | None) -> str:
 
 
 def screen_data() -> ScreenData:
+    """The screens' data as the account asking may see it (its region scope)."""
     from flask import current_app
-    return current_app.config["SITROOM_DATA"]
+
+    from .access import scope
+    return current_app.config["SITROOM_DATA"].scoped(scope())

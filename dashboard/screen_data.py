@@ -7,6 +7,7 @@ indexed single-row read.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import threading
@@ -14,6 +15,7 @@ import time
 from datetime import datetime, timedelta
 
 from sitroom import queries, trends_queries
+from sitroom.auth.scope import Scope
 from sitroom.alerts import pending_alerts, trail
 from sitroom import file_status, loader_beat
 from sitroom.store import health as store_health
@@ -32,6 +34,10 @@ SLIDE_SECONDS = 60      # time windows are recomputed at least this often
 
 
 class ScreenData:
+    """Shared by every request; `scoped(scope)` is the view of one account's region scope, which
+    filters every figure, alert and marker where it is computed (and caches per scope)."""
+    scope: Scope = Scope.ALL
+
     def __init__(self, rt: Runtime):
         self.rt = rt
         self.gaz = rt.gazetteer
@@ -45,16 +51,25 @@ class ScreenData:
         self._health: tuple[float, dict] | None = None
         self._health_lock = threading.Lock()
         self._lock = threading.Lock()
-        self._beat: tuple[float, dict] | None = None
+        self._beat: list = [None]  # [(monotonic time, heartbeat)], shared with the scoped views
         self._cache: dict[tuple, object] = {}
         self._computing: dict[tuple, threading.Lock] = {}
         self._floor = 0   # the newest version pushed to screens (push.py): never answer with an older one
+        self._root = self           # the unscoped view, which scoped views filter from
+
+    def scoped(self, scope: Scope) -> "ScreenData":
+        """The same data (cache, engine, heartbeat) as seen by an account limited to `scope`."""
+        if scope.unlimited:
+            return self
+        view = copy.copy(self)
+        view.scope = scope
+        return view
 
     # ---------------------------------------------------------------- heartbeat
     def heartbeat(self) -> dict:
         """Data version and source health; cheap, shared across browsers for HEARTBEAT_TTL."""
         now_mono = time.monotonic()
-        beat = self._beat
+        beat = self._beat[0]
         if beat and now_mono - beat[0] < HEARTBEAT_TTL and beat[1]["version"] >= self._floor:
             return beat[1]
         now = utcnow()
@@ -77,7 +92,7 @@ class ScreenData:
         as_of = min((s["last_success"] for s in sources if s["last_success"]), default=None)
         result = {"version": version, "changed_at": iso_utc(changed_at), "as_of": as_of, "now": iso_utc(now),
                   "sources": sources, "stale": any(s["stale"] for s in sources)}
-        self._beat = (now_mono, result)
+        self._beat[0] = (now_mono, result)
         return result
 
     def health(self) -> dict:
@@ -112,12 +127,13 @@ class ScreenData:
 
     def forget(self) -> None:
         """Drop the heartbeat after this process wrote something, so its own change shows at once."""
-        self._beat = None
+        self._beat[0] = None
 
     def _cached(self, key: tuple, compute):
         # rules.yaml's generation too: a reloaded file changes titles and thresholds on screen
         self.rt.rules()
-        slot = (self.heartbeat()["version"], int(time.time() // SLIDE_SECONDS), self.rt.live_rules.generation) + key
+        slot = (self.heartbeat()["version"], int(time.time() // SLIDE_SECONDS), self.rt.live_rules.generation,
+                self.scope.key()) + key
         with self._lock:
             if slot in self._cache:
                 return self._cache[slot]
@@ -142,6 +158,8 @@ class ScreenData:
     def case_figures(self) -> queries.CaseFigures:
         """Line list + aggregates at the most specific level, once per data version."""
         def compute():
+            if not self.scope.unlimited:
+                return _scoped_figures(self._root.case_figures(), self.scope)
             with self.sessions() as s:
                 return queries.case_figures(s, utcnow(), self.rt.config.dashboard.trend_days, self.snapshots())
         return self._cached(("case_figures",), compute)
@@ -160,6 +178,9 @@ class ScreenData:
         not on a child region: province buckets, figures given only for `parent`, and corrections."""
         def compute():
             view = queries.roll_up(self.case_figures(), self.gaz, parent)
+            if not self.scope.unlimited:   # the map's regions outside the scope are not the account's
+                view["regions"] = {c: v for c, v in view["regions"].items() if self.scope.sees(c)}
+                view["corrections"] = {c: v for c, v in view["corrections"].items() if self.scope.sees(c)}
             for code, v in view["regions"].items():
                 pop = self.gaz.get(code).population
                 v["per_100k"] = round(v["confirmed"] / pop * 1e5, 2) if pop else None
@@ -176,6 +197,8 @@ class ScreenData:
         def compute():
             out = {}
             for prov in self.gaz.provinces():
+                if not (self.scope.unlimited or any(c[:2] == prov.adcode[:2] for c in self.scope.codes)):
+                    continue   # a province the account has no region in
                 view = self.cases(prov.adcode)
                 regions = add(view["regions"].values())
                 buckets = {b: add([f]) for b, f in view["buckets"].items()}
@@ -253,34 +276,39 @@ class ScreenData:
         """[{day, confirmed, suspected, corr_confirmed, corr_suspected}] per local day (line list + aggregates)."""
         def compute():
             since = utcnow() - timedelta(days=days)
+            if region is not None and not self.scope.sees(region):
+                return []
+            codes = [region] if region is not None or self.scope.unlimited else list(self.scope.codes)
             with self.sessions() as s:
-                return queries.daily_new(s, since, self.gaz.get(region).level if region else None, region)
+                series = [queries.daily_new(s, since, self.gaz.get(c).level if c else None, c) for c in codes]
+            return series[0] if len(series) == 1 else _sum_days(series)
         return self._cached(("trend", region, days), compute)
 
     def trend_series(self, level: str, first, last) -> dict:
         """/trends: {region: {new, cumulative, active}} per local day first..last, for a level."""
         def compute():
             with self.sessions() as s:
-                return trends_queries.level_series(s, level, first, last)
+                series = trends_queries.level_series(s, level, first, last)
+            return {c: v for c, v in series.items() if self.scope.sees(c)}   # only the account's regions
         return self._cached(("trend_series", level, first, last), compute)
 
     # ---------------------------------------------------------------- map layers
     def clinics(self) -> list[dict]:
         def compute():
             with self.sessions() as s:
-                return queries.clinics(s, utcnow())
+                return self._in_scope(queries.clinics(s, utcnow()))
         return self._cached(("clinics",), compute)
 
     def supply_points(self) -> list[dict]:
         def compute():
             with self.sessions() as s:
-                return queries.supply_points(s)
+                return self._in_scope(queries.supply_points(s))
         return self._cached(("supply",), compute)
 
     def inflows(self, parent: str = "all") -> dict[str, dict]:
         def rows():
             with self.sessions() as s:
-                return queries.inflow_rows(s, utcnow())
+                return self._in_scope(queries.inflow_rows(s, utcnow()))
         def compute():
             return queries.inflow_summary(self._cached(("inflow_rows",), rows), self.gaz, parent,
                                           self.rt.config.regions.is_risk_origin)
@@ -321,7 +349,7 @@ class ScreenData:
     def alerts(self, state: str | None = "active") -> list[dict]:
         def compute():
             with self.sessions() as s:
-                return [self.alert_dict(a) for a in queries.alerts(s, state)]
+                return [self.alert_dict(a) for a in queries.alerts(s, state) if self.scope.sees(a.region)]
         return self._cached(("alerts", state), compute)
 
     def pending(self) -> list[dict]:
@@ -330,7 +358,7 @@ class ScreenData:
             with self.sessions() as s:
                 rows = pending_alerts(s)
             return [{**self._rule_region(p["rule"], p["region"]), **p, "since": iso_utc(p["since"]),
-                     "fires_at": iso_utc(p["fires_at"])} for p in rows]
+                     "fires_at": iso_utc(p["fires_at"])} for p in rows if self.scope.sees(p["region"])]
         return self._cached(("pending",), compute)
 
     def rules_status(self) -> dict:
@@ -358,7 +386,7 @@ class ScreenData:
             with self.sessions() as s:
                 a = s.get(Alert, alert_id)
                 cfg = self.rt.rule(a.rule) if a else None
-                if cfg is None or a.region not in self.gaz.regions:
+                if cfg is None or a.region not in self.gaz.regions or not self.scope.sees(a.region):
                     return None
                 now = utcnow()
                 risk = self.rt.config.regions.risk_areas
@@ -369,7 +397,7 @@ class ScreenData:
     def alert(self, alert_id: int, with_trail: bool = False) -> dict | None:
         with self.sessions() as s:
             a = s.get(Alert, alert_id)
-            if a is None:
+            if a is None or not self.scope.sees(a.region):  # out of scope: as if it did not exist
                 return None
             out = self.alert_dict(a)
             if with_trail:
@@ -422,6 +450,10 @@ class ScreenData:
         out += [b for n, b in beat.items() if n not in known]
         return out
 
+    def _in_scope(self, rows: list[dict]) -> list[dict]:
+        """Rows placed by a "region" key (clinics, supply points, arrivals by destination)."""
+        return rows if self.scope.unlimited else [r for r in rows if self.scope.sees(r["region"])]
+
 
 def _web_busy_timeout(dbapi_conn, _record) -> None:
     dbapi_conn.execute(f"PRAGMA busy_timeout={WEB_BUSY_MS}")
@@ -431,6 +463,28 @@ def _web_lock_timeout(dbapi_conn, _record) -> None:
     with dbapi_conn.cursor() as cur:   # a locked table: told after this long, not waited on forever
         cur.execute(f"SET lock_timeout = {WEB_BUSY_MS}")
     dbapi_conn.commit()
+
+
+def _scoped_figures(figures: queries.CaseFigures, scope: Scope) -> queries.CaseFigures:
+    """Only the scope's figures: what is rolled up from them (totals, a province's) is the scope's.
+    A province bucket (外省输入, 待确认) belongs to the province, so only a province scope has it."""
+    return queries.CaseFigures(
+        regions={c: f for c, f in figures.regions.items() if scope.sees(c)},
+        place={c: p for c, p in figures.place.items() if scope.sees(c)},
+        buckets={k: f for k, f in figures.buckets.items() if k[0] in scope.codes},
+        corrections=[c for c in figures.corrections
+                     if (scope.sees(c["region"]) if not c["bucket"] else c["province"] in scope.codes)])
+
+
+def _sum_days(series: list[list[dict]]) -> list[dict]:
+    days: dict[str, dict] = {}
+    for rows in series:
+        for r in rows:
+            d = days.setdefault(r["day"], {k: 0 for k in r} | {"day": r["day"]})
+            for k, v in r.items():
+                if k != "day":
+                    d[k] += v
+    return [days[k] for k in sorted(days)]
 
 
 def iso_utc(dt: datetime | None) -> str | None:

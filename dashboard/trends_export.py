@@ -2,7 +2,7 @@
 same query arguments as the page (so a link exports what it shows)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from sitroom.series import local_day
 from sitroom.store.db import utcnow
@@ -13,7 +13,8 @@ trends_export = Blueprint("trends_export", __name__)
 
 
 def _state():
-    d = current_app.config["SITROOM_DATA"]
+    from .app import screen_data
+    d = screen_data()   # the account's regions only
     cfg = d.rt.config.dashboard
     args = {k: v for k, v in request.args.items()}
     return d, tv.parse_state(args, d.gaz, cfg.language, cfg.trends_max_regions), tv.serial_weights(cfg)

@@ -148,6 +148,7 @@ def demo(settings: Settings, host: str, port: int, seed: int | None) -> None:
     threads = start_all(sims, stop)
     svc = LoaderService(rt.config, rt.gazetteer, settings.database_url)
     svc.start()
+    _print_demo_accounts(rt, settings, host, port)
     try:
         _run(server, host, port)
     finally:
@@ -199,6 +200,8 @@ def sources_resync(settings: Settings, name: str) -> None:
     try:
         with session_factory(engine).begin() as s:
             done = resync(s, rt.config.sources, name)
+            from .auth import audit
+            audit.record(s, "source.resync", "cli", target=name, address="cli")
     except UnknownSource as e:
         raise click.BadParameter(str(e), param_hint="NAME") from None
     finally:
@@ -206,6 +209,17 @@ def sources_resync(settings: Settings, name: str) -> None:
     click.echo(f"{name}: the next poll re-reads it " + ("from the start" if done.from_start else
                                                        f"from {done.days:g} days back (travel records: as far as "
                                                        "their ledger remembers, so none counts twice)"))
+
+
+def _print_demo_accounts(rt, settings: Settings, host: str, port: int) -> None:
+    from .auth.demo import demo_accounts
+    from .store import make_engine, session_factory
+    engine = make_engine(settings.database_url)
+    try:
+        lines = demo_accounts(session_factory(engine), rt.gazetteer, f"http://{host}:{port}")
+    finally:
+        engine.dispose()
+    click.echo("demo accounts (new passwords at every start; log in at /login):\n" + "\n".join(lines))
 
 
 def _listen(rt, host: str, port: int, threads: int, push_streams: int = 100):
@@ -386,3 +400,13 @@ def rules_backtest(settings: Settings, first, last, rule_ids, step, out, lang) -
         else:
             fig.write_html(str(out), include_plotlyjs=True)  # self-contained: no CDN on a closed network
         click.echo(f"timeline written to {out}")
+
+
+# --------------------------------------------------------------------------- access control
+def _access_commands() -> None:
+    from .auth.cli import COMMANDS
+    for cmd in COMMANDS:
+        main.add_command(cmd)
+
+
+_access_commands()

@@ -147,6 +147,29 @@ def hc_source(make_source_url, gaz):
 
 
 # =============================================================================================
+# Logging in: `login(app, role)` -> a Flask test client logged in as that role's test account
+#   login(app, "officer", regions=["410100"], name="zz-officer") for a further (scoped) account
+# =============================================================================================
+@pytest.fixture
+def login():
+    from flask import Flask
+    made: dict = {}
+
+    def log_in(app, role: str = "officer", regions=(), name: str | None = None, display: str | None = None):
+        server: Flask = getattr(app, "server", app)
+        name = name or stack_module.ACCOUNTS[role][0]
+        display = display or (stack_module.ACCOUNTS[role][1] if name == stack_module.ACCOUNTS[role][0] else None)
+        stack_module.add_account(server.config["SITROOM_DATA"].rt.settings.database_url, name, role, regions, display)
+        client = server.test_client()
+        client.environ_base["HTTP_ORIGIN"] = "http://localhost"   # what a page of this site sends
+        r = client.post("/login", data={"name": name, "password": stack_module.PASSWORD})
+        assert r.status_code == 302, f"login as {name}: {r.status_code} {r.data[:200]!r}"
+        made[name] = client
+        return client
+    return log_in
+
+
+# =============================================================================================
 # Browser tests: one running stack per test module, a wall-sized headless Chromium per test
 # =============================================================================================
 WALL_SIZE = (1920, 1080)
@@ -169,6 +192,8 @@ def wall(dash_duo, stack):
     dash_duo.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
         "width": WALL_SIZE[0], "height": WALL_SIZE[1], "deviceScaleFactor": 1, "mobile": False})
     console = stack_module.Console(dash_duo)
+
+    stack.browser_login(dash_duo, "officer")
 
     def open_(path: str = "/"):
         dash_duo.driver.get(stack.url + path)

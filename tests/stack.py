@@ -17,6 +17,57 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 PROVINCES = ("410000", "610000")
+PASSWORD = "test-password-1"   # every test account's
+# role -> (account name, display name: the actor an action is recorded under)
+ACCOUNTS = {"wall": ("t-wall", "大屏账号"), "leader": ("t-leader", "指挥长"), "officer": ("t-officer", "值班员甲"),
+            "admin": ("t-admin", "管理员")}
+
+
+def add_account(store_url: str, name: str, role: str, regions=(), display: str | None = None) -> None:
+    """An account in the store (once: a second call with the same name keeps the first)."""
+    from sitroom.auth import accounts
+    from sitroom.store import make_engine, session_factory
+    engine = make_engine(store_url)
+    try:
+        with session_factory(engine).begin() as s:
+            if accounts.get(s, name) is None:
+                accounts.add(s, name, role, list(regions), PASSWORD, display)
+    finally:
+        engine.dispose()
+
+
+class Http:
+    """An HTTP client logged in as one account (its session cookie), sending this site's Origin as a
+    browser's page would on a POST."""
+
+    def __init__(self, url: str, name: str | None):
+        import http.cookiejar
+        self.url = url
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        if name:
+            self.login(name)
+
+    def login(self, name: str, password: str = PASSWORD) -> None:
+        import urllib.parse
+        data = urllib.parse.urlencode({"name": name, "password": password}).encode()
+        req = urllib.request.Request(self.url + "/login", data=data, method="POST", headers={"Origin": self.url})
+        with self.opener.open(req, timeout=10) as r:
+            assert "/login" not in r.geturl(), f"login as {name} failed"
+
+    def headers(self) -> dict[str, str]:
+        """What another HTTP client sends to be this account on one of sitroom's pages."""
+        return {"Cookie": "; ".join(f"{c.name}={c.value}" for c in self.jar), "Origin": self.url}
+
+    def get(self, path: str, timeout: float = 10):
+        with self.opener.open(self.url + path, timeout=timeout) as r:
+            return json.loads(r.read())
+
+    def post(self, path: str, body: dict, timeout: float = 10):
+        req = urllib.request.Request(self.url + path, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json", "Origin": self.url})
+        with self.opener.open(req, timeout=timeout) as r:
+            return json.loads(r.read())
 
 
 def _free_port() -> int:
@@ -40,6 +91,7 @@ class Stack:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.procs: dict[str, subprocess.Popen] = {}
+        self.clients: dict[tuple[str, str], Http] = {}
         self.logs: dict[str, Path] = {}
         self.sim = None
 
@@ -108,6 +160,7 @@ class Stack:
         self.spawn("loaders", "loaders")
         self.wait_for(lambda: self.store_path.exists() and "loaders running" in self.logs["loaders"].read_text(),
                       60, "the loader to start")
+        self.add_accounts()
         self.spawn("serve", "serve", "--port", str(self.port))
         self.wait_for(lambda: self.get("/healthz").get("status") == "ok", 60, "/healthz")
         self.wait_for(self.loaded_everything, 60, "the loader to read the backfilled source rows")
@@ -140,16 +193,58 @@ class Stack:
         raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last_exc!r})\n"
                              f"{self.log_tail()}")
 
-    # -- HTTP and SQL
-    def get(self, path: str, timeout: float = 10):
-        with urllib.request.urlopen(self.url + path, timeout=timeout) as r:
-            return json.loads(r.read())
+    def store_url(self) -> str:
+        return f"sqlite:///{self.store_path}"
 
-    def post(self, path: str, body: dict):
-        req = urllib.request.Request(self.url + path, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return json.loads(r.read())
+    def add_accounts(self) -> None:
+        """The test account of every role (ACCOUNTS), in the migrated store."""
+        for role, (name, display) in ACCOUNTS.items():
+            add_account(self.store_url(), name, role, display=display)
+
+    # -- logging in
+    def login(self, role: str = "admin", name: str | None = None, display: str | None = None, regions=()) -> Http:
+        """An HTTP client logged in as the role's test account (or a further account `name` of that role)."""
+        name = name or ACCOUNTS[role][0]
+        if (self.url, name) not in self.clients:
+            if name != ACCOUNTS.get(role, (None,))[0]:
+                add_account(self.store_url(), name, role, regions, display)
+            self.clients[self.url, name] = Http(self.url, name)
+        return self.clients[self.url, name]
+
+    def browser_login(self, duo, role: str = "officer", name: str | None = None, display: str | None = None) -> None:
+        """Log the test's browser in through the login page."""
+        name = name or ACCOUNTS[role][0]
+        if name != ACCOUNTS.get(role, (None,))[0]:
+            add_account(self.store_url(), name, role, display=display)
+        duo.driver.get(self.url + "/login")
+        duo.wait_for_element("#login-name", timeout=20).send_keys(name)
+        duo.find_element("#login-password").send_keys(PASSWORD)
+        duo.find_element("#login-submit").click()
+        self.wait_for(lambda: "/login" not in duo.driver.current_url, 20, f"the login of {name}")
+
+    def wall_url(self, name: str, regions=(), layers: str | None = None) -> str:
+        """A wall device (as `sitroom walls add` makes one): the URL its screen opens."""
+        from sitroom.auth import credentials
+        from sitroom.store import make_engine, session_factory
+        engine = make_engine(self.store_url())
+        try:
+            with session_factory(engine).begin() as s:
+                _, token = credentials.add_wall(s, name, list(regions), layers)
+        finally:
+            engine.dispose()
+        return f"{self.url}/wall/{token}"
+
+    # -- HTTP and SQL
+    def get(self, path: str, timeout: float = 10, role: str = "admin"):
+        """GET as the role's test account (admin by default: sees everything)."""
+        if path == "/healthz":
+            with urllib.request.urlopen(self.url + path, timeout=timeout) as r:
+                return json.loads(r.read())
+        return self.login(role).get(path, timeout)
+
+    def post(self, path: str, body: dict, role: str = "officer"):
+        """POST as the role's test account (a duty officer by default)."""
+        return self.login(role).post(path, body)
 
     def sql(self, query: str, params=()) -> list[tuple]:
         con = sqlite3.connect(f"file:{self.store_path}?mode=ro", uri=True, timeout=30)

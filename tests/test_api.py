@@ -17,7 +17,7 @@ from conftest import REPO
 
 
 @pytest.fixture
-def client(store, gaz, tmp_path):
+def app(store, gaz, tmp_path):
     url, sessions = store
     settings = Settings.from_env(data_dir=tmp_path, config_dir=REPO / "config", database_url=url)
     rt = Runtime(settings, load_config(settings.config_dir, settings.env()), gaz)
@@ -29,8 +29,12 @@ def client(store, gaz, tmp_path):
             for i, (st, h) in enumerate([("confirmed", 1)] * 160 + [("cured", 50)] * 5 + [("suspected", 2)] * 7)])
         evaluate(s, list(rt.config.rules.rules), gaz)
     from dashboard.app import create_app
-    app = create_app(rt)
-    return app.server.test_client()
+    return create_app(rt)
+
+
+@pytest.fixture
+def client(app, login):
+    return login(app, "admin")
 
 
 def test_healthz_and_summary(client):
@@ -55,32 +59,36 @@ def test_regions_filtering_and_bad_parameters(client):
     assert r.status_code == 400 and "火星" in r.json["error"]
 
 
-def test_alert_listing_and_acknowledge_answers(client):
+def test_alert_listing_and_acknowledge_answers(client, app, login):
+    zhang = login(app, "officer", name="zhangsan", display="张三")
+    li = login(app, "officer", name="lisi", display="李四")
     [a] = client.get("/api/v1/alerts?state=firing").json
     assert (a["region"], a["level"], a["value"]) == ("410100", "II", 160)
     assert client.get("/api/v1/alerts?state=bogus").status_code == 400
-    r = client.post(f"/api/v1/alerts/{a['id']}/ack", data="not json", content_type="application/json")
+    r = zhang.post(f"/api/v1/alerts/{a['id']}/ack", data="not json", content_type="application/json")
     assert r.status_code == 400 and "JSON object" in r.json["error"]
-    r = client.post(f"/api/v1/alerts/{a['id']}/ack", json={"note": "x"})
-    assert r.status_code == 400 and "'by' is required" in r.json["error"]
-    r = client.post(f"/api/v1/alerts/{a['id']}/ack", json={"by": 42})
-    assert r.status_code == 400 and "'by' must be text" in r.json["error"]
-    assert client.post("/api/v1/alerts/99999/ack", json={"by": "张三"}).status_code == 404
-    r = client.post(f"/api/v1/alerts/{a['id']}/ack", json={"by": "张三", "note": "已派流调组"})
+    r = zhang.post(f"/api/v1/alerts/{a['id']}/ack", json={"note": 42})
+    assert r.status_code == 400 and "'note' must be text" in r.json["error"]
+    assert zhang.post("/api/v1/alerts/99999/ack", json={}).status_code == 404
+    # the actor is the logged-in account: a body cannot name another
+    r = zhang.post(f"/api/v1/alerts/{a['id']}/ack", json={"by": "王五", "note": "已派流调组"})
+    assert r.status_code == 400 and "'by' is not taken" in r.json["error"]
+    r = zhang.post(f"/api/v1/alerts/{a['id']}/ack", json={"note": "已派流调组"})
     assert r.status_code == 200 and r.json["acked_by"] == "张三" and r.json["state"] == "acknowledged"
-    r = client.post(f"/api/v1/alerts/{a['id']}/ack", json={"by": "李四"})
+    r = li.post(f"/api/v1/alerts/{a['id']}/ack", json={})
     assert r.status_code == 409 and "张三" in r.json["error"]
     [got] = client.get("/api/v1/alerts?state=acknowledged").json
     assert got["ack_note"] == "已派流调组"
 
 
-def test_concurrent_acks_through_the_api(client):
+def test_concurrent_acks_through_the_api(client, app, login):
     [a] = client.get("/api/v1/alerts").json
     codes, barrier = [], threading.Barrier(4)
+    officers = [login(app, "officer", name=f"officer{i}") for i in range(4)]
 
     def officer(i):
         barrier.wait()
-        codes.append(client.post(f"/api/v1/alerts/{a['id']}/ack", json={"by": f"officer{i}"}).status_code)
+        codes.append(officers[i].post(f"/api/v1/alerts/{a['id']}/ack", json={}).status_code)
 
     threads = [threading.Thread(target=officer, args=(i,)) for i in range(4)]
     [t.start() for t in threads]
@@ -115,19 +123,22 @@ def test_quarantine_browse_and_filter(client, store):
     assert client.get("/api/v1/quarantine?limit=x").status_code == 400
 
 
-def test_note_assign_resolve_and_the_trail(client):
+def test_note_assign_resolve_and_the_trail(client, app, login):
+    zhang = login(app, "officer", name="zhangsan", display="张三")
+    li = login(app, "officer", name="lisi", display="李四")
+    wang = login(app, "officer", name="wangwu", display="王五")
     [a] = client.get("/api/v1/alerts").json
     url = f"/api/v1/alerts/{a['id']}"
-    assert client.post(f"{url}/note", json={"by": "张三"}).json["error"] == "'note' is required"
-    assert client.post(f"{url}/note", json={"by": "张三", "note": "已电话核实"}).status_code == 200
-    r = client.post(f"{url}/assign", json={"by": "张三", "to": "郑州市疾控流调组"})
+    assert zhang.post(f"{url}/note", json={}).json["error"] == "'note' is required"
+    assert zhang.post(f"{url}/note", json={"note": "已电话核实"}).status_code == 200
+    r = zhang.post(f"{url}/assign", json={"to": "郑州市疾控流调组"})
     assert r.status_code == 200 and r.json["assignee"] == "郑州市疾控流调组"
-    assert client.post(f"{url}/escalate", json={"by": "x"}).status_code == 404
-    r = client.post(f"{url}/resolve", json={"by": "李四", "reason": "聚集性疫情已控制"})
+    assert zhang.post(f"{url}/escalate", json={}).status_code == 404
+    r = li.post(f"{url}/resolve", json={"reason": "聚集性疫情已控制"})
     assert r.status_code == 200 and (r.json["state"], r.json["resolved_by"]) == ("resolved", "李四")
-    r = client.post(f"{url}/resolve", json={"by": "王五", "reason": "again"})
+    r = wang.post(f"{url}/resolve", json={"reason": "again"})
     assert r.status_code == 409 and "already resolved by 李四" in r.json["error"]
-    assert client.post(f"{url}/assign", json={"by": "王五", "to": "x"}).status_code == 409
+    assert wang.post(f"{url}/assign", json={"to": "x"}).status_code == 409
     detail = client.get(url).json
     assert [(e["kind"], e["by"]) for e in detail["trail"]] == [
         ("fired", "system"), ("noted", "张三"), ("assigned", "张三"), ("resolved", "李四")]
@@ -161,7 +172,7 @@ def test_rules_status_and_pending(client, store):
     assert p["fires_at"] == (now + timedelta(minutes=30)).isoformat() + "Z"
 
 
-def test_web_process_follows_rules_yaml_and_keeps_the_last_valid(store, gaz, tmp_path):
+def test_web_process_follows_rules_yaml_and_keeps_the_last_valid(store, gaz, tmp_path, login):
     import shutil
     import time as _time
 
@@ -178,7 +189,7 @@ def test_web_process_follows_rules_yaml_and_keeps_the_last_valid(store, gaz, tmp
              "prefecture": "410100", "province": "410000", "reported_at": now, "source_updated_at": now,
              "loaded_at": now} for i in range(40)])
         evaluate(s, rt.rules(), gaz)
-    client = create_app(rt).server.test_client()
+    client = login(create_app(rt), "leader")
     title = lambda: client.get("/api/v1/alerts").json[0]["rule_title"]["zh"]  # noqa: E731
     assert title() == "24小时新增确诊病例"
     path = config_dir / "rules.yaml"

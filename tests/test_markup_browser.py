@@ -208,6 +208,7 @@ class PayloadStack(stack_module.Stack):
         self.spawn("loaders", "loaders")
         self.wait_for(lambda: self.store_path.exists() and "loaders running" in self.logs["loaders"].read_text(),
                       60, "the loader to start")
+        self.add_accounts()
         self.spawn("serve", "serve", "--port", str(self.port))
         self.wait_for(lambda: self.get("/healthz").get("status") == "ok", 60, "/healthz")
         self.wait_for(self.loaded_everything, 60, "the loader to read every payload row")
@@ -271,6 +272,7 @@ def seen(dash_duo, stack):
     dash_duo.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
         "width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False})
     console = stack_module.Console(dash_duo)
+    stack.browser_login(dash_duo, "admin")   # an admin sees every page, the quarantine too
     s = Seen(dash_duo, stack)
     yield s
     console.assert_clean("at the end of the test")
@@ -395,18 +397,20 @@ def test_alert_pages_and_officers_free_text(seen, stack):
     duo, pay = seen.duo, stack.pay
     alerts = sorted(stack.alerts(), key=lambda a: a["id"])
     a, b = alerts[0], alerts[1]
-    # through the API
-    stack.post(f"/api/v1/alerts/{a['id']}/ack", {"by": pay("api.ack.by"), "note": pay("api.ack.note")})
-    stack.post(f"/api/v1/alerts/{a['id']}/note", {"by": pay("api.note.by"), "note": pay("api.note.note")})
-    stack.post(f"/api/v1/alerts/{a['id']}/assign", {"by": pay("api.assign.by"), "to": pay("api.assign.to")})
-    stack.post(f"/api/v1/alerts/{b['id']}/resolve", {"by": pay("api.resolve.by"), "reason": pay("api.resolve.reason")})
+    # through the API, by an officer whose display name (the actor shown) is a payload
+    api = stack.login("officer", name="x-api-officer", display=pay("account.display.api"))
+    api.post(f"/api/v1/alerts/{a['id']}/ack", {"note": pay("api.ack.note")})
+    api.post(f"/api/v1/alerts/{a['id']}/note", {"note": pay("api.note.note")})
+    api.post(f"/api/v1/alerts/{a['id']}/assign", {"to": pay("api.assign.to")})
+    api.post(f"/api/v1/alerts/{b['id']}/resolve", {"reason": pay("api.resolve.reason")})
 
-    # through the page forms: the officer's name, a note, an assignee, a reason, the banner's Acknowledge
+    # through the page forms, logged in as an officer named by a payload: a note, an assignee, a
+    # reason, the banner's Acknowledge
     c = next(x for x in alerts if x["id"] not in (a["id"], b["id"]))
+    name = pay("account.display.form")
+    stack.browser_login(duo, "officer", name="x-form-officer", display=name)
     duo.driver.get(f"{stack.url}/alerts?alert={c['id']}")
     seen.clean("/alerts", PAGE_TITLES["/alerts"])
-    name = pay("form.ack-name.by")
-    duo.wait_for_element("#ack-name", timeout=20).send_keys(name)
     duo.wait_for_element("#al-actions:not([hidden])", timeout=20)
 
     def by_form(action: str, field: str) -> None:

@@ -17,7 +17,7 @@ from loaders.demo.health_commission import SUSPECTED
 from sitroom.store import make_engine, session_factory
 from sitroom.store.models import AlertEvent
 
-from stack import Stack, _free_port
+from stack import ACCOUNTS, Http, Stack, _free_port, add_account
 
 WORKERS = 3
 OFFICERS_PER_WORKER = 2
@@ -33,6 +33,9 @@ class MultiStack(Stack):
         self.database_url = database_url
         self.ports: list[int] = []
 
+    def store_url(self) -> str:
+        return self.database_url
+
     def env(self) -> dict[str, str]:
         return {**super().env(), "SITROOM_DATABASE_URL": self.database_url}
 
@@ -47,6 +50,8 @@ class MultiStack(Stack):
         self.source_rows = self.sim.backfill(days=3)
         self.spawn("loaders", "loaders")  # migrates the store first
         self.wait_for(lambda: "loaders running" in self.logs["loaders"].read_text(), 90, "the loader to start")
+        for role, (name, display) in ACCOUNTS.items():
+            add_account(self.database_url, name, role, display=display)
         for i in range(WORKERS):
             port = _free_port()
             self.ports.append(port)
@@ -57,12 +62,9 @@ class MultiStack(Stack):
         self.wait_for(self.loaded_everything, 60, "the loader to read the backfilled rows")
 
 
-def post(port: int, path: str, body: dict) -> tuple[int, dict]:
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
+def post(client: Http, path: str, body: dict) -> tuple[int, dict]:
     try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, json.loads(r.read())
+        return 200, client.post(path, body, timeout=30)
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read())
 
@@ -95,13 +97,17 @@ def test_one_acknowledgement_wins_across_workers_while_the_loader_writes(multist
             s.sim.add_cases(region, 320)
             alert = s.wait_for(lambda: s.alert_for(region, "firing"), 30, f"the alert for {region} to fire")
             officers = [(port, f"值班员{port % 1000}-{k}") for port in s.ports for k in range(OFFICERS_PER_WORKER)]
+            clients = {}
+            for port, name in officers:   # each officer logged in on one worker
+                add_account(s.database_url, name, "officer", display=name)
+                clients[name] = Http(f"http://127.0.0.1:{port}", name)
             barrier = threading.Barrier(len(officers))
             results: list[tuple[str, int, dict]] = []
             lock = threading.Lock()
 
             def acknowledge(port: int, name: str):
                 barrier.wait()
-                status, body = post(port, f"/api/v1/alerts/{alert['id']}/ack", {"by": name})
+                status, body = post(clients[name], f"/api/v1/alerts/{alert['id']}/ack", {})
                 with lock:
                     results.append((name, status, body))
 

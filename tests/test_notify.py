@@ -419,7 +419,7 @@ def test_an_invalid_notify_yaml_names_file_and_key(tmp_path):
     assert any("notify.yaml: targets: target names must be unique; repeated: gw" in p for p in e.value.problems)
 
 
-def test_deliveries_api(store, gaz, gateway, tmp_path):
+def test_deliveries_api(store, gaz, gateway, tmp_path, login):
     from dashboard.app import create_app
     from sitroom.runtime import Runtime
     from sitroom.settings import Settings
@@ -432,7 +432,7 @@ def test_deliveries_api(store, gaz, gateway, tmp_path):
         other = fire(s, LUOYANG, "III", 60, 50)
     n.run()
     settings = Settings.from_env(data_dir=tmp_path, config_dir=REPO / "config", database_url=url)
-    client = create_app(Runtime(settings, load_config(settings.config_dir, settings.env()), gaz)).server.test_client()
+    client = login(create_app(Runtime(settings, load_config(settings.config_dir, settings.env()), gaz)), "leader")
     got = client.get(f"/api/v1/deliveries?alert={alert_id}").json
     assert {(d["target"], d["status"], d["attempts"], d["last_status"]) for d in got} == {
         ("duty", "delivered", 1, 200), ("down", "pending", 1, 500)}

@@ -18,7 +18,7 @@ def test_alerts_page_note_assign_resolve(wall, stack):
     stack.wait_for(lambda: stack.alert_for("410300"), 20, "the Luoyang alert")
     alert = stack.alert_for("410300")
     duo.driver.get(f"{stack.url}/alerts?alert={alert['id']}")
-    duo.wait_for_element("#ack-name", timeout=20).send_keys("值班员甲")
+    duo.wait_for_text_to_equal("#signed-in-as", "值班员甲（值班员）", timeout=20)  # the actor: the logged-in officer
     duo.wait_for_contains_text("#al-detail", "洛阳市", timeout=20)
 
     def act(action: str, text: str | None, expect: str):
@@ -40,6 +40,7 @@ def test_alerts_page_note_assign_resolve(wall, stack):
 
 def test_sources_page_shows_health_and_quarantine(wall, stack):
     duo, console, _ = wall
+    stack.browser_login(duo, "admin")   # the quarantine is shown to admins only
     now = datetime.utcnow()
     stack.sim._insert([{**stack.sim._new_row(now, now, "1"), "xzdm": "", "xzdz": "火星市"}])
     stack.wait_for(lambda: stack.get("/api/v1/quarantine?limit=1")["total"] >= 1, 20, "a quarantined row")
@@ -58,6 +59,7 @@ def test_sources_page_shows_health_and_quarantine(wall, stack):
 
 def test_sources_page_re_reads_a_source_from_the_start(wall, stack):
     duo, console, _ = wall
+    stack.browser_login(duo, "admin")   # re-reading a source is an admin's action
     duo.driver.get(f"{stack.url}/sources")
     duo.wait_for_element("#source-hc_cases button.resync", timeout=20)
     (read_before, facts_before), = stack.sql("SELECT rows_read, (SELECT COUNT(*) FROM case_reports) FROM sources "
@@ -95,7 +97,7 @@ def _store_write(stack, sql: str, params=()) -> None:
 def _acknowledge_all(stack) -> None:
     """Leave nothing firing (a resolved alert whose value is still high would fire again)."""
     for a in stack.alerts("firing"):
-        stack.post(f"/api/v1/alerts/{a['id']}/ack", {"by": "测试清理"})
+        stack.post(f"/api/v1/alerts/{a['id']}/ack", {})
 
 
 def test_every_page_shows_the_banner_and_acknowledges_from_it(wall, stack):
@@ -110,17 +112,12 @@ def test_every_page_shows_the_banner_and_acknowledges_from_it(wall, stack):
         # flashing until acknowledged, in the level's colour
         assert css(duo, row_sel, "animationName") == "flash"
         assert css(duo, row_sel, "backgroundColor") == "rgb(215, 25, 28)"  # LEVEL_COLOURS["I"]
-    # on /sources: no name, no acknowledgement; with a name, acknowledged here and in the store
-    box = duo.find_element("#ack-name")
-    box.clear()
+    # on /sources: acknowledged here, by the logged-in officer, and in the store
     duo.find_element(row_sel + " .ack-btn").click()
-    duo.wait_for_contains_text("#ack-message", "请先填写值班员姓名", timeout=10)
-    box.send_keys("值班员丙")
-    duo.find_element(row_sel + " .ack-btn").click()
-    duo.wait_for_contains_text(row_sel + ".acknowledged .acked-by", "已由 值班员丙", timeout=10)
+    duo.wait_for_contains_text(row_sel + ".acknowledged .acked-by", "已由 值班员甲", timeout=10)
     assert css(duo, row_sel, "animationName") == "none"
     got = stack.get(f"/api/v1/alerts/{alert['id']}")
-    assert (got["state"], got["acked_by"]) == ("acknowledged", "值班员丙")
+    assert (got["state"], got["acked_by"]) == ("acknowledged", "值班员甲")
     console.assert_clean("after acknowledging from /sources")
 
 
@@ -132,7 +129,8 @@ def test_an_acknowledgement_made_elsewhere_shows_on_an_open_page_without_reload(
     duo.wait_for_element(row_sel + ".firing", timeout=10)
     duo.driver.execute_script("window.sitroomSameDocument = true")  # gone if the page reloaded
     t0 = time.monotonic()
-    stack.post(f"/api/v1/alerts/{alert['id']}/ack", {"by": "另一屏值班员"})  # another screen, another worker
+    other = stack.login("officer", name="t-officer2", display="另一屏值班员")
+    other.post(f"/api/v1/alerts/{alert['id']}/ack", {})  # another screen, another officer
     duo.wait_for_element(row_sel + ".acknowledged", timeout=10)  # the 2 s figure: bench/alert_latency.py
     elapsed = time.monotonic() - t0
     print(f"acknowledgement on the open wall after {elapsed:.2f} s")

@@ -63,12 +63,12 @@ def test_a_case_in_quarantine_keeps_only_its_wrong_columns_and_no_street(loaded)
         assert ADDRESS.search(c.execute(text("SELECT xzdz FROM bl_report WHERE xzdz LIKE '火星市%'")).scalar())
 
 
-def test_the_api_shows_the_cut_place_only(loaded, gaz, tmp_path):
+def test_the_api_shows_the_cut_place_only(loaded, gaz, tmp_path, login):
     _, (url, _) = loaded
     settings = Settings.from_env(data_dir=tmp_path, config_dir=REPO / "config", database_url=url)
     rt = Runtime(settings, load_config(settings.config_dir, settings.env()), gaz)
     from dashboard.app import create_app
-    client = create_app(rt).server.test_client()
+    client = login(create_app(rt), "admin")   # the quarantine: admins only
     body = json.dumps(client.get("/api/v1/quarantine", query_string={"limit": 500}).json, ensure_ascii=False)
     assert "火星市…" in body or "不详…" in body or "外省…" in body
     assert not ADDRESS.search(body)

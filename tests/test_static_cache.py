@@ -18,12 +18,12 @@ BR = {"Accept-Encoding": "gzip, deflate, br, zstd"}
 
 
 @pytest.fixture
-def client(store, gaz, tmp_path):
+def client(store, gaz, tmp_path, login):
     url, _ = store
     settings = Settings.from_env(data_dir=tmp_path, config_dir=REPO / "config", database_url=url)
     rt = Runtime(settings, load_config(settings.config_dir, settings.env()), gaz)
     from dashboard.app import create_app
-    return create_app(rt).server.test_client()
+    return login(create_app(rt), "officer")
 
 
 def scripts(client) -> list[str]:

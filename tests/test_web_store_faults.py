@@ -24,7 +24,7 @@ HEALTH_WAIT = 2.2   # ScreenData looks at the store at most every HEALTH_TTL (2 
 
 
 @pytest.fixture
-def stack(store, gaz, tmp_path):
+def stack(store, gaz, tmp_path, login):
     url, sessions = store
     settings = Settings.from_env(data_dir=tmp_path, config_dir=REPO / "config", database_url=url)
     rt = Runtime(settings, load_config(settings.config_dir, settings.env()), gaz)
@@ -38,7 +38,7 @@ def stack(store, gaz, tmp_path):
         s.add(LoaderBeat(process="test:1", started_at=now, beat_at=now, last_batch_at=now))
     from dashboard.app import create_app
     app = create_app(rt)
-    client = app.server.test_client()
+    client = login(app, "officer")
     aid = client.get("/api/v1/alerts?state=firing").json[0]["id"]
     return client, app.server.config["SITROOM_DATA"], url, sessions, aid
 
@@ -57,7 +57,7 @@ def _assert_store_fault(client, data, sessions, aid, fault: str):
     from dashboard.components.store_trouble import store_trouble
     [line] = store_trouble(data.health(), "zh")
     assert line.children.startswith("数据库不可写"), line.children
-    r = client.post(f"/api/v1/alerts/{aid}/ack", json={"by": "张三"})
+    r = client.post(f"/api/v1/alerts/{aid}/ack", json={})
     assert r.status_code == 503 and r.json["store"] == fault and "not done" in r.json["error"], r.json
     for path in ("/api/v1/summary", f"/api/v1/alerts/{aid}", "/api/v1/sources", "/"):   # reads go on (stale)
         assert client.get(path).status_code == 200, path
@@ -68,10 +68,10 @@ def _assert_recovered(client, sessions, aid):
     time.sleep(HEALTH_WAIT)
     r = client.get("/healthz")
     assert r.status_code == 200 and r.json["status"] == "ok", r.json
-    r = client.post(f"/api/v1/alerts/{aid}/ack", json={"by": "张三"})
+    r = client.post(f"/api/v1/alerts/{aid}/ack", json={})
     assert r.status_code == 200, r.json
     with sessions() as s:
-        assert [e.by for e in s.scalars(select(AlertEvent).where(AlertEvent.kind == "acknowledged"))] == ["张三"]
+        assert [e.by for e in s.scalars(select(AlertEvent).where(AlertEvent.kind == "acknowledged"))] == ["值班员甲"]  # the logged-in officer
 
 
 def test_a_locked_store(stack):
@@ -120,14 +120,14 @@ def test_a_read_only_store(stack, request):
     _assert_recovered(client, sessions, aid)
 
 
-def test_the_loaders_heartbeat_tells_a_stopped_loader_service(store, gaz, tmp_path, hc_source):
+def test_the_loaders_heartbeat_tells_a_stopped_loader_service(store, gaz, tmp_path, hc_source, login):
     from dashboard.app import create_app
     from loaders.service import LoaderService
     from sitroom import loader_beat
     url, sessions = store
     settings = Settings.from_env(data_dir=tmp_path, config_dir=REPO / "config", database_url=url)
     rt = Runtime(settings, load_config(settings.config_dir, settings.env()), gaz)
-    client = create_app(rt).server.test_client()
+    client = login(create_app(rt), "officer")
     r = client.get("/healthz")
     assert r.status_code == 503 and r.json["loaders"]["running"] is False
     assert any("loader service is stopped" in p for p in r.json["problems"])

@@ -1,5 +1,6 @@
 """The alert banner every page shows: the open warnings in the level's colour, flashing until
-acknowledged, with Acknowledge, the officer's name and the sound toggle.
+acknowledged, with Acknowledge (for an account that may act: the actor is that account) and
+the sound toggle.
 
 One component, one set of callbacks (registered here, once): a page puts `header_tools()` in
 its header and `alert_banner()` under it. The tone itself is played by assets/sitroom.js,
@@ -14,12 +15,11 @@ from sqlalchemy.exc import DBAPIError
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from sitroom.alerts import AlertConflict, AlertNotFound, acknowledge
-from sitroom.validate import TextError, person_text
-
 from .. import push
+from ..access import actor, principal, record
 from ..app import screen_data
 from ..callback_args import id_arg, lang_arg, mapping
-from ..officer_text import not_recorded, refused
+from ..officer_text import not_recorded
 from .nav import nav
 from ..i18n import num, t
 
@@ -36,11 +36,13 @@ def local_time(iso: str | None, fmt: str = "%H:%M:%S") -> str:
     return dt.astimezone(SHANGHAI).strftime(fmt)
 
 
-def alert_row(a: dict, lang: str) -> html.Div:
+def alert_row(a: dict, lang: str, can_act: bool = True) -> html.Div:
     region = a["region_name_en"] if lang == "en" else a["region_name"]
     text = t("alert_text", lang, level=t(f"level_{a['level']}", lang), region=region,
              rule=a["rule_title"][lang], value=num(a["value"]), threshold=num(a["threshold"]))
-    if a["state"] == "firing":
+    if a["state"] == "firing" and not can_act:
+        action = html.Span()
+    elif a["state"] == "firing":
         action = html.Button(t("ack", lang), id={"type": "ack-btn", "alert": a["id"]}, className="ack-btn", n_clicks=0)
     else:
         action = html.Span(t("acked_by", lang, by=a["acked_by"], at=local_time(a["acked_at"], "%m-%d %H:%M")),
@@ -58,7 +60,8 @@ def banner(alerts: list[dict], lang: str, message: str | None = None) -> list:
     elif not alerts:
         rows = [html.Div(t("no_alerts", lang), className="alert-row none")]
     else:
-        rows = [alert_row(a, lang) for a in alerts[:SHOWN]]
+        can_act = can("act")
+        rows = [alert_row(a, lang, can_act) for a in alerts[:SHOWN]]
     # One line under the rows: how many more, and the answer to an acknowledgement (the wall's
     # banner has a fixed height, so the map never jumps; this line fits in it).
     more = [html.Span(t("more_alerts", lang, n=len(alerts) - SHOWN), className="alert-more")] \
@@ -69,11 +72,19 @@ def banner(alerts: list[dict], lang: str, message: str | None = None) -> list:
     return rows
 
 
-def officer_box(lang: str) -> html.Div:
-    return html.Div([
-        dcc.Input(id="ack-name", type="text", placeholder=t("ack_name", lang), maxLength=100,
-                  persistence=True, persistence_type="local", className="ack-name", debounce=False),
-    ], className="officer-box")
+def account_box(lang: str) -> html.Div:
+    """Who is logged in (the actor of every action here), the admin pages for an admin, and Log out."""
+    p = principal()
+    if p is None:
+        return html.Div(className="officer-box")
+    who = t("signed_in_as", lang, name=p.display, role=t(f"role_{p.role}", lang))
+    parts = [html.Span(who, id="signed-in-as", className="signed-in-as")]
+    if p.can("admin"):
+        parts.append(html.A(t("nav_admin", lang), href=f"/admin?lang={lang}", className="nav-link", id="admin-link"))
+    if p.kind == "user":
+        parts.append(html.Form(html.Button(t("logout", lang), type="submit", className="logout-btn", id="logout"),
+                               method="POST", action=f"/logout?lang={lang}", className="logout-form"))
+    return html.Div(parts, className="officer-box")
 
 
 def sound_toggle(lang: str, wall: bool) -> html.Div:
@@ -91,7 +102,7 @@ def sound_toggle(lang: str, wall: bool) -> html.Div:
 
 def header_tools(lang: str, wall: bool = False) -> list:
     """What every page header carries for the banner: the sound toggle and the officer's name."""
-    return [sound_toggle(lang, wall), officer_box(lang)]
+    return [sound_toggle(lang, wall), account_box(lang)]
 
 
 def alert_banner(lang: str, wall: bool = False) -> html.Div:
@@ -115,9 +126,9 @@ def _refresh(_version, lang):
 
 
 @callback(Output("alert-banner", "children", allow_duplicate=True),
-          Input({"type": "ack-btn", "alert": ALL}, "n_clicks"), State("ack-name", "value"),
+          Input({"type": "ack-btn", "alert": ALL}, "n_clicks"),
           State("ab-lang", "data"), prevent_initial_call=True)
-def _acknowledge_clicked(clicks, name, lang):
+def _acknowledge_clicked(clicks, lang):
     lang = lang_arg(lang)
     if not ctx.triggered_id or not isinstance(clicks, list) or not any(c for c in clicks if isinstance(c, int)):
         return no_update
@@ -125,23 +136,28 @@ def _acknowledge_clicked(clicks, name, lang):
     alert_id = id_arg(mapping(ctx.triggered_id).get("alert"))
     if alert_id is None:
         return no_update
-    try:
-        by = person_text("by", name)
-    except TextError as e:
-        return banner(d.alerts("active"), lang, t("ack_need_name", lang) if e.code == "required" else refused(e, lang))
     message = None
     try:
+        if d.alert(alert_id) is None:   # outside the account's regions: as if it did not exist
+            raise AlertNotFound(f"no alert {alert_id}")
         with d.sessions.begin() as s:
-            acknowledge(s, alert_id, by)
+            acknowledge(s, alert_id, actor())
+            record("alert.ack", f"alert {alert_id}", s=s)
     except DBAPIError as e:
         return banner(d.alerts("active"), lang, not_recorded(e, lang))
     except AlertConflict as e:
+        record("alert.ack", f"alert {alert_id}", ok=False, detail=str(e))
         message = t("acked_by", lang, by=e.by, at=local_time(e.at.isoformat() + "Z", "%m-%d %H:%M")) if e.by \
             else str(e)
     except AlertNotFound as e:
         message = str(e)
     d.forget()
     return banner(d.alerts("active"), lang, message)
+
+
+def can(cap: str) -> bool:
+    p = principal()
+    return p is not None and p.can(cap)
 
 
 def desk_page_top(title: str, lang: str, path: str) -> list:

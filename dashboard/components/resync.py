@@ -9,6 +9,7 @@ from dash import ALL, Input, Output, State, callback, ctx, html, no_update
 from sitroom.source_actions import UnknownSource, resync
 from sitroom.store.db import store_fault
 
+from ..access import record
 from ..app import screen_data
 from ..callback_args import lang_arg
 from ..i18n import t
@@ -31,6 +32,7 @@ def resync_clicked(_clicks, lang):
     try:
         with d.sessions.begin() as s:
             done = resync(s, d.rt.config.sources, str(hit.get("name")))
+            record("source.resync", done.source, s=s)
     except UnknownSource:
         return no_update
     except Exception as e:

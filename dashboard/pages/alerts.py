@@ -11,11 +11,12 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, 
 from sqlalchemy.exc import DBAPIError
 
 from dashboard import push
+from dashboard.access import actor, record
 from dashboard.app import screen_data
 from dashboard.callback_args import choice, id_arg, lang_arg, mapping, str_list, text_arg
 from dashboard.officer_text import not_recorded, refused
 from dashboard.components import alert_detail
-from dashboard.components.alert_banner import desk_page_top, local_time
+from dashboard.components.alert_banner import can, desk_page_top, local_time
 from dashboard.components.alert_detail import empty_figure, value_label
 from dashboard.components.alert_evidence import ROWS_SHOWN
 from dashboard.i18n import TEXT, num, pick_lang, t
@@ -224,7 +225,7 @@ def detail(alert_id, _v, lang):
         chart_title = [html.Div(chart_title), html.Div(summary, id="al-detection", className="detection")]
     return (f"{level} · {region} · {a['rule_title'][lang]} {alert_detail.fmt_value(rule, a['value'], lang)}",
             alert_detail.figure(rule, evidence, lang),
-            trail, a["state"] == "resolved", a["state"] != "firing", _deliveries(alert_id, lang), chart_title,
+            trail, a["state"] == "resolved" or not can("act"), a["state"] != "firing", _deliveries(alert_id, lang), chart_title,
             alert_detail.rows_table(evidence, d.gaz, lang), False)
 
 
@@ -268,9 +269,10 @@ def _actions(lang: str) -> html.Div:
 
 @callback(Output("al-message", "children"), Output("al-version", "data", allow_duplicate=True),
           Input({"type": "al-act", "action": ALL}, "n_clicks"), State({"type": "al-field", "action": ALL}, "value"),
-          State({"type": "al-field", "action": ALL}, "id"), State("ack-name", "value"), State("al-selected", "data"),
+          State({"type": "al-field", "action": ALL}, "id"), State("al-selected", "data"),
           State("al-lang", "data"), prevent_initial_call=True)
-def act(clicks, values, ids, name, alert_id, lang):
+def act(clicks, values, ids, alert_id, lang):
+    """An officer's action; the actor is the logged-in account (dashboard/access.py), never typed."""
     lang, alert_id = lang_arg(lang), id_arg(alert_id)
     if not ctx.triggered_id or not isinstance(clicks, list) or not any(c for c in clicks if isinstance(c, int)):
         return no_update, no_update
@@ -282,20 +284,20 @@ def act(clicks, values, ids, name, alert_id, lang):
     typed = {mapping(i).get("action"): v for i, v in zip(ids if isinstance(ids, list) else [],
                                                          values if isinstance(values, list) else [])}
     try:
-        by = person_text("by", name)
-    except TextError as e:
-        return (t("ack_need_name", lang) if e.code == "required" else refused(e, lang)), no_update
-    try:
         value = person_text(ACTION_FIELD[action], typed.get(action), required=action != "ack")
     except TextError as e:
         return refused(e, lang), no_update
     d = screen_data()
     try:
+        if d.alert(alert_id) is None:  # outside the account's regions: as if there were none
+            raise AlertNotFound(f"no alert {alert_id}")
         with d.sessions.begin() as s:
-            func(s, alert_id, by, value)
+            func(s, alert_id, actor(), value)
+            record(f"alert.{action}", f"alert {alert_id}", detail=value, s=s)
     except DBAPIError as e:
         return not_recorded(e, lang), no_update
     except (AlertConflict, AlertNotFound) as e:
+        record(f"alert.{action}", f"alert {alert_id}", ok=False, detail=str(e))
         return str(e), -1
     d.forget()
     return t("done", lang), -1  # -1: redraws queue and detail now (the push of the new version again)

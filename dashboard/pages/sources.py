@@ -9,7 +9,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dashboard import push
 from dashboard.app import screen_data
 from dashboard.callback_args import lang_arg, text_arg
-from dashboard.components.alert_banner import desk_page_top, local_time
+from dashboard.components.alert_banner import can, desk_page_top, local_time
 from dashboard.components.resync import resync_button
 from dashboard.i18n import TEXT, pick_lang, t
 
@@ -30,13 +30,19 @@ def layout(lang: str | None = None, source: str | None = None, reason: str | Non
         html.Div(id="sources-table"),
         html.Div(id="resync-message", className="resync-message", role="status"),
         html.Div(id="feed-checks"),
+        *(_quarantine(options, source, reason, lang) if can("admin") else []),  # quarantined rows: admin only
+    ])
+
+
+def _quarantine(options, source, reason, lang) -> list:
+    return [
         html.Div(className="filters", children=[
             dcc.Dropdown(id="q-source", options=options, value=source if isinstance(source, str) else "", clearable=False, className="q-source"),
             dcc.Input(id="q-reason", value=text_arg(reason), placeholder=t("filter_reason", lang), debounce=True,
                       className="q-reason"),
         ]),
         html.Div(id="quarantine"),
-    ])
+    ]
 
 
 push.follow("src-version")
@@ -63,7 +69,7 @@ def sources_table(_v, _status, _beat, lang):
             *[html.Td(f"{s.get(k, 0):,}", className="num") for k in
               ("rows_read", "rows_inserted", "rows_updated", "rows_superseded", "rows_quarantined")],
             html.Td(s.get("error") or "", className="error"),
-            html.Td(resync_button(s["name"], lang) if s["name"] in known else ""),
+            html.Td(resync_button(s["name"], lang) if s["name"] in known and can("admin") else ""),  # admin only
         ], id=f"source-{s['name']}"))
     numeric = {"col_lag", "col_read", "col_inserted", "col_updated", "col_superseded", "col_quarantined"}
     head = html.Tr([html.Th(t(c, lang), className="num" if c in numeric else None) for c in cols])

@@ -353,7 +353,8 @@ def trend(_version, view, scale, lang):
     days = d.rt.config.dashboard.trend_days
     region = None if view == "all" else view
     rows = d.trend(region, days)
-    name = t("all_regions", lang) if region is None else (d.gaz.get(region).name_en if lang == "en" else d.gaz.get(region).name)
+    shown = [region] if region is not None else list(d.scope.codes)   # an account's regions, or all
+    name = "·".join(d.gaz.get(c).name_en if lang == "en" else d.gaz.get(c).name for c in shown) or t("all_regions", lang)
     x = [r["day"] for r in rows]
     conf = [r["confirmed"] for r in rows]
     # the 7-day average over complete calendar days: today's partial day (drawn paler) would pull it down every afternoon

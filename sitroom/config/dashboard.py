@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from .auth import AuthConfig
 from .base import Strict
 
 class PlaylistStep(Strict):
@@ -44,6 +45,7 @@ class DashboardConfig(Strict):
     max_body_bytes: int = Field(default=65_536, ge=1024, le=16 * 2**20)          # API request bodies
     # Dash callback bodies (the largest: a clicked prefecture's outline, about 22 kB)
     max_callback_bytes: int = Field(default=262_144, ge=65_536, le=64 * 2**20)
+    auth: AuthConfig = AuthConfig()  # accounts, sessions, lockout, single sign-on (sitroom.auth)
 
 
 def playlist_problems(cfg: DashboardConfig, gaz, path) -> list[str]:
