@@ -47,7 +47,7 @@ ROUTES = {
     "api.regions": "view", "api.summary": "view", "api.alerts": "view", "api.alert_detail": "view",
     "api.rules_status": "view", "api.notify_status": "view", "api.deliveries": "view", "api.sources": "view",
     "api.boundaries": "view", "api.layer": "view",
-    "api.totals_check": "view", "push_api.push_stream": "view",
+    "api.totals_check": "view", "push.push_stream": "view",
     "api.openapi_json": PUBLIC,   # the description of the API (no figures): for clients before they log in
     "trends_export.export_csv": "export", "trends_export.export_png": "export",
     "api.alert_action": "act",

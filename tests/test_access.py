@@ -135,7 +135,7 @@ def test_role_matrix_over_every_flask_route(app, login, store):
         else:
             assert got.status_code == 302 and got.headers["Location"].startswith("/login?next="), (url, got.status_code)
         need = MIN_ROLE.get(rule.endpoint, "wall")
-        if rule.endpoint == "push_api.push_stream":
+        if rule.endpoint == "push.push_stream":
             continue   # an endless event stream once logged in: refused above without a login
         for role, client in clients.items():
             got = client.open(url, method=method, **kw)
