@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+import yaml
 
 from stack import banner_row, cells, css, text, texts
 
@@ -51,7 +52,14 @@ def _fire(stack, region: str, cases: int) -> dict:
 
 
 def _rule_count(rules_yaml: str) -> int:
-    return rules_yaml.count("\n  - id: ")
+    return len(yaml.safe_load(rules_yaml)["rules"])
+
+
+def _with_rule(rules_yaml: str, rule: str) -> str:
+    """rules.yaml with one more rule, whatever its layout (the stack writes its own)."""
+    data = yaml.safe_load(rules_yaml)
+    data["rules"] += yaml.safe_load(rule)
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
 
 
 def test_invalid_rules_notice_then_a_fixed_file_with_a_new_title(wall, stack, rules_file):
@@ -63,7 +71,7 @@ def test_invalid_rules_notice_then_a_fixed_file_with_a_new_title(wall, stack, ru
     assert not duo.find_elements("#rules-invalid")
     loaded_at = stack.get("/api/v1/rules/status")["loaded_at"]
 
-    path.write_text(original + BROKEN_RULE, encoding="utf-8")  # the loaders re-read it every 5 s
+    path.write_text(_with_rule(original, BROKEN_RULE), encoding="utf-8")  # the loaders re-read it every 5 s
     duo.wait_for_element("#rules-invalid", timeout=20)
     local = (datetime.fromisoformat(loaded_at.removesuffix("Z")) + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S")
     duo.wait_for_contains_text("#rules-invalid", f"rules.yaml 有误，仍按 {local} 载入的规则运行", timeout=10)
@@ -101,7 +109,7 @@ def test_an_invalid_notify_yaml_is_said_on_the_alerts_page_until_fixed(wall, sta
 def test_pending_section_and_filters_kept_in_the_address(wall, stack, rules_file):
     duo, console, _ = wall
     path, original = rules_file
-    path.write_text(original + DRILL_RULE, encoding="utf-8")
+    path.write_text(_with_rule(original, DRILL_RULE), encoding="utf-8")
     stack.wait_for(lambda: stack.get("/api/v1/rules/status")["rules"] == _rule_count(original) + 1, 30,
                    "the drill rule to run")
     _fire(stack, NANYANG, 120)  # the 24 h rule fires at once; the drill rule waits 600 minutes
