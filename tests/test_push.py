@@ -58,9 +58,9 @@ class Events:
         raise AssertionError(f"no such message within {timeout} s")
 
 
-def test_a_new_version_is_pushed_to_an_open_stream(app):
+def test_a_new_version_is_pushed_to_an_open_stream(app, login):
     dash_app, sessions = app
-    client = dash_app.server.test_client()
+    client = login(dash_app, "leader")   # a logged-in screen
     resp = client.get("/api/v1/push", buffered=False)
     assert resp.status_code == 200 and resp.mimetype == "text/event-stream"
     assert "no-cache" in resp.headers["Cache-Control"] and "Content-Encoding" not in resp.headers
@@ -78,9 +78,9 @@ def test_a_new_version_is_pushed_to_an_open_stream(app):
     resp.close()
 
 
-def test_streams_over_the_limit_are_refused_and_a_closed_one_frees_its_place(app):
+def test_streams_over_the_limit_are_refused_and_a_closed_one_frees_its_place(app, login):
     dash_app, _ = app
-    client = dash_app.server.test_client()
+    client = login(dash_app, "leader")   # a logged-in screen
     hub = dash_app.server.extensions["sitroom_push"]
     a = client.get("/api/v1/push", buffered=False)
     b = client.get("/api/v1/push", buffered=False)
@@ -98,11 +98,11 @@ def test_streams_over_the_limit_are_refused_and_a_closed_one_frees_its_place(app
     b.close()
 
 
-def test_pages_have_no_polling_interval_and_follow_the_pushed_key(app):
+def test_pages_have_no_polling_interval_and_follow_the_pushed_key(app, login):
     import dash
     from dash import dcc
     dash_app, _ = app
-    client = dash_app.server.test_client()
+    client = login(dash_app, "leader")   # a logged-in screen
     key = dash_app.server.extensions["sitroom_push"].key()
     assert key and len(key.split(".")) == 3
 
@@ -130,9 +130,10 @@ def test_pages_have_no_polling_interval_and_follow_the_pushed_key(app):
 
 
 # ------------------------------------------------------------------------- a real `sitroom serve`
-def open_stream(port: int) -> socket.socket:
+def open_stream(port: int, cookie: str) -> socket.socket:
     s = socket.create_connection(("127.0.0.1", port), timeout=15)
-    s.sendall(f"GET /api/v1/push HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: text/event-stream\r\n\r\n".encode())
+    s.sendall(f"GET /api/v1/push HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: text/event-stream\r\n"
+              f"Cookie: {cookie}\r\n\r\n".encode())
     return s
 
 
@@ -159,14 +160,15 @@ def versions_in(text: bytes) -> list[int]:
 
 
 def test_the_server_answers_with_50_streams_open_and_pushes_to_every_one(stack):
-    streams = [open_stream(stack.port) for _ in range(50)]
+    cookie = stack.login("leader").headers()["Cookie"]
+    streams = [open_stream(stack.port, cookie) for _ in range(50)]
     try:
         seen = [read_until(s, b"data: ") for s in streams]
         assert all(b" 200 " in x.split(b"\r\n", 1)[0] for x in seen)
         version = max(v for x in seen for v in versions_in(x))
         t0 = time.monotonic()
         for path in ("/healthz", "/api/v1/summary", "/", "/_dash-dependencies"):
-            assert answers(stack.url + path) in (200, 503), path
+            assert answers(stack.url + path) in (200, 401, 503), path   # 401: asked without a login
         assert time.monotonic() - t0 < 10
         # a new version: every open stream is told
         stack.sim.add_cases(stack.gaz.resolve("开封"), 5)
