@@ -236,9 +236,11 @@ def _listen(rt, host: str, port: int, threads: int, push_streams: int = 100):
         cfg = rt.config.dashboard
         # A push stream holds its thread while open (dashboard/push.py): streams get threads of their
         # own, and room for the idle keep-alive connections of every screen's browser.
-        return create_server(app.server, host=host, port=port, threads=threads + push_streams, ident="",
-                             max_request_body_size=max(cfg.max_body_bytes, cfg.max_callback_bytes),
-                             connection_limit=max(100, 4 * (threads + push_streams)))
+        server = create_server(app.server, host=host, port=port, threads=threads + push_streams, ident="",
+                               max_request_body_size=max(cfg.max_body_bytes, cfg.max_callback_bytes),
+                               connection_limit=max(100, 4 * (threads + push_streams)))
+        server.sitroom_push = app.server.extensions["sitroom_push"]   # what a stop ends first
+        return server
     except OSError as e:
         why = ("the port is in use (another sitroom or program); choose another with --port"
                if e.errno == errno.EADDRINUSE else e.strerror or str(e))
@@ -249,7 +251,7 @@ def _listen(rt, host: str, port: int, threads: int, push_streams: int = 100):
 def _run(server, host: str, port: int) -> None:
     click.echo(f"sitroom is serving on http://{host}:{port}/", err=False)
     def stop(*_):
-        server.application.extensions["sitroom_push"].stop()   # open streams end now
+        server.sitroom_push.stop()   # open streams end now
         server.close()
 
     for sig in (signal.SIGTERM, signal.SIGINT):  # Ctrl-C and a service manager's stop alike
@@ -259,7 +261,7 @@ def _run(server, host: str, port: int) -> None:
     except OSError:  # the listening socket closed under the loop: that is the stop
         pass
     finally:
-        server.application.extensions["sitroom_push"].stop()   # open streams end now, not at their next beat
+        server.sitroom_push.stop()   # open streams end now, not at their next beat
         server.close()
 
 

@@ -82,3 +82,31 @@ def test_a_port_in_use_is_said_in_one_line_before_anything_is_written(tmp_path, 
     assert lines == [f"sitroom cannot listen on http://127.0.0.1:{port}/: the port is in use (another sitroom or "
                      "program); choose another with --port"], r.stderr
     assert not (tmp_path / "sources").exists()   # the demo wrote no history
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_serve_stops_cleanly_on_ctrl_c_and_a_service_managers_stop(tmp_path, sig):
+    import signal
+    import time
+    import urllib.error
+    import urllib.request
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "sitroom", "serve", "--port", str(port)], env=env(tmp_path),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).close()
+                break
+            except urllib.error.HTTPError:   # 503 without loaders: it answers
+                break
+            except OSError:
+                time.sleep(0.3)
+        proc.send_signal(getattr(signal, sig))
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0 and "Traceback" not in out and "uncaptured" not in out, out[-2000:]
