@@ -115,6 +115,8 @@ def level_series(s: Session, level: str, first: date, last: date) -> dict[str, d
     for code in set(new) | set(cum["confirmed"]):
         c = cum["confirmed"].get(code, zero)
         cured, dead = cum["cured"].get(code, zero), cum["dead"].get(code, zero)
-        out[code] = {"new": new.get(code, list(zero)), "cumulative": c,
+        # The rules' series leaves days before a series' first report missing (a detector must not read
+        # them as zeros); for a region's curve no report yet is no case yet.
+        out[code] = {"new": [0.0 if v is None else v for v in new.get(code, zero)], "cumulative": c,
                      "active": [max(a - b - d, 0.0) for a, b, d in zip(c, cured, dead)]}
     return out
