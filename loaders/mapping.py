@@ -184,7 +184,7 @@ class RowMapper:
                 t = fp.time_utc(v, tz, now, ahead, earliest=None)
                 if self.layout is not None and v.__class__ is str and text_layout(v) != self.layout[0]:
                     raise fp.Bad(f"time {v.strip()[:40]!r} is not written like the source's other update times "
-                                 f"(such as {self.layout[1]!r}): it would sort out of its place among them")
+                                 f"({self.layout[0]!r}, digits as 9): it would sort out of its place among them")
                 return t
             return updated
         if t == "province":
