@@ -93,6 +93,7 @@ def place_label(gaz, code: str | None, bucket: str | None, lang: str, label: str
 def feed_checks(_n, lang):
     """Published feeds: the publishers' totals against ours, places gone from the latest snapshot,
     counties beside their prefecture, and how each raw place name resolved."""
+    lang = lang_arg(lang)
     d = screen_data()
     checks, gaz = d.feed_checks(), d.gaz
     titles = {s.name: s.title.model_dump()[lang] for s in d.rt.config.sources.sources}
