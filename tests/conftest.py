@@ -205,3 +205,28 @@ def wall(dash_duo, stack):
     console.assert_clean("at the end of the test")
 
 
+
+
+def runtime_with_a_firing_alert(store, gaz, data_dir):
+    """A Runtime on the store with 160 confirmed cases in 郑州市金水区 this past hour and the shipped rules
+    evaluated on them (so new_cases_24h fires for 郑州), for tests of one web app in process."""
+    from datetime import datetime, timedelta
+
+    from sqlalchemy import insert
+
+    from sitroom.alerts import evaluate
+    from sitroom.config import load_config
+    from sitroom.runtime import Runtime
+    from sitroom.settings import Settings
+    from sitroom.store.models import CaseReport
+    url, sessions = store
+    settings = Settings.from_env(data_dir=data_dir, config_dir=REPO / "config", database_url=url)
+    rt = Runtime(settings, load_config(settings.config_dir, settings.env()), gaz)
+    now = datetime.utcnow()
+    with sessions.begin() as s:
+        s.execute(insert(CaseReport), [
+            {"source": "hc_cases", "source_key": f"k{i}", "status": "confirmed", "region": "410102",
+             "prefecture": "410100", "province": "410000", "reported_at": now - timedelta(hours=1),
+             "source_updated_at": now, "loaded_at": now} for i in range(160)])
+        evaluate(s, list(rt.config.rules.rules), gaz)
+    return rt

@@ -3,37 +3,23 @@ bad input is a 400 with the reason, never a 500; one validation for what people 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
-from sitroom.alerts import evaluate
-from sitroom.config import load_config
-from sitroom.runtime import Runtime
-from sitroom.settings import Settings
-from sitroom.store.models import AlertEvent, CaseReport
+from sitroom.store.models import AlertEvent
 from sitroom.validate import TextError, person_text
 
-from conftest import REPO
+from conftest import runtime_with_a_firing_alert
 
 BIG = "9223372036854775808"   # 2^63: one past a 64-bit integer
 
 
 @pytest.fixture
 def app_and_store(store, gaz, tmp_path):
-    url, sessions = store
-    settings = Settings.from_env(data_dir=tmp_path, config_dir=REPO / "config", database_url=url)
-    rt = Runtime(settings, load_config(settings.config_dir, settings.env()), gaz)
-    now = datetime.utcnow()
-    with sessions.begin() as s:
-        s.execute(insert(CaseReport), [
-            {"source": "hc_cases", "source_key": f"k{i}", "status": "confirmed", "region": "410102",
-             "prefecture": "410100", "province": "410000", "reported_at": now - timedelta(hours=1),
-             "source_updated_at": now, "loaded_at": now} for i in range(160)])
-        evaluate(s, list(rt.config.rules.rules), gaz)
+    rt = runtime_with_a_firing_alert(store, gaz, tmp_path)
     from dashboard.app import create_app
-    return create_app(rt, bound_host="127.0.0.1"), sessions
+    return create_app(rt, bound_host="127.0.0.1"), store[1]
 
 
 @pytest.fixture

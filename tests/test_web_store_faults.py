@@ -9,16 +9,15 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from sitroom.alerts import evaluate
 from sitroom.config import load_config
 from sitroom.runtime import Runtime
 from sitroom.settings import Settings
-from sitroom.store.models import AlertEvent, CaseReport, LoaderBeat
+from sitroom.store.models import AlertEvent, LoaderBeat
 
-from conftest import REPO
+from conftest import REPO, runtime_with_a_firing_alert
 
 HEALTH_WAIT = 2.2   # ScreenData looks at the store at most every HEALTH_TTL (2 s)
 
@@ -26,15 +25,9 @@ HEALTH_WAIT = 2.2   # ScreenData looks at the store at most every HEALTH_TTL (2 
 @pytest.fixture
 def stack(store, gaz, tmp_path, login):
     url, sessions = store
-    settings = Settings.from_env(data_dir=tmp_path, config_dir=REPO / "config", database_url=url)
-    rt = Runtime(settings, load_config(settings.config_dir, settings.env()), gaz)
-    now = datetime.utcnow()
+    rt = runtime_with_a_firing_alert(store, gaz, tmp_path)
     with sessions.begin() as s:
-        s.execute(insert(CaseReport), [
-            {"source": "hc_cases", "source_key": f"k{i}", "status": "confirmed", "region": "410102",
-             "prefecture": "410100", "province": "410000", "reported_at": now - timedelta(hours=1),
-             "source_updated_at": now, "loaded_at": now} for i in range(160)])
-        evaluate(s, list(rt.config.rules.rules), gaz)
+        now = datetime.utcnow()
         s.add(LoaderBeat(process="test:1", started_at=now, beat_at=now, last_batch_at=now))
     from dashboard.app import create_app
     app = create_app(rt)
