@@ -163,10 +163,14 @@ class SourcePoller:
         """Cut what an older sitroom kept of a person's bad rows (all their columns, a whole address) to
         what is kept now (see RowMapper.for_quarantine); once per process, rows already cut stay as they are."""
         if self.src.kind in PERSON_LEVEL:
+            now = utcnow()
             with self.sessions.begin() as s:
                 for q in s.scalars(select(Quarantine).where(Quarantine.source == self.src.name)):
                     named = {c.strip() for r in q.reasons for m in _COLUMNS.findall(r) for c in m.split("/")}
-                    row, reasons = self.mapper.for_quarantine(q.row, q.reasons, named)
+                    # The columns the mapper finds wrong too: a reason names one column, but a row is kept
+                    # with every column at fault (a blank code beside an unknown address), as a batch keeps it.
+                    wrong = named | self.mapper.map(q.row, now)[2]
+                    row, reasons = self.mapper.for_quarantine(q.row, q.reasons, wrong)
                     if row != q.row or reasons != q.reasons:
                         q.row, q.reasons = row, reasons
         self._scrubbed = True

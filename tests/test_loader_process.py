@@ -67,8 +67,6 @@ def counts(store_url):
         engine.dispose()
 
 
-@pytest.mark.xfail(os.environ.get("SITROOM_TEST_STORE") == "postgresql", strict=False,
-                   reason="open: on PostgreSQL a rerun quarantines 7 rows again since this session's merges (see the closing note)")
 def test_load_once_prints_counts_and_a_rerun_changes_nothing(setup):
     env, store_url = setup
     p = sitroom(env, "load", "--once")
@@ -80,8 +78,6 @@ def test_load_once_prints_counts_and_a_rerun_changes_nothing(setup):
     assert (facts, held) == (VALID, BAD)
 
 
-@pytest.mark.xfail(os.environ.get("SITROOM_TEST_STORE") == "postgresql", strict=False,
-                   reason="open: on PostgreSQL a rerun quarantines 7 rows again since this session's merges (see the closing note)")
 def test_killed_mid_load_then_restarted_gives_exact_counts(setup):
     env, store_url = setup
     assert sitroom(env, "db", "upgrade").returncode == 0

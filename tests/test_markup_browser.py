@@ -47,7 +47,9 @@ def text_columns(kind: str) -> list[str]:
 
 
 def all_columns(kind: str) -> list[str]:
-    return [c for f in FIELDS[kind] for c in (("region_code", "region_name") if f.type == "region" else (f.name,))]
+    """Every column a kind maps; a feed of new counts publishes no cumulative totals (config refuses them)."""
+    return [c for f in FIELDS[kind] for c in (("region_code", "region_name") if f.type == "region" else (f.name,))
+            if not c.startswith("total_")]
 
 
 class Payloads:

@@ -67,3 +67,18 @@ def test_the_wall_reconnects_by_itself_after_a_server_restart(wall, stack):
     console.seen = [e for e in console.seen if not ("/api/v1/push" in e.get("message", "")
                                                     or "ERR_CONNECTION_REFUSED" in e.get("message", ""))]
     assert all("/api/v1/push" in e["message"] or "ERR_CONNECTION_REFUSED" in e["message"] for e in severe), severe
+
+
+def test_pages_left_behind_close_their_streams(wall, stack):
+    """A browser opens at most six connections to one server; a page left for another (kept in the
+    back/forward cache) must not keep its stream, or the seventh page never loads."""
+    duo, console, open_ = wall
+    for i in range(8):
+        open_("/" if i % 2 else "/?view=410000")
+        duo._wait_for(lambda d: d.execute_script("return window.sitroomPush.state().open"), 20,
+                      f"the stream of page {i + 1}")
+    duo.driver.set_script_timeout(15)
+    got = duo.driver.execute_async_script(
+        "const done = arguments[0]; const t = setTimeout(() => done('hung'), 8000);"
+        "fetch('/healthz').then(r => { clearTimeout(t); done(r.status); }).catch(e => done(String(e)));")
+    assert got in (200, 503), f"a request after eight pages: {got}"

@@ -83,6 +83,15 @@
     }
   }, 1000);
 
+  // A page left for another keeps its stream open while it sits in the browser's back/forward cache:
+  // six such pages take every connection the browser opens to one server, and the next page hangs.
+  window.addEventListener("pagehide", function () {
+    if (source) { source.close(); source = null; }
+  });
+  window.addEventListener("pageshow", function (e) {
+    if (e.persisted && !source) { lastMessage = Date.now(); connect(); }
+  });
+
   window.sitroomPush = {state: function () { return {pending: pending, applied: applied, open: !!source}; }};
   connect();
 })();
