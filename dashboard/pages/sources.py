@@ -8,7 +8,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import push
 from dashboard.app import screen_data
-from dashboard.callback_args import lang_arg, text_arg
+from dashboard.callback_args import choice, lang_arg, text_arg
 from dashboard.components.alert_banner import can, desk_page_top, local_time
 from dashboard.components.resync import resync_button
 from dashboard.i18n import TEXT, pick_lang, t
@@ -160,8 +160,8 @@ def feed_checks(_n, lang):
 def quarantine_table(source, reason, _v, lang):
     d = screen_data()
     lang = lang_arg(lang)
-    known = {s.name for s in d.rt.config.sources.sources}
-    page = d.quarantine(source if isinstance(source, str) and source in known else None, text_arg(reason) or None, PAGE_SIZE, 0)
+    source = choice(source, {s.name for s in d.rt.config.sources.sources}, None)
+    page = d.quarantine(source, text_arg(reason) or None, PAGE_SIZE, 0)
     rows = [html.Tr([
         html.Td(q["source"]), html.Td(q["source_key"], className="mono"),
         html.Td(html.Ul([html.Li(r) for r in q["reasons"]]), className="reasons"),
@@ -172,7 +172,7 @@ def quarantine_table(source, reason, _v, lang):
                                ("col_source", "col_key", "col_reasons", "col_row", "col_seen")]))
     groups = [html.Tr([html.Td(g["source"]), html.Td(html.Ul([html.Li(r) for r in g["reasons"]]), className="reasons"),
                        html.Td(f"{g['rows']:,}", className="num"), html.Td(local_time(g["last_seen"], "%m-%d %H:%M:%S"))],
-                      className="q-group") for g in screen_data().quarantine_groups(source or None)]
+                      className="q-group") for g in d.quarantine_groups(source)]
     return [html.H2(t("quarantine_title", lang, n=f"{page['total']:,}"), id="quarantine-count"),
             *([html.H3(t("quarantine_groups_title", lang)),
                html.Div(_table(["col_source", "col_reasons", "col_rows", "col_seen"], groups, lang, {"col_rows"}),
