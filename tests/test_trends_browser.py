@@ -167,7 +167,6 @@ def test_trends_sizes_chart_at_least_360_px_no_sideways_scroll(wall, stack, lang
     console.assert_clean(f"at every size ({lang})")
 
 
-@pytest.mark.xfail(strict=False, reason="open: the wall's ?view= drill-down since the kiosk and access merges; see the closing note")
 def test_wall_keeps_drill_down_metric_and_layers_in_its_url(wall, stack):
     duo, console, _ = wall
     duo.driver.get(f"{stack.url}/?view={ZHENGZHOU}&metric=cumulative&layers=cases")

@@ -174,7 +174,8 @@ def drill(click, _back, step, view):
     elif ctx.triggered_id == "kiosk-step":
         step = mapping(step)
         target = map_target(step.get("region") if step.get("view") in ("region", "alert") else None, gaz)
-        if target == view:
+        # no step (a wall that is no kiosk: Dash reports the store as it is drawn) keeps the URL's ?view=
+        if not step or target == view:
             return no_update, no_update, no_update, no_update, no_update
     else:
         code = mapping(mapping(click).get("properties")).get("adcode")
