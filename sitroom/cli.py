@@ -229,6 +229,7 @@ def _listen(rt, host: str, port: int, threads: int, push_streams: int = 100):
     from waitress import create_server
 
     from dashboard.app import create_app
+    from dashboard.server_errors import answer_errors_as_json
     app = create_app(rt, bound_host=host, push_streams=push_streams)
     try:
         # ident "": no Server header naming the product (waitress sends its own name by default);
@@ -239,6 +240,7 @@ def _listen(rt, host: str, port: int, threads: int, push_streams: int = 100):
         server = create_server(app.server, host=host, port=port, threads=threads + push_streams, ident="",
                                max_request_body_size=max(cfg.max_body_bytes, cfg.max_callback_bytes),
                                connection_limit=max(100, 4 * (threads + push_streams)))
+        answer_errors_as_json(server)
         server.sitroom_push = app.server.extensions["sitroom_push"]   # what a stop ends first
         return server
     except OSError as e:

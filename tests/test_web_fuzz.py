@@ -290,6 +290,12 @@ def test_a_body_too_large_is_refused_before_it_is_sent(live):
         with socket.create_connection(("127.0.0.1", live.port), timeout=10) as sock:
             sock.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                          f"Content-Length: {length}\r\n\r\n".encode() + body)
-            answer = sock.recv(4096).decode("latin-1")
+            answer = b""
+            while b"}" not in answer and (got := sock.recv(4096)):   # the server closes after its answer
+                answer += got
+            answer = answer.decode("utf-8")
         TALLY["oversized bodies"] += 1
         assert answer.startswith("HTTP/1.1 413"), (path, length, answer[:200])
+        head, _, said = answer.partition("\r\n\r\n")
+        assert "content-type: application/json" in head.lower(), (path, length, answer[:300])
+        assert json.loads(said)["error"], (path, length, said)
