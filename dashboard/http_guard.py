@@ -8,13 +8,15 @@ on values no browser of ours sends is a 400 (logged with its traceback), never a
 """
 from __future__ import annotations
 
+import functools
+import ipaddress
 import json
 import logging
 import socket
 from dataclasses import dataclass
 
 import dash
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, jsonify, request
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 
@@ -37,17 +39,40 @@ class Limits:
     allowed_hosts: frozenset[str]
 
 
+OWN_ADDRESSES = "(this machine's addresses)"   # in allowed_hosts: any IP address of this machine
+
+
 def allowed_hosts(configured: list[str], bound_host: str | None) -> frozenset[str]:
     """dashboard.yaml's allowed_hosts, or by default the address the server is bound to and
-    localhost (with a wildcard bind, this machine's own names as well)."""
+    localhost (with a wildcard bind, this machine's own names and IP addresses as well)."""
     names = {h.strip().lower().strip("[]") for h in configured if h.strip()}
     if not names:
         names = set(LOCAL_NAMES)
         if bound_host is not None:
             names.add(bound_host.lower().strip("[]"))
             if bound_host in WILDCARD_BINDS:
-                names |= {socket.gethostname().lower(), socket.getfqdn().lower()}
+                names |= {socket.gethostname().lower(), socket.getfqdn().lower(), OWN_ADDRESSES}
     return frozenset(names)
+
+
+@functools.lru_cache(maxsize=256)
+def own_address(host: str) -> bool:
+    """Whether `host` is an IP address of this machine: only a local address can be bound. (A page
+    of another site cannot reach us under an address literal, so this keeps DNS rebinding out.)"""
+    try:
+        family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
+    except ValueError:
+        return False
+    with socket.socket(family, socket.SOCK_DGRAM) as s:
+        try:
+            s.bind((host, 0))
+        except OSError:
+            return False
+    return True
+
+
+def host_allowed(host: str, allowed: frozenset[str]) -> bool:
+    return "*" in allowed or host in allowed or (OWN_ADDRESSES in allowed and own_address(host))
 
 
 def _host_name(header: str) -> str:
@@ -123,7 +148,7 @@ def install(app: dash.Dash, limits: Limits, csp) -> None:
     @server.before_request
     def _before():
         host = _host_name(request.host or "")
-        if "*" not in limits.allowed_hosts and host not in limits.allowed_hosts:
+        if not host_allowed(host, limits.allowed_hosts):
             return json_error(f"host '{host[:100]}' is not served here (dashboard.yaml allowed_hosts)", 400)
         path = request.path
         limit = limits.max_callback_bytes if path == CALLBACK_PATH else limits.max_body_bytes

@@ -144,3 +144,15 @@ def test_refused_text_is_never_stored(app_and_store, login):
         assert client.post(f"/api/v1/alerts/{aid}/ack", json={"by": by}).status_code == 400
     with sessions() as s:
         assert not s.scalars(select(AlertEvent).where(AlertEvent.kind != "fired")).all()
+
+
+def test_a_wildcard_bind_serves_this_machines_addresses_only():
+    """Bound to 0.0.0.0, a screen may open the server by any of this machine's IP addresses
+    (127.0.0.2 is one on Linux: all of 127/8 is local); an address of another machine is refused."""
+    from dashboard.http_guard import allowed_hosts, host_allowed
+    wildcard, loopback = allowed_hosts([], "0.0.0.0"), allowed_hosts([], "127.0.0.1")
+    assert host_allowed("127.0.0.2", wildcard) and not host_allowed("127.0.0.2", loopback)
+    assert not host_allowed("192.0.2.1", wildcard)       # TEST-NET-1 (RFC 5737): never this machine's
+    assert not host_allowed("evil.example", wildcard)
+    assert host_allowed("localhost", loopback)
+    assert not host_allowed("127.0.0.2", allowed_hosts(["wall.example"], "0.0.0.0"))   # configured: only those
