@@ -135,12 +135,17 @@ def serve(settings: Settings, host: str, port: int, threads: int, push_streams: 
 @common
 def demo(settings: Settings, host: str, port: int, seed: int | None) -> None:
     """Simulated sources (four departments' systems), loaders and web server in one process."""
+    from loaders.demo.marker import NotADemoDatabase
     from loaders.demo.suite import backfill_all, demo_simulators, start_all
     from loaders.service import LoaderService
     rt = runtime(settings, upgrade_store=True)
     server = _listen(rt, host, port, 16)   # before the history is written: a port in use stops here
     sims = demo_simulators(rt.config, rt.gazetteer, seed=seed)
-    written = backfill_all(sims)
+    try:
+        written = backfill_all(sims)
+    except NotADemoDatabase as e:
+        click.echo(f"sitroom demo refused: {e}", err=True)
+        sys.exit(2)
     if any(written.values()):
         click.echo("simulated sources, history written: "
                    + ", ".join(f"{name} {n:,} rows" for name, n in written.items() if n))

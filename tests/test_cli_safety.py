@@ -110,3 +110,19 @@ def test_serve_stops_cleanly_on_ctrl_c_and_a_service_managers_stop(tmp_path, sig
     finally:
         proc.kill()
     assert proc.returncode == 0 and "Traceback" not in out and "uncaptured" not in out, out[-2000:]
+
+
+def test_the_demo_writes_nothing_into_a_database_it_did_not_make(tmp_path, hc_db):
+    """A config whose health-commission source is someone else's database (tables, no mark): the demo
+    refuses in one line naming the source and writes nothing into it, not even its mark."""
+    path, sim = hc_db
+    sim.engine.dispose()
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    r = sitroom(tmp_path, "demo", "--port", str(port), timeout=180)
+    assert r.returncode == 2, r.stderr
+    assert "sitroom demo refused: source hc_cases:" in r.stderr and "sitroom_demo" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before

@@ -8,7 +8,7 @@ from sitroom.regions import Gazetteer
 from .bulletin import BulletinSim
 from .fever_clinics import FeverClinicSim
 from .health_commission import HealthCommissionSim
-from .marker import mark_demo
+from .marker import claim_for_demo, mark_demo
 from .provincial_feed import ProvincialFeedSim
 from .transport_supply import TransportSupplySim
 
@@ -40,11 +40,14 @@ def demo_simulators(config, gazetteer: Gazetteer, seed: int | None = None) -> di
 
 
 def backfill_all(sims: dict[str, object]) -> dict[str, int]:
-    """Create each schema and write its history (skipped where rows exist); rows written per source."""
+    """Create each schema and write its history (skipped where rows exist); rows written per source.
+    Raises NotADemoDatabase, before writing anything, if a configured database is another's."""
+    for name, sim in sims.items():   # all checked before anything is written
+        claim_for_demo(sim.engine, name)
     out = {}
     for name, sim in sims.items():
+        mark_demo(sim.engine)   # first: only these databases may receive drill rows
         sim.create()
-        mark_demo(sim.engine)   # only these databases may receive drill rows
         out[name] = sim.backfill(SYSTEMS[name][2])
     return out
 
