@@ -105,8 +105,8 @@ def regions():
             parent = gaz.resolve(parent)
         except RegionError as e:
             return bad_request(f"parent: {str(e)[:200]}")
-    rows = [r for r in gaz.regions.values()
-            if (not level or r.level == level) and (not parent or r.parent == parent)]
+    rows = [r for r in gaz.regions.values()   # a scoped account: its regions and those below (figures of its own)
+            if (not level or r.level == level) and (not parent or r.parent == parent) and d.scope.sees(r.adcode)]
     out = [{"adcode": r.adcode, "name": r.name, "name_en": r.name_en, "level": r.level,
             "parent": r.parent, "population": r.population, "lat": r.lat, "lon": r.lon}
            for r in sorted(rows, key=lambda r: r.adcode)]
@@ -259,10 +259,8 @@ def deliveries():
         return bad_request(f"no alert {alert_id}", 404)
     with d.sessions() as s:
         rows = [notify.delivery_dict(x) for x in
-                notify.deliveries(s, alert_id=alert_id, status=status, target=target, limit=limit)]
-    if not d.scope.unlimited:  # only deliveries of alerts in the account's regions
-        seen = {a["id"] for a in d.alerts(None)}
-        rows = [r for r in rows if r["alert_id"] in seen]
+                notify.deliveries(s, alert_id=alert_id, status=status, target=target, limit=limit,
+                                  regions=d.scope.regions())]   # only of alerts in the account's regions
     return jsonify(rows)
 
 
@@ -289,10 +287,10 @@ def quarantine():
 @api.get("/geo/<parent>.json")
 def boundaries(parent: str):
     """Boundaries are static for a run: sent once, cached by the browser, coloured by hideout."""
-    gaz = data().gaz
-    if parent != "all" and parent not in gaz.regions:
+    d = data()
+    body = d.boundaries_json(parent) if parent == "all" or parent in d.gaz.regions else None
+    if body is None:   # unknown, or outside the account's regions: the same answer
         return bad_request(f"unknown region '{parent[:40]}'", 404)
-    body = gaz.boundaries_json(parent)
     resp = Response(body, mimetype="application/json")
     resp.cache_control.private = True  # behind a login: no shared cache keeps it
     resp.cache_control.max_age = 3600

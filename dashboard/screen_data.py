@@ -54,6 +54,7 @@ class ScreenData:
         self._beat: list = [None]  # [(monotonic time, heartbeat)], shared with the scoped views
         self._cache: dict[tuple, object] = {}
         self._computing: dict[tuple, threading.Lock] = {}
+        self._geo: dict[tuple, str] = {}   # boundaries as each scope may see them (static for a run)
         self._floor = 0   # the newest version pushed to screens (push.py): never answer with an older one
         self._root = self           # the unscoped view, which scoped views filter from
 
@@ -209,6 +210,22 @@ class ScreenData:
             return out
         return self._cached(("province_summary",), compute)
 
+    def boundaries_json(self, parent: str) -> str | None:
+        """/geo/<parent>.json as this account may see it: only the outlines of its regions and of those
+        holding them; None for a parent outside them (answered as unknown)."""
+        if self.scope.unlimited:
+            return self.gaz.boundaries_json(parent)
+        if parent != "all" and not self.scope.outlines(parent):
+            return None
+        key = (self.scope.key(), parent)
+        if key not in self._geo:
+            fc = json.loads(self.gaz.boundaries_json(parent))
+            fc["features"] = [f for f in fc["features"] if self.scope.outlines(f["id"])]
+            if len(self._geo) > 256:
+                self._geo.clear()
+            self._geo[key] = json.dumps(fc, ensure_ascii=False, separators=(",", ":"))
+        return self._geo[key]
+
     def region_figures(self, code: str) -> dict:
         """A region's current case figures (a province: its total; a prefecture or county: its own)."""
         r = self.gaz.get(code)
@@ -349,7 +366,7 @@ class ScreenData:
     def alerts(self, state: str | None = "active") -> list[dict]:
         def compute():
             with self.sessions() as s:
-                return [self.alert_dict(a) for a in queries.alerts(s, state) if self.scope.sees(a.region)]
+                return [self.alert_dict(a) for a in queries.alerts(s, state, regions=self.scope.regions())]
         return self._cached(("alerts", state), compute)
 
     def pending(self) -> list[dict]:

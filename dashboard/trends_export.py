@@ -17,7 +17,7 @@ def _state():
     d = screen_data()   # the account's regions only
     cfg = d.rt.config.dashboard
     args = {k: v for k, v in request.args.items()}
-    return d, tv.parse_state(args, d.gaz, cfg.language, cfg.trends_max_regions), tv.serial_weights(cfg)
+    return d, tv.parse_state(args, d.gaz, cfg.language, cfg.trends_max_regions, scope=d.scope), tv.serial_weights(cfg)
 
 
 def _what() -> str | None:

@@ -54,9 +54,11 @@ def _day(text, default: date) -> date:
         return default
 
 
-def parse_state(args: dict, gaz, default_lang: str, max_regions: int = 8, today: date | None = None) -> TrendState:
+def parse_state(args: dict, gaz, default_lang: str, max_regions: int = 8, today: date | None = None,
+                scope=None) -> TrendState:
     """A state from query arguments; anything unknown falls back to the default, region names
-    (郑州, Zhengzhou, 410100) resolve through the gazetteer."""
+    (郑州, Zhengzhou, 410100) resolve through the gazetteer; a region outside the account's `scope`
+    is dropped as an unknown one (its default: the scope's regions)."""
     today = today or local_day(utcnow())
     lang = args.get("lang") if args.get("lang") in ("zh", "en") else default_lang
     codes, dropped = [], []
@@ -70,10 +72,13 @@ def parse_state(args: dict, gaz, default_lang: str, max_regions: int = 8, today:
         except RegionError:
             dropped.append(part[:40])
             continue
+        if scope is not None and not scope.sees(code):
+            dropped.append(part[:40])
+            continue
         if code not in codes:
             codes.append(code)
     if not codes and raw is None:
-        codes = [p.adcode for p in gaz.provinces()]
+        codes = [p.adcode for p in gaz.provinces()] if scope is None or scope.unlimited else list(scope.codes)
     end = min(_day(args.get("end"), today), today)
     start = _day(args.get("start"), end - timedelta(days=DEFAULT_DAYS - 1))
     if start > end:
@@ -152,6 +157,7 @@ def table_rows(d, state: TrendState, today: date, w: list[float]) -> list[dict]:
     data = d.trend_series(state.level, first, end)
     regions = (d.gaz.provinces() if state.level == "province" else d.gaz.prefectures() if state.level == "prefecture"
                else [r for r in d.gaz.regions.values() if r.level == "county"])
+    regions = [r for r in regions if d.scope.sees(r.adcode)]   # an account's own regions only
     partial = end == today
     rows = []
     for r in regions:

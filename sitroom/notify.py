@@ -288,8 +288,11 @@ def schedule(scheduler, cfg: NotifyConfig, sessions: sessionmaker[Session], gaz:
 
 # ---------------------------------------------------------------------- read side (API, alerts page)
 def deliveries(s: Session, alert_id: int | None = None, status: str | None = None, target: str | None = None,
-               limit: int = 100) -> list[NotifyDelivery]:
+               limit: int = 100, regions=None) -> list[NotifyDelivery]:
+    """Newest first; of alerts in `regions` only when given (a scope, applied before the limit)."""
     q = select(NotifyDelivery)
+    if regions is not None:
+        q = q.where(NotifyDelivery.alert_id.in_(select(Alert.id).where(Alert.region.in_(sorted(regions)))))
     if alert_id is not None:
         q = q.where(NotifyDelivery.alert_id == alert_id)
     if status:

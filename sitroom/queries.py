@@ -55,8 +55,12 @@ def daily_new(s: Session, since: datetime, level: str | None = None, code: str |
     return [out[d] for d in sorted(out)]
 
 
-def alerts(s: Session, state: str | None = None, limit: int = 200) -> list[Alert]:
+def alerts(s: Session, state: str | None = None, limit: int = 200, regions=None) -> list[Alert]:
+    """The first `limit` alerts, of `regions` only when given (an account's scope: applied before the
+    limit, so a scoped account sees every alert of its own up to the limit)."""
     q = select(Alert)
+    if regions is not None:
+        q = q.where(Alert.region.in_(sorted(regions)))
     if state == "active":
         q = q.where(Alert.state != "resolved")
     elif state:

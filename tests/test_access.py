@@ -245,26 +245,55 @@ def _leaks(body: str) -> list[str]:
     return re.findall(r'"61\d{4}"', body) + [n for n in SHAANXI_NAMES if n in body]
 
 
+# Query strings each JSON/CSV route is also asked with: every figure, level and region it takes.
+LEAK_ARGS = {
+    "api.regions": ["", "?figures=1", "?figures=1&format=csv", "?level=prefecture&figures=1",
+                    "?parent=610000&figures=1", "?parent=西安&figures=1", "?level=county&figures=1"],
+    "api.boundaries": {"parent": ["all", "410000", "410100", "610000", "610100"]},
+    "api.layer": ["?parent=all", "?parent=410000", "?parent=610000", "?parent=610100"],
+    "api.alerts": [f"?state={s}" for s in ("active", "all", "firing", "pending", "resolved")],
+    "api.summary": ["", "?format=csv"], "api.totals_check": ["", "?format=csv"],
+    "trends_export.export_csv": ["?what=chart", "?what=table", "?what=chart&regions=610100,410100",
+                                 "?what=table&level=county", "?what=table&level=province"],
+    "trends_export.export_png": ["?what=chart&regions=610100", "?what=table"],
+}
+NOT_DATA = {"static", "_dash_assets.static", "/_favicon.ico", "sitroom_plotly_js", "push.push_stream",
+            "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>", "access.login",
+            "access.wall_login", "access.logout", "/", "/<path:path>", "admin.index", "admin.audit"}
+
+
 def test_a_zhengzhou_officer_never_sees_a_xian_figure_alert_or_clinic(app, login, store):
+    """Every GET route of the app's URL map that answers data (JSON, CSV, GeoJSON, PNG), with each of
+    its arguments: nothing of Shaanxi in any answer of a Zhengzhou account."""
     zz = login(app, "officer", regions=["410100"], name="zz-officer", display="郑州值班员")
     xian_alert, zz_alert = _alert(store[1], "610100"), _alert(store[1], "410100")
-    geography = {"api.regions", "api.boundaries"}   # the map of the provinces: no figures in it
     checked = []
     for rule in app.server.url_map.iter_rules():
-        if not rule.endpoint.startswith("api.") or "GET" not in rule.methods or rule.endpoint in geography:
+        if "GET" not in rule.methods or rule.endpoint in NOT_DATA:
             continue
-        urls = [_url(rule, zz_alert)]
-        if rule.endpoint == "api.layer":
-            urls = [f"/api/v1/layers/{n}.geojson?parent={p}" for n in ("clinics", "supply", "inflows")
-                    for p in ("all", "410000", "610000", "610100")]
-        if rule.endpoint == "api.alerts":
-            urls = [f"/api/v1/alerts?state={s}" for s in ("active", "all", "firing", "pending")]
+        extra = LEAK_ARGS.get(rule.endpoint, [""])
+        if isinstance(extra, dict):   # path arguments
+            urls = [rule.rule.replace("<parent>", p) for p in extra["parent"]]
+        else:
+            urls = [_url(rule, zz_alert) + q for q in extra]
         for url in urls:
             got = zz.get(url)
-            assert got.status_code in (200, 403) or url == "/healthz", (url, got.status_code)
-            assert not _leaks(got.get_data(as_text=True)), (url, _leaks(got.get_data(as_text=True)))
-            checked.append(url)
-    assert len(checked) >= 15
+            assert got.status_code in (200, 400, 403, 404) or url == "/healthz", (url, got.status_code)
+            body = got.get_data(as_text=True) if not got.mimetype.startswith("image/") else ""
+            assert not _leaks(body), (url, _leaks(body))
+            checked.append((rule.endpoint, url, got.status_code))
+    endpoints = {e for e, _, _ in checked}
+    assert {"api.regions", "api.boundaries", "api.summary", "trends_export.export_csv", "/_dash-layout"} <= endpoints
+    assert len(checked) >= 40
+    # its own geography and figures are there: Zhengzhou's outline and figures, the province it is in
+    regions = zz.get("/api/v1/regions?figures=1").json
+    assert {r["adcode"] for r in regions} >= {"410100", "410102"} and all(r["adcode"][:4] == "4101" for r in regions)
+    assert next(r for r in regions if r["adcode"] == "410100")["confirmed"] > 0
+    top = zz.get("/geo/all.json").json["features"]
+    assert [f["id"] for f in top] == ["410100"]
+    assert {f["id"] for f in zz.get("/geo/410100.json").json["features"]} >= {"410102", "410103"}
+    assert zz.get("/geo/610100.json").status_code == 404 and zz.get("/geo/610000.json").status_code == 404
+    assert len(zz.get("/geo/410000.json").json["features"]) == 1
     # the Zhengzhou officer's own: its alert, its clinic, its prefecture's totals as the province's
     assert zz.get(f"/api/v1/alerts/{zz_alert}").status_code == 200
     clinics = zz.get("/api/v1/layers/clinics.geojson").json["features"]
@@ -279,6 +308,36 @@ def test_a_zhengzhou_officer_never_sees_a_xian_figure_alert_or_clinic(app, login
     assert zz.get(f"/api/v1/deliveries?alert={xian_alert}").status_code == 404
     with store[1]() as s:
         assert s.get(Alert, xian_alert).state == "firing"
+
+
+def test_the_scope_is_applied_before_the_alert_lists_limit(app, login, store):
+    """200 more severe, newer Xi'an alerts (the lists' limit) before Zhengzhou's: a Zhengzhou
+    account still sees its own alert and delivery, in the API and on the officer's queue."""
+    from sitroom.store.models import AlertEvent, NotifyDelivery
+    zz_alert = _alert(store[1], "410100")
+    now = datetime.utcnow()
+    with store[1].begin() as s:
+        s.get(Alert, zz_alert).level = "IV"
+        event = s.scalar(insert(AlertEvent).values(alert_id=zz_alert, kind="fired", at=now).returning(AlertEvent.id))
+        s.execute(insert(NotifyDelivery).values(event_id=event, alert_id=zz_alert, kind="fired", target="t",
+                                                payload={}, status="delivered", next_attempt_at=now, created_at=now))
+        for i in range(200):
+            a = s.scalar(insert(Alert).values(rule=f"flood-{i}", region="610102", level="I", state="firing",
+                                              value=1, threshold=1, fired_at=now, updated_at=now).returning(Alert.id))
+            e = s.scalar(insert(AlertEvent).values(alert_id=a, kind="fired", at=now).returning(AlertEvent.id))
+            s.execute(insert(NotifyDelivery).values(event_id=e, alert_id=a, kind="fired", target="t", payload={},
+                                                    status="delivered", next_attempt_at=now, created_at=now))
+    zz = login(app, "officer", regions=["410100"], name="zz-officer")
+    for state in ("active", "all", "firing"):
+        assert [a["id"] for a in zz.get(f"/api/v1/alerts?state={state}").json] == [zz_alert], state
+    assert [r["alert_id"] for r in zz.get("/api/v1/deliveries").json] == [zz_alert]
+    callbacks = _callbacks(app)
+    queue = next(k for k, v in callbacks.items() if v["callback"].__qualname__ == "queue")
+    body = _body(queue, callbacks[queue])
+    for spec, value in zip(body["inputs"] + body["state"], [1, "all", [], None, None, None, "zh"]):
+        spec["value"] = value
+    shown = zz.post("/_dash-update-component", json=body).get_data(as_text=True)
+    assert f'"alert": {zz_alert}' in shown.replace('"alert":', '"alert": ') and "郑州市" in shown
 
 
 def test_scoped_callbacks_and_province_totals(app, login, store):

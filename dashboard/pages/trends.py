@@ -35,12 +35,14 @@ def _region_label(r, gaz, lang: str) -> str:
     return f"{name} ({level.lower()})" if lang == "en" else f"{name}（{level}）"
 
 
-def region_options(gaz, lang: str) -> list[dict]:
-    """Every region of the gazetteer, searchable by full and short name, pinyin and adcode."""
+def region_options(gaz, lang: str, scope) -> list[dict]:
+    """Every region of the gazetteer the account sees, searchable by full and short name, pinyin and adcode."""
     from sitroom.regions import _pinyin
     out = []
     for code in sorted(gaz.regions, key=lambda c: (tv.LEVELS.index(gaz.regions[c].level), c)):
         r = gaz.regions[code]
+        if not scope.sees(code):
+            continue
         spelled, keys = _pinyin(r.short_name)
         search = " ".join(dict.fromkeys([r.name, r.short_name, r.name_en, spelled, *keys, code]))
         out.append({"label": _region_label(r, gaz, lang),
@@ -57,7 +59,7 @@ def layout(**args):
     d = screen_data()
     cfg = d.rt.config.dashboard
     args = {k: v for k, v in args.items() if isinstance(v, str)}
-    st = tv.parse_state(args, d.gaz, cfg.language, cfg.trends_max_regions)
+    st = tv.parse_state(args, d.gaz, cfg.language, cfg.trends_max_regions, scope=d.scope)
     lang = st.lang
     return html.Div(className=f"page trends-page lang-{lang}", children=[
         dcc.Store(id="tr-lang", data=lang),
@@ -66,7 +68,7 @@ def layout(**args):
         *desk_page_top(t("trends_title", lang), lang, "/trends"),
         html.Div(className="tr-controls", children=[
             dcc.Dropdown(id="tr-regions", multi=True, value=list(st.regions), className="tr-regions",
-                         options=region_options(d.gaz, lang), placeholder=t("trends_pick", lang),
+                         options=region_options(d.gaz, lang, d.scope), placeholder=t("trends_pick", lang),
                          maxHeight=320, labels=dropdown_labels(lang)),
             dcc.DatePickerRange(id="tr-range", start_date=st.start.isoformat(), end_date=st.end.isoformat(),
                                 max_date_allowed=local_day(utcnow()).isoformat(), display_format="YYYY-MM-DD",
@@ -107,7 +109,7 @@ def _state(regions, metric, start, end, level, sort, lang) -> tv.TrendState:
             "metric": choice(metric, tv.METRICS, "new"), "start": start if isinstance(start, str) else "",
             "end": end if isinstance(end, str) else "", "level": choice(level, tv.LEVELS, "prefecture"),
             "sort": choice(sort.get("sort"), tv.COLUMNS, "incidence"), "desc": "0" if sort.get("desc") is False else "1"}
-    return tv.parse_state(args, d.gaz, cfg.language, cfg.trends_max_regions)
+    return tv.parse_state(args, d.gaz, cfg.language, cfg.trends_max_regions, scope=d.scope)
 
 
 @callback(Output("tr-chart", "figure"), Output("tr-notes", "children"), Output("tr-chart-csv", "href"),
