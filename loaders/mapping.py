@@ -136,6 +136,17 @@ class RowMapper:
         except fp.Bad:
             return None
 
+    def plain_time(self, v, now: datetime) -> bool:
+        """Whether an update time reads as a time that is not too far ahead, however it is written: only
+        such a time says how the source writes its times ('0', 'N/A' or a year 9999 says nothing)."""
+        if fp.blank(v):
+            return False
+        try:
+            fp.time_utc(v, self.tz, now, timedelta(seconds=self.src.future_tolerance_seconds), earliest=None)
+        except fp.Bad:
+            return False
+        return True
+
     def key_of(self, raw: dict) -> str | None:
         col = self.cols.get("source_key")
         if col is None:

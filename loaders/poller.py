@@ -44,6 +44,7 @@ from .writes import insert_rows, record_places, update_rows
 log = logging.getLogger(__name__)
 _COLUMNS = re.compile(r"\(column ([^)]*)\)")   # the columns a reason names: (column a) or (column a / b)
 IN_CHUNK = 900  # stay under SQLite's bound-parameter limit
+LAYOUT_SAMPLE = 100   # update times read to tell how a source writes them (see SourcePoller._start)
 ANALYZE_AFTER = 20_000
 
 
@@ -96,6 +97,7 @@ class SourcePoller:
         self.track_publications = src.kind == "case_aggregate" and bool(src.snapshot or src.check_totals)
         self._pubs: dict = {}
         self._expect: str | None = None   # the cursor this poller last saw committed
+        self._hint: tuple[str, str] | None = None   # how the source writes its times, while there is no cursor
         self._grown = 0                    # rows inserted since the last ANALYZE
         self.stopping = threading.Event()  # set on shutdown: stop between batches, not after catching up
         self._engine: Engine | None = None
@@ -188,22 +190,84 @@ class SourcePoller:
     def _start(self, stored: str | None):
         """Where a poll starts reading: the cursor less the overlap, and less however far the cursor is
         ahead of now (a row inside the future tolerance must not hide rows the source writes before its
-        time comes). None: from the beginning."""
+        time comes). None: from the beginning.
+
+        A text cursor orders the source only if the source writes its times as the cursor is written:
+        in a text column '2026/11/23 08:30' sorts after every '2026-12-01 …'. A source's first rows may
+        be written otherwise than the rest (one odd row alone at the first poll becomes the cursor), so
+        each poll looks at the times written since the start, on both sides of it: if most of them are
+        written in another layout, the cursor is dropped and the source read again from the beginning
+        (idempotent) in that layout, rather than rows of the source's own layout being hidden or
+        quarantined for ever."""
+        self._hint = None
         if stored is None:
+            self._hint = self._sampled_layout(None)
             return None
         try:
             raw = decode_cursor(stored)[0]
             ahead = (to_utc(raw, self.mapper.tz) - utcnow()).total_seconds()
-            return shift_raw(raw, self.src.overlap_seconds + max(0.0, ahead))
+            start = shift_raw(raw, self.src.overlap_seconds + max(0.0, ahead))
         except (ValueError, TypeError, OverflowError, KeyError, IndexError) as e:
             # A cursor an older sitroom took from a bad row ('N/A'): read from the beginning (idempotent).
             log.warning("source %s: stored cursor %r is unusable (%s); reading from the start",
                         self.src.name, stored[:100], e)
-            with self.sessions.begin() as s:
-                s.execute(update(SourceState).where(SourceState.name == self.src.name,
-                                                    SourceState.cursor == stored).values(cursor=None))
-            self._expect = None
+            self._drop_cursor(stored)
+            self._hint = self._sampled_layout(None)
             return None
+        layout = text_layout(raw)
+        if layout is not None:
+            hint = self._sampled_layout(start, layout)
+            if hint is not None:
+                log.warning("source %s: most update times written since the cursor %r are written like %r; "
+                            "reading from the start in that layout", self.src.name, stored[:100], hint[1][:40])
+                self._drop_cursor(stored)
+                self._hint = hint
+                return None
+        return start
+
+    def _drop_cursor(self, stored: str) -> None:
+        with self.sessions.begin() as s:
+            s.execute(update(SourceState).where(SourceState.name == self.src.name,
+                                                SourceState.cursor == stored).values(cursor=None))
+        self._expect = None
+
+    def _sampled_layout(self, start, layout: str | None = None) -> tuple[str, str] | None:
+        """(layout, an example) of most of the source's text update times that read as times; None when
+        there is none, or when the cursor's `layout` is not outnumbered (a tie keeps it).
+
+        Without a start: of the first LAYOUT_SAMPLE rows. With one, of the LAYOUT_SAMPLE rows before the
+        start and twice as many from it, in the source's order: each such time dated from the start on
+        counts (written since), and each before the start written like the cursor counts for it (what was
+        read before). A few rows written otherwise lately do not outweigh the source's history; rows of
+        the source's own layout hidden before an odd cursor are seen and counted; and a source that
+        changes how it writes its times is followed once more rows are written the new way than the old."""
+        ts = self.ts_col
+        one = select(ts).limit(LAYOUT_SAMPLE)
+        since = None
+        if start is None:
+            sample = [(r[ts.name], False) for r in self._fetch(one.order_by(ts))]
+        else:
+            try:
+                since = to_utc(start, self.mapper.tz)
+            except (ValueError, TypeError, OverflowError):
+                return None
+            sample = [(r[ts.name], True) for r in self._fetch(one.where(ts < _bindable(start)).order_by(ts.desc()))]
+            since_start = select(ts).where(ts >= _bindable(start)).order_by(ts).limit(2 * LAYOUT_SAMPLE)
+            sample += [(r[ts.name], False) for r in self._fetch(since_start)]
+        now, seen, example = utcnow(), Counter(), {}
+        for v, before in sample:
+            if v.__class__ is not str or not self.mapper.plain_time(v, now):
+                continue
+            written = text_layout(v)
+            if since is None or to_utc(v, self.mapper.tz) >= since or (before and written == layout):
+                seen[written] += 1
+                example.setdefault(written, v.strip())
+        if not seen:
+            return None
+        top, n = seen.most_common(1)[0]
+        if layout is not None and seen[layout] >= n:
+            return None
+        return top, example[top]
 
     def _read_all(self, start, result: PollResult) -> None:
         key = self.key_col
@@ -248,12 +312,15 @@ class SourcePoller:
                 return (text_layout(raw), raw) if text_layout(raw) is not None else None
             except (ValueError, TypeError, KeyError, IndexError):
                 pass
-        seen = Counter(text_layout(r[ts]) for r in rows if r[ts].__class__ is str)
-        seen.pop(None, None)
+        if self._hint is not None:
+            return self._hint
+        now = utcnow()   # only times say how times are written: '0' or 'N/A' says nothing
+        times = [r[ts] for r in rows if r[ts].__class__ is str and self.mapper.plain_time(r[ts], now)]
+        seen = Counter(text_layout(v) for v in times)
         if not seen:
             return None
         layout = seen.most_common(1)[0][0]
-        return layout, next(r[ts].strip() for r in rows if text_layout(r[ts]) == layout)
+        return layout, next(v.strip() for v in times if text_layout(v) == layout)
 
     def _cursor_of(self, rows: list[dict]):
         """(update time, key) of the last row that may move the cursor, or None."""
@@ -554,14 +621,19 @@ def _stored_rank(fact) -> tuple:
 
 
 def _rank_of_bad(mapper, row: dict, now) -> tuple:
-    """A bad row's rank, from what of it could be read (unreadable: older than anything)."""
+    """A bad row's rank, from what of it could be read (unreadable: older than anything). A time written
+    unlike the source's others is still that time: the row is the key's latest version, not an older one."""
     values = {}
-    for f, col, parse in mapper._readers:
-        if f.name in ("updated_at", "version") and row.get(col) is not None:
-            try:
-                values[f.name] = parse(row[col], now, None)
-            except ValueError:
-                pass
+    layout, mapper.layout = mapper.layout, None
+    try:
+        for f, col, parse in mapper._readers:
+            if f.name in ("updated_at", "version") and row.get(col) is not None:
+                try:
+                    values[f.name] = parse(row[col], now, None)
+                except ValueError:
+                    pass
+    finally:
+        mapper.layout = layout
     return _rank(values)
 
 

@@ -135,3 +135,54 @@ def test_a_past_time_written_in_another_layout_does_not_hide_later_rows(poller, 
         r = poll(poller)
         assert (r.error, r.inserted) == (None, 1), r
     assert {"LATER0", "LATER1"} <= loaded(sessions)
+
+
+@pytest.mark.parametrize("first", ["%Y/%m/%d %H:%M", "%Y%m%d"])
+def test_a_first_row_written_in_another_layout_does_not_hide_the_sources_rows(poller, hc_source, store, first):
+    """Alone at the first poll, a row written unlike the source's later rows is all there is to go by,
+    and becomes the cursor; in a text column ('2026/11/23' and '20261123' sort after every '2026-12-…')
+    it hid every row the source wrote afterwards, for ever. Rows written since, most of them unlike the
+    cursor, make the loader read the source again in their layout: the odd row is quarantined then."""
+    sim, _ = hc_source
+    sessions = store[1]
+    odd = datetime.strptime(local(NOW() - timedelta(days=3)), "%Y-%m-%d %H:%M:%S").strftime(first)
+    put(sim, "ODD", odd)
+    assert poll(poller).inserted == 1
+    for i in range(3):
+        put(sim, f"OK{i}", local(NOW() - timedelta(seconds=5)))
+    r = poll(poller)
+    assert r.error is None
+    assert loaded(sessions) == {"OK0", "OK1", "OK2"}
+    assert "not written like the source's other update times" in reasons(sessions)["ODD"][0]
+    with sessions() as s:
+        assert s.get(SourceState, "hc_cases").cursor.startswith('["' + local(NOW())[:4] + "-")
+    put(sim, "LATER", local(NOW()))
+    r = poll(poller)
+    assert (r.error, r.inserted) == (None, 1)
+    assert poll(poller).inserted == 0        # the cursor stays in the source's layout: nothing read twice
+
+
+def test_unreadable_update_times_say_nothing_of_how_the_source_writes_them(poller, hc_source, store):
+    """The first page sorts '0' and '0.2' before every real time: they are not times, and once made the
+    source's 'layout' by a majority of the page, they had its readable rows quarantined for ever."""
+    sim, _ = hc_source
+    sessions = store[1]
+    for key, bad in (("Z0", "0"), ("Z1", "0.2"), ("Z2", "00")):
+        put(sim, key, bad)
+    put(sim, "OK", local(NOW() - timedelta(minutes=20)))
+    r = poll(poller)
+    assert (r.error, r.inserted, r.quarantined) == (None, 1, 3)
+    assert loaded(sessions) == {"OK"}
+
+
+def test_a_few_rows_written_otherwise_lately_do_not_outweigh_the_sources_history(poller, hc_source, store):
+    sim, _ = hc_source
+    sessions = store[1]
+    for i in range(5):
+        put(sim, f"OK{i}", local(NOW() - timedelta(minutes=10 - i)))
+    assert poll(poller).inserted == 5
+    for i in range(3):
+        put(sim, f"ODD{i}", (datetime.strptime(local(NOW()), "%Y-%m-%d %H:%M:%S")).strftime("%Y/%m/%d %H:%M"))
+    r = poll(poller)
+    assert (r.error, r.inserted, r.quarantined) == (None, 0, 3)
+    assert loaded(sessions) == {f"OK{i}" for i in range(5)}

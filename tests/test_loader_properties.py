@@ -280,7 +280,6 @@ def adversary(make_source_url, gaz):
     a.close()
 
 
-@pytest.mark.xfail(strict=False, reason="open: failed under load and on PostgreSQL after this session's merges; see the closing note")
 @settings(max_examples=ADVERSARIAL_EXAMPLES, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.data_too_large])
