@@ -32,6 +32,7 @@ from .i18n import pick_lang, t
 PUBLIC, ANYONE, PAGE, CALLBACK = "public", "anyone", "page", "callback"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 WALL_COOKIE = "sitroom_wall"
+PEER = "sitroom.peer"  # WSGI environ: the address that connected (REMOTE_ADDR is the client's behind a proxy)
 TOUCH_SECONDS = 15     # a wall's / token's last contact is written at most this often per process
 CACHE_SECONDS = 0.5    # an account or wall row is re-read at least this often (disable/revoke take effect)
 
@@ -147,6 +148,8 @@ class Access:
         lm.user_loader(self._load_session_user)
         lm.request_loader(self._load_from_request)
         server.extensions["sitroom_access"] = self
+        if self.proxies:
+            server.wsgi_app = _FromProxies(server.wsgi_app, self.proxies)
         server.before_request(self.guard)
         server.register_blueprint(routes)
 
@@ -177,53 +180,83 @@ class Access:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return None
-        token = token.strip()
-
-        def load():
-            with self.data.sessions() as s:
-                found = credentials.token_account(s, token)
-                return (found[0].id, _principal_of(found[1], "token", self.data.gaz, found[0].scope)) if found else None
-        found = self.recent.get(("token", credentials.digest(token)), load)
+        found = self._token_lookup(token.strip())
         if found is None:
             return None
         self._touch("token", found[0])
         return found[1]
 
+    def _token_lookup(self, token: str) -> tuple[int, Principal] | None:
+        def load():
+            with self.data.sessions() as s:
+                found = credentials.token_account(s, token)
+                return (found[0].id, _principal_of(found[1], "token", self.data.gaz, found[0].scope)) if found else None
+        return self.recent.get(("token", credentials.digest(token)), load)
+
     def _wall(self, token: str) -> Principal | None:
+        p = self._wall_lookup(token)
+        if p is not None:
+            self._touch("wall", int(p.id.split(":")[1]))
+        return p
+
+    def _wall_lookup(self, token: str) -> Principal | None:
         def load():
             with self.data.sessions() as s:
                 w = credentials.wall_by_token(s, token)
                 return None if w is None else Principal(
                     id=f"wall:{w.id}", kind="wall", name=w.name, display=w.name, role="wall",
                     caps=capabilities("wall"), scope=_scope(w.regions, self.data.gaz), layers=w.layers)
-        p = self.recent.get(("wall", credentials.digest(token)), load)
-        if p is not None:
-            self._touch("wall", int(p.id.split(":")[1]))
-        return p
+        return self.recent.get(("wall", credentials.digest(token)), load)
 
     def _trusted_header(self, req) -> Principal | None:
         if not self.cfg.trusted_header or not self.proxies:
             return None
         name = req.headers.get(self.cfg.trusted_header, "").strip()
-        if not name or not self._from_proxy(req.remote_addr):
+        if not name or not self._from_proxy(req.environ.get(PEER, req.remote_addr)):
             return None
-
-        def load():
-            with self.data.sessions() as s:
-                acc = accounts.get(s, name)
-                return None if acc is None or acc.disabled else _principal_of(acc, "sso", self.data.gaz)
-        p = self.recent.get(("sso", name), load)
+        p = self._sso_lookup(name)
         if p is not None and session.get("sso") != name:   # once per browser session: a login in the audit log
             session["sso"] = name
             self.write_audit("login", target=None, actor=name, detail=f"single sign-on ({self.cfg.trusted_header})")
         return p
 
+    def _sso_lookup(self, name: str) -> Principal | None:
+        def load():
+            with self.data.sessions() as s:
+                acc = accounts.get(s, name)
+                return None if acc is None or acc.disabled else _principal_of(acc, "sso", self.data.gaz)
+        return self.recent.get(("sso", name), load)
+
+    def still_allowed(self):
+        """For a response that outlasts its request (the push stream): a check, callable outside the
+        request, that whoever asked still may (a wall not revoked, an account not disabled or reset,
+        a token not revoked), read through the same cache as every request. It answers None (yes),
+        "denied" (revoked, disabled, reset: the page goes to /login) or "idle" (the session's idle time
+        is up as of the stream's start: the stream ends and the browser asks again with its cookie)."""
+        p = principal()
+        if p.kind == "wall":
+            token = request.cookies.get(WALL_COOKIE, "")
+            look = lambda: self._wall_lookup(token)  # noqa: E731
+        elif p.kind == "token":
+            token = request.headers.get("Authorization", "").partition(" ")[2].strip()
+            look = lambda: (self._token_lookup(token) or (None, None))[1]  # noqa: E731
+        elif p.kind == "sso":
+            look = lambda: self._sso_lookup(p.name)  # noqa: E731
+        else:
+            look = lambda: self._load_session_user(p.id)  # noqa: E731
+        # a session ends when unused for idle_minutes; the stream is no use of it
+        until = session.get("seen", 0) + self.cfg.idle_minutes * 60 + 1 if p.kind == "user" else float("inf")
+
+        def check() -> str | None:
+            try:
+                now = look()
+            except Exception:   # the store is away: no news of a revoke (the stream says the store is away)
+                return None
+            return "denied" if now is None or now.id != p.id else "idle" if time.time() >= until else None
+        return check
+
     def _from_proxy(self, addr: str | None) -> bool:
-        try:
-            ip = ipaddress.ip_address(addr or "")
-        except ValueError:
-            return False
-        return any(ip in net for net in self.proxies)
+        return _within(addr, self.proxies)
 
     def _touch(self, kind: str, row_id: int) -> None:
         """Last contact of a wall / last use of a token, written at most every TOUCH_SECONDS."""
@@ -247,7 +280,8 @@ class Access:
         if need == PUBLIC:
             return None
         from flask_login import current_user
-        p = current_user if isinstance(current_user._get_current_object(), Principal) else None
+        p = current_user._get_current_object()   # the object, not the proxy: a stream checks it after the request
+        p = p if isinstance(p, Principal) else None
         if p is not None and p.kind == "user" and self._idle(p):
             return _unauthenticated(expired=True)
         if need == ANYONE:
@@ -313,6 +347,38 @@ class Access:
             audit.record(own, action, who, target, ok, request.remote_addr, detail)
 
 
+def _within(addr: str | None, networks) -> bool:
+    try:
+        ip = ipaddress.ip_address((addr or "").strip())
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+class _FromProxies:
+    """Behind the centre's reverse proxy (auth.trusted_proxies): the client's address, for the audit log
+    and the login throttle, is the one those proxies forwarded: X-Forwarded-For read from the right, past
+    every configured proxy. From any other peer the header is ignored (anyone can send it)."""
+
+    def __init__(self, app, proxies):
+        self.app, self.proxies = app, proxies
+
+    def __call__(self, environ, start_response):
+        peer = environ.get("REMOTE_ADDR", "")
+        environ[PEER] = peer   # the single sign-on header is believed from a proxy peer only
+        if _within(peer, self.proxies):
+            client = peer
+            for hop in reversed(environ.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+                try:
+                    client = str(ipaddress.ip_address(hop.strip()))
+                except ValueError:
+                    break   # not an address: the chain from here on is not the proxies'
+                if not _within(client, self.proxies):
+                    break
+            environ["REMOTE_ADDR"] = client
+        return self.app(environ, start_response)
+
+
 class _Sessions(SecureCookieSessionInterface):
     """Session cookies marked Secure when served over TLS (or as dashboard.yaml auth.secure_cookies says)."""
 
@@ -357,6 +423,8 @@ def _page_path(path) -> str:
 
 
 def _is_use() -> bool:
+    if request.endpoint == "push.push_stream":   # a page's stream (re)opening by itself
+        return False
     if request.endpoint != "/_dash-update-component":
         return True
     body = _callback_body() or {}

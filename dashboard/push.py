@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 WATCH_SECONDS = 0.05      # a new version reaches the screens within this (plus the send)
 STATUS_SECONDS = 1.0      # sources' health: as often as the loaders poll
 BEAT_SECONDS = 5.0        # a message at least this often; push.js calls the server lost after 3 missed
+CHECK_SECONDS = 1.0       # an open stream re-checks its screen's login this often (a revoked wall leaves)
 RETRY_MS = 2000           # the browser's reconnect delay after a dropped stream (a server restart)
 DEFAULT_STREAMS = 100
 
@@ -146,27 +147,38 @@ class PushHub:
         except Exception:  # no store: the page draws what it can, the first push message sets the key
             return None
 
-    def open_stream(self):
-        """The event stream of one screen (a generator of SSE text); PushFull when the limit is reached."""
+    def open_stream(self, allowed=lambda: None):
+        """The event stream of one screen (a generator of SSE text); PushFull when the limit is reached.
+        `allowed()` (access.Access.still_allowed) is asked every CHECK_SECONDS: "denied" ends the stream
+        with a `denied` event (push.js goes to the login page), "idle" ends it quietly."""
         self.start()
         with self._cond:
             if self.streams >= self.limit:
                 raise PushFull(f"{self.streams} push streams are open, the most this server keeps (--push-streams)")
             self.streams += 1
-        return self._stream()
+        return self._stream(allowed)
 
-    def _stream(self):
+    def _stream(self, allowed):
         try:
             with self._cond:
                 seq, message = self._seq, self._message
             yield f"retry: {RETRY_MS}\n" + _event(message)
+            sent = time.monotonic()
             while not self._stop.is_set():
                 with self._cond:
-                    self._cond.wait_for(lambda: self._seq != seq or self._stop.is_set(), timeout=BEAT_SECONDS)
+                    moved = self._cond.wait_for(lambda: self._seq != seq or self._stop.is_set(), timeout=CHECK_SECONDS)
                     seq, message = self._seq, self._message
                 if self._stop.is_set():
                     return
-                yield _event(message)   # news, or the same message as a beat
+                refused = allowed()
+                if refused == "denied":
+                    yield "event: denied\ndata: {\"login\":\"/login\"}\n\n"
+                    return
+                if refused:
+                    return
+                if moved or time.monotonic() - sent >= BEAT_SECONDS:
+                    yield _event(message)   # news, or the same message as a beat
+                    sent = time.monotonic()
         finally:  # the screen went away (the next write failed) or the server stops
             with self._cond:
                 self.streams -= 1
@@ -184,7 +196,7 @@ def hub() -> PushHub:
 @push_api.get("/api/v1/push")
 def push_stream():
     try:
-        stream = hub().open_stream()
+        stream = hub().open_stream(current_app.extensions["sitroom_access"].still_allowed())
     except PushFull as e:
         resp = Response(json.dumps({"error": str(e)}), status=503, mimetype="application/json")
         resp.headers["Retry-After"] = "10"

@@ -52,7 +52,8 @@ def make_app(rt, **auth):
     """The app, with dashboard.yaml `auth:` settings changed as given."""
     from dashboard.app import create_app
     if auth:
-        dash_cfg = rt.config.dashboard.model_copy(update={"auth": rt.config.dashboard.auth.model_copy(update=auth)})
+        auth_cfg = type(rt.config.dashboard.auth).model_validate({**rt.config.dashboard.auth.model_dump(), **auth})
+        dash_cfg = rt.config.dashboard.model_copy(update={"auth": auth_cfg})   # as dashboard.yaml would say it
         rt = Runtime(rt.settings, rt.config.model_copy(update={"dashboard": dash_cfg}), rt.gazetteer, rt.live_rules)
     return create_app(rt)
 
@@ -411,6 +412,43 @@ def test_lockout_after_failed_logins(app, store):
     assert all(e.actor == "victim" and e.address == "127.0.0.1" and not e.ok for e in failed)
 
 
+def test_idle_time_in_seconds_ends_a_session_its_page_polls(runtime, login, store):
+    """An open page's timer keeps the cookie but is no use: the session ends after the idle time
+    (given in seconds here; the session's clock counts whole seconds)."""
+    app = make_app(runtime, idle_minutes=0.02)   # 1.2 s
+    client = login(app, "leader")
+    assert client.get("/api/v1/summary").status_code == 200
+    callbacks = _callbacks(app)
+    tick = next(k for k, v in callbacks.items() if v["callback"].__qualname__ == "heartbeat")
+    body = {**_body(tick, callbacks[tick]), "changedPropIds": ["push-status.data"]}
+    t0, answers = time.monotonic(), []
+    while time.monotonic() - t0 < 2.5:   # the page's callbacks as pushed messages trigger them
+        got = client.post("/_dash-update-component", json=body)
+        answers.append((got.status_code, got.json.get("error") if got.status_code == 401 else None))
+        time.sleep(0.3)
+    assert answers[0] == (200, None) and answers[-1][0] == 401
+    assert (401, "session expired") in answers   # the page goes to /login?expired=1 (access.js)
+    assert client.get("/api/v1/summary").status_code == 401
+    assert "长时间未操作" in client.get("/login?expired=1").get_data(as_text=True)
+    assert [e.detail for e in _audit(store[1], "logout")] == ["idle"]
+
+
+def test_a_lockout_ends_after_its_time(runtime, store):
+    """The lockout is counted from the audit log: once its time has passed, the right password works."""
+    app = make_app(runtime, lockout_failures=2, lockout_minutes=0.05)   # 3 s (each password check takes a while)
+    add_account(runtime.settings.database_url, "victim", "officer")
+    c = app.server.test_client()
+    for _ in range(2):
+        c.post("/login", data={"name": "victim", "password": "wrong password"})
+    got = c.post("/login", data={"name": "victim", "password": PASSWORD})
+    assert got.status_code == 200 and "暂时锁定" in got.get_data(as_text=True)
+    time.sleep(3.1)   # the last failure (the refused attempt while locked) is older than the lockout now
+    assert c.post("/login", data={"name": "victim", "password": PASSWORD}).status_code == 302
+    assert c.get("/api/v1/summary").status_code == 200
+    assert [(e.action, e.detail) for e in _audit(store[1]) if e.actor == "victim"] == [
+        ("login_failed", "bad password or name")] * 2 + [("login_failed", "locked"), ("login", None)]
+
+
 def test_too_many_failures_from_one_address_are_throttled(runtime, store):
     app = make_app(runtime, ip_failures_per_minute=3)
     c = app.server.test_client()
@@ -479,6 +517,41 @@ def test_trusted_header_only_from_the_configured_proxy(runtime, store):
     assert [e.detail for e in _audit(store[1], "login")] == ["single sign-on (X-Remote-User)"]
 
 
+def test_behind_the_configured_proxy_the_forwarded_address_is_the_clients(runtime, store):
+    """The audit log and the login throttle take the address X-Forwarded-For carries from a configured
+    proxy (read from the right: what a client wrote in front is not believed), and the peer's own
+    address from anyone else; the single sign-on header is still believed from the proxy only."""
+    app = make_app(runtime, trusted_proxies=["10.0.0.0/30"], ip_failures_per_minute=2,
+                   trusted_header="X-Remote-User")
+    add_account(runtime.settings.database_url, "sso-user", "leader")
+    c = app.server.test_client()
+    names = iter(f"guess{i}" for i in range(10))   # not one account's lockout: the address's throttle
+
+    def fail(peer: str, forwarded: str | None) -> str:
+        headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+        page = c.post("/login", data={"name": next(names), "password": "x"}, headers=headers,
+                      environ_base={"REMOTE_ADDR": peer}).get_data(as_text=True)
+        return "throttled" if "此地址登录尝试过多" in page else "bad"
+
+    assert fail("10.0.0.1", "203.0.113.7") == "bad"
+    assert fail("10.0.0.1", "198.51.100.1, 203.0.113.7, 10.0.0.2") == "bad"   # through two proxies
+    assert fail("10.0.0.1", "203.0.113.8") == "bad"   # another client of the same proxy: its own count
+    assert fail("10.0.0.2", "203.0.113.7") == "throttled"
+    assert fail("192.0.2.9", "203.0.113.8") == "bad"   # not a proxy: its header is not believed
+    assert fail("10.0.0.1", "not-an-address") == "bad"
+    rows = [(e.address, e.detail) for e in _audit(store[1], "login_failed")]
+    assert rows == [("203.0.113.7", "bad password or name"), ("203.0.113.7", "bad password or name"),
+                    ("203.0.113.8", "bad password or name"), ("203.0.113.7", "throttled"),
+                    ("192.0.2.9", "bad password or name"), ("10.0.0.1", "bad password or name")]
+    got = c.get("/api/v1/summary", headers={"X-Remote-User": "sso-user", "X-Forwarded-For": "203.0.113.7"},
+                environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    assert got.status_code == 200
+    assert [e.address for e in _audit(store[1], "login")] == ["203.0.113.7"]
+    got = app.server.test_client().get("/api/v1/summary", headers={"X-Remote-User": "sso-user",
+                                       "X-Forwarded-For": "10.0.0.1"}, environ_base={"REMOTE_ADDR": "192.0.2.9"})
+    assert got.status_code == 401   # a forwarded proxy address from elsewhere does not make a proxy
+
+
 # ------------------------------------------------------------------ wall devices and API tokens
 def test_wall_device_survives_a_restart_and_revoke_takes_effect_within_a_refresh(runtime, store):
     app = make_app(runtime)
@@ -505,6 +578,42 @@ def test_wall_device_survives_a_restart_and_revoke_takes_effect_within_a_refresh
     assert c2.get("/").headers["Location"].startswith("/login")
     assert "此大屏已被停用" in c2.get("/login").get_data(as_text=True)
     assert c.get(f"/wall/{token}").status_code == 404
+
+
+def _stream_end(resp, seconds: float = 8) -> bytes:
+    """What an open push stream sends until it ends by itself (AssertionError if it does not in time)."""
+    deadline, got = time.monotonic() + seconds, b""
+    for chunk in resp.response:
+        got += chunk
+        assert time.monotonic() < deadline, f"the stream is still open after {seconds} s: {got[-200:]!r}"
+    return got
+
+
+def test_an_open_push_stream_ends_when_its_login_does(runtime, login, store):
+    """A revoked wall's (or a disabled account's) open stream ends with a `denied` event within a
+    refresh (push.js then goes to the login page); an idle session's ends quietly."""
+    app = make_app(runtime, idle_minutes=1)
+    with store[1].begin() as s:
+        _, token = credentials.add_wall(s, "hall-2", [], None)
+    screen = app.server.test_client()
+    screen.get(f"/wall/{token}")
+    officer = login(app, "officer")
+    streams = {who: c.get("/api/v1/push", buffered=False) for who, c in (("wall", screen), ("officer", officer))}
+    for resp in streams.values():
+        assert resp.status_code == 200 and next(iter(resp.response)).startswith(b"retry:")
+    with store[1].begin() as s:
+        credentials.revoke_wall(s, "hall-2")
+        accounts.disable(s, ACCOUNTS["officer"][0])
+    t0 = time.monotonic()
+    for resp in streams.values():
+        assert _stream_end(resp).endswith(b'event: denied\ndata: {"login":"/login"}\n\n')
+    assert time.monotonic() - t0 < 1 + 0.5 + 1   # the stream's check every second, the credential cache
+    leader = login(app, "leader")
+    with leader.session_transaction() as sess:
+        sess["seen"] = int(time.time()) - 58
+    resp = leader.get("/api/v1/push", buffered=False)
+    assert resp.status_code == 200 and b"denied" not in _stream_end(resp)   # ends: the browser asks again
+    assert leader.get("/api/v1/summary").json["error"] == "session expired"   # the stream did not renew it
 
 
 def test_api_tokens(app, store, login):

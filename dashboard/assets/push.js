@@ -65,6 +65,13 @@
       }
       apply();
     };
+    source.addEventListener("denied", function (e) {   // this screen's login was revoked (access.py)
+      source.close();
+      source = null;
+      let login = "/login";
+      try { login = JSON.parse(e.data).login || login; } catch (err) { /* the default */ }
+      if (window.sitroomAccess) window.sitroomAccess.leave(login);
+    });
     source.onerror = function () {
       if (source.readyState === EventSource.CLOSED) {  // refused: the browser gives up, this does not
         source = null;

@@ -9,9 +9,10 @@ from .base import Strict
 
 
 class AuthConfig(Strict):
-    idle_minutes: int = Field(default=30, ge=1, le=24 * 60)      # a session unused this long is logged out
-    lockout_failures: int = Field(default=5, ge=1, le=100)      # failed logins of one account ...
-    lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)  # ... within this long lock it this long
+    # minutes, with a fraction for seconds (0.5: 30 s)
+    idle_minutes: float = Field(default=30, ge=0.01, le=24 * 60)     # a session unused this long is logged out
+    lockout_failures: int = Field(default=5, ge=1, le=100)          # failed logins of one account ...
+    lockout_minutes: float = Field(default=15, ge=0.01, le=24 * 60)  # ... within this long lock it this long
     ip_failures_per_minute: int = Field(default=20, ge=1, le=10_000)  # from one address, any account
     # Single sign-on: the name of the account in this header, believed only from these addresses
     # (the centre's reverse proxy, which sets it from the unified identity system).
