@@ -338,7 +338,7 @@ class SourcePoller:
         def later(col, v):
             if v is None:
                 return col.is_not(None) if nulls_first else false()
-            return col > _bindable(v)
+            return col > _bindable(v) if nulls_first else or_(col > _bindable(v), col.is_(None))
         if self.key_col is None:
             return later(self.ts_col, t)
         return or_(later(self.ts_col, t), and_(_same(self.ts_col, t), later(self.key_col, k)))

@@ -186,3 +186,22 @@ def test_a_few_rows_written_otherwise_lately_do_not_outweigh_the_sources_history
     r = poll(poller)
     assert (r.error, r.inserted, r.quarantined) == (None, 0, 3)
     assert loaded(sessions) == {f"OK{i}" for i in range(5)}
+
+
+def test_a_row_without_an_update_time_is_quarantined_whichever_page_it_sorts_into(store, hc_source, gaz):
+    """NULL sorts first on SQLite and last on PostgreSQL: read in pages of 2, the NULL row comes after a
+    page boundary on PostgreSQL, and must be read (and quarantined) all the same."""
+    sim, src = hc_source
+    with sim.engine.begin() as c:   # the demo's table without its NOT NULLs (CREATE TABLE AS keeps none)
+        c.execute(text("CREATE TABLE bl_loose AS SELECT * FROM bl_report WHERE 1 = 0"))
+        for key, when in [(f"OK{i}", local(NOW() - timedelta(minutes=5 - i))) for i in range(3)] + [("NOTIME", None)]:
+            c.execute(text("INSERT INTO bl_loose (bgkid, xzdm, xzdz, bgrq, gxsj, zt) "
+                           "VALUES (:k, '410105', '郑州市金水区', :r, :g, '1')"),
+                      {"k": key, "r": local(NOW() - timedelta(hours=1)), "g": when})
+    p = SourcePoller(src.model_copy(update={"batch_size": 2, "table": "bl_loose"}), store[1], gaz)
+    try:
+        r = poll(p)
+    finally:
+        p.close()
+    assert (r.error, r.inserted, r.quarantined) == (None, 3, 1), r
+    assert "NOTIME" in reasons(store[1])
