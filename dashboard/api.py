@@ -8,8 +8,9 @@ from sitroom import loader_beat, notify
 from sitroom.store.health import fault_text
 from sitroom.alerts import OFFICER_ACTIONS, AlertConflict, AlertNotFound
 from sitroom.regions import RegionError
-from sitroom.validate import MAX_OFFSET, TextError, person_text, record_id
+from sitroom.validate import MAX_OFFSET, TextError, record_id
 
+from .alert_actions import ACTION_FIELDS, take
 from .http_guard import BadBody, json_body
 
 from .screen_data import ScreenData
@@ -168,10 +169,6 @@ def notify_status():
     return jsonify(data().notify_status())
 
 
-# action -> (the body field it needs besides 'by', whether that field is required)
-ACTION_FIELDS = {"ack": ("note", False), "note": ("note", True), "assign": ("to", True), "resolve": ("reason", True)}
-
-
 def whole(name: str, default: int, low: int, high: int) -> int:
     """A whole-number query argument (ASCII digits only) within [low, high]; ValueError with the reason."""
     raw = request.args.get(name)
@@ -185,14 +182,13 @@ def whole(name: str, default: int, low: int, high: int) -> int:
 @api.post("/api/v1/alerts/<alert_id>/<action>")
 def alert_action(alert_id: str, action: str):
     """A duty officer's action, made by the logged-in account (its display name is the actor)."""
-    from .access import actor, record
     if action not in OFFICER_ACTIONS:
         return bad_request(f"unknown action '{action[:40]}'; one of {', '.join(OFFICER_ACTIONS)}", 404)
     try:
         alert_id = record_id(alert_id, "alert id")
     except ValueError as e:
         return bad_request(str(e))
-    func, (field, required) = OFFICER_ACTIONS[action], ACTION_FIELDS[action]
+    field = ACTION_FIELDS[action][0]
     example = f'body must be a JSON object such as {{"{field}": "..."}}'
     try:
         body = json_body()
@@ -206,23 +202,13 @@ def alert_action(alert_id: str, action: str):
     if unknown:
         return bad_request(f"unknown field '{str(unknown[0])[:40]}'; {action} takes '{field}'")
     try:
-        value = person_text(field, body.get(field), required)
+        return jsonify(take(action, alert_id, body.get(field)))
     except TextError as e:
         return jsonify({"error": str(e), "field": e.field, "code": e.code}), 400
-    d = data()
-    if d.alert(alert_id) is None:   # none, or outside the account's regions: the same answer
-        return bad_request(f"no alert {alert_id}", 404)
-    try:
-        with d.sessions.begin() as s:
-            out = d.alert_dict(func(s, alert_id, actor(), value))
-            record(f"alert.{action}", f"alert {alert_id}", detail=value, s=s)
     except AlertNotFound:
         return bad_request(f"no alert {alert_id}", 404)
     except AlertConflict as e:
-        record(f"alert.{action}", f"alert {alert_id}", ok=False, detail=str(e))
-        return jsonify({"error": str(e), "alert": d.alert(alert_id)}), 409
-    d.forget()
-    return jsonify(out)
+        return jsonify({"error": str(e), "alert": data().alert(alert_id)}), 409
 
 
 @api.get("/api/v1/alerts/<alert_id>")

@@ -405,6 +405,17 @@ TEXT.update({
     "acting_as": ("操作人：{name}", "Acting as {name}"),
     "not_allowed_act": ("当前账号无权处理预警", "This account may not act on alerts"),
 })
+# ---- the officer's queue on /alerts (dashboard/pages/alerts.py): age, inline and bulk acknowledge
+TEXT.update({
+    "col_age": ("未确认时长", "Unacked for"),
+    "age_min": ("{n} 分钟", "{n} min"),
+    "ack_short": ("确认", "Ack"),
+    "unacked_for": ("未确认 {n} 分钟", "unacknowledged for {n} min"),
+    "sort_by": ("按此列排序", "Sort by this column"),
+    "ack_selected": ("确认所选（{n}）", "Acknowledge selected ({n})"),
+    "acked_n": ("已确认 {n} 条预警", "{n} alerts acknowledged"),
+    "list_sep": ("；", "; "),
+})
 LANGS = ("zh", "en")
 
 

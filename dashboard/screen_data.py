@@ -439,6 +439,7 @@ class ScreenData:
             "acked_by": a.acked_by, "acked_at": iso_utc(a.acked_at), "ack_note": a.ack_note,
             "resolved_at": iso_utc(a.resolved_at), "resolved_by": a.resolved_by, "resolve_reason": a.resolve_reason,
             "assignee": a.assignee, "escalated_at": iso_utc(a.escalated_at),
+            "firing_since": iso_utc(a.firing_since or a.fired_at),   # fired, or rose to its level
             # detector rules: the raw statistic and p-value beside the value levels read, and the day judged
             "statistic": a.statistic, "p_value": a.p_value,
             "judged_day": a.judged_day.isoformat() if a.judged_day else None,

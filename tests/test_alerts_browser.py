@@ -150,7 +150,7 @@ def test_alert_detail_chart_rows_and_acknowledge(wall, stack):
     duo.wait_for_element(banner_row(LUOYANG), timeout=20)
     if alert["state"] == "firing":  # read in one step: the banner may re-render between a find and a read
         assert css(duo, banner_row(LUOYANG), "animationName") == "flash"
-    duo.find_element(f'#al-queue tr[id*=\'"alert":{alert["id"]}\']').click()
+    duo.find_element(f'#al-row-{alert["id"]}').click()
     duo.wait_for_contains_text("#al-title", "洛阳市", timeout=10)
     stack.wait_for(lambda: f"alert={alert['id']}" in duo.driver.current_url, 10, "the selection in the address")
 

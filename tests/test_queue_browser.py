@@ -36,3 +36,84 @@ def test_a_resolved_alert_has_no_action_form(wall, stack):
     assert not _shown(duo, "#al-actions"), "the action form shows on a resolved alert"
     assert not _shown(duo, '#al-detail button[id*=\'"action":"resolve"\']')
     console.assert_clean("on a resolved alert's detail")
+
+
+PINGDINGSHAN, HEBI, PUYANG = "410400", "410600", "410900"
+
+
+def _click(stack, duo, selector: str, what: str) -> None:
+    """Click, again if a redraw (the pushed data version) replaced the element meanwhile."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    def once():
+        try:
+            duo.find_element(selector).click()
+            return True
+        except StaleElementReferenceException:
+            return False
+    stack.wait_for(once, 10, what)
+
+
+def _queue_regions(duo) -> list[str]:
+    return duo.driver.execute_script("return [...document.querySelectorAll('#al-queue tr.al-row')]"
+                                     ".map(r => r.dataset.region)")
+
+
+def test_queue_age_sorting_inline_and_bulk_acknowledge(wall, stack):
+    duo, console, _ = wall
+    older = _fire(stack, ANYANG, 40)        # level IV, the longest waiting
+    newer = _fire(stack, JIAOZUO, 40)       # level IV
+    worse = _fire(stack, PINGDINGSHAN, 100)  # level III, the newest
+    duo.driver.get(f"{stack.url}/alerts")
+    duo.wait_for_element(f"#al-row-{worse['id']}", timeout=20)
+    duo.wait_for_element(f"#al-row-{newer['id']}", timeout=20)
+    head = text(duo, "#al-queue-table thead")
+    assert "未确认时长" in head, head
+    age = text(duo, f"#al-row-{older['id']} .al-age")
+    assert age.endswith(" 分钟") and age.split()[0].isdigit(), age
+
+    # by level, then the longest unacknowledged first; by age alone when its head is clicked
+    mine = (ANYANG, JIAOZUO, PINGDINGSHAN)
+    in_order = lambda: [r for r in _queue_regions(duo) if r in mine]  # noqa: E731
+    assert in_order() == [PINGDINGSHAN, ANYANG, JIAOZUO], in_order()
+    _click(stack, duo, '#al-queue button[id*=\'"by":"age"\']', "the age column's head")
+    stack.wait_for(lambda: in_order() == [ANYANG, JIAOZUO, PINGDINGSHAN], 10, "the queue sorted by age")
+    stack.wait_for(lambda: "sort=age" in duo.driver.current_url, 5, "the sort in the address")
+
+    # inline: one row's Acknowledge, without opening its detail
+    _click(stack, duo, f"#al-row-{older['id']} .row-ack", "the row's Acknowledge")
+    got = stack.wait_for(lambda: (lambda a: a if a["state"] == "acknowledged" else None)(
+        stack.get(f"/api/v1/alerts/{older['id']}")), 10, "the inline acknowledgement")
+    assert got["acked_by"] == "值班员甲"
+    assert (got["trail"][-1]["kind"], got["trail"][-1]["by"]) == ("acknowledged", "值班员甲")
+    duo.wait_for_contains_text("#al-queue-message", "已确认 1 条预警", timeout=10)
+    assert text(duo, "#al-title") == "点击一条预警查看详情与处置", text(duo, "#al-title")
+    stack.wait_for(lambda: not duo.find_elements(f"#al-row-{older['id']} .row-ack"), 10, "no Acknowledge on it now")
+
+    # bulk: tick two rows (a tick opens no detail either), one button
+    for a in (newer, worse):
+        _click(stack, duo, f"#al-row-{a['id']} .al-pick input", "a row's tick box")
+    duo.wait_for_text_to_equal("#al-bulk-ack", "确认所选（2）", timeout=10)
+    assert text(duo, "#al-title") == "点击一条预警查看详情与处置"
+    _click(stack, duo, "#al-bulk-ack", "the bulk Acknowledge")
+    duo.wait_for_contains_text("#al-queue-message", "已确认 2 条预警", timeout=10)
+    for a in (newer, worse):
+        got = stack.get(f"/api/v1/alerts/{a['id']}")
+        assert (got["state"], got["acked_by"], got["trail"][-1]["kind"]) == ("acknowledged", "值班员甲", "acknowledged")
+    duo.wait_for_text_to_equal("#al-bulk-ack", "确认所选（0）", timeout=10)
+
+    # a click on the row itself still opens the detail
+    _click(stack, duo, f"#al-row-{older['id']} td:nth-child(3)", "the row")
+    duo.wait_for_contains_text("#al-title", "安阳市", timeout=10)
+    console.assert_clean("acknowledging from the queue")
+
+
+def test_a_leader_gets_no_tick_boxes_or_acknowledge_in_the_queue(wall, stack):
+    duo, console, _ = wall
+    alert = _fire(stack, HEBI, 40)
+    stack.browser_login(duo, "leader")
+    duo.driver.get(f"{stack.url}/alerts")
+    duo.wait_for_element(f"#al-row-{alert['id']} .al-age", timeout=20)
+    assert not duo.find_elements("#al-queue .row-ack") and not duo.find_elements("#al-queue .al-pick input")
+    assert not _shown(duo, "#al-bulk-ack")
+    console.assert_clean("a leader on the queue")

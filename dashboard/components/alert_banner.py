@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import DBAPIError
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
-from sitroom.alerts import AlertConflict, AlertNotFound, acknowledge
+from sitroom.alerts import AlertConflict, AlertNotFound
 from .. import push
-from ..access import actor, principal, record
+from ..access import principal
+from ..alert_actions import take
 from ..app import screen_data
 from ..callback_args import id_arg, lang_arg, mapping
 from ..officer_text import not_recorded
@@ -138,21 +139,21 @@ def _acknowledge_clicked(clicks, lang):
         return no_update
     message = None
     try:
-        if d.alert(alert_id) is None:   # outside the account's regions: as if it did not exist
-            raise AlertNotFound(f"no alert {alert_id}")
-        with d.sessions.begin() as s:
-            acknowledge(s, alert_id, actor())
-            record("alert.ack", f"alert {alert_id}", s=s)
+        take("ack", alert_id, None)
     except DBAPIError as e:
         return banner(d.alerts("active"), lang, not_recorded(e, lang))
     except AlertConflict as e:
-        record("alert.ack", f"alert {alert_id}", ok=False, detail=str(e))
-        message = t("acked_by", lang, by=e.by, at=local_time(e.at.isoformat() + "Z", "%m-%d %H:%M")) if e.by \
-            else str(e)
+        message = conflict_text(e, lang)
     except AlertNotFound as e:
         message = str(e)
-    d.forget()
     return banner(d.alerts("active"), lang, message)
+
+
+def conflict_text(e: AlertConflict, lang: str) -> str:
+    """Who got there first, in the page's language."""
+    if e.by and e.state == "acknowledged":
+        return t("acked_by", lang, by=e.by, at=local_time(e.at.isoformat() + "Z", "%m-%d %H:%M"))
+    return str(e)
 
 
 def can(cap: str) -> bool:

@@ -11,28 +11,29 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, 
 from sqlalchemy.exc import DBAPIError
 
 from dashboard import push
-from dashboard.access import actor, record
+from dashboard.alert_actions import take
 from dashboard.app import screen_data
 from dashboard.callback_args import choice, id_arg, lang_arg, mapping, str_list, text_arg
 from dashboard.officer_text import not_recorded, refused
 from dashboard.components import alert_detail
-from dashboard.components.alert_banner import can, desk_page_top, local_time
+from dashboard.components.alert_banner import can, conflict_text, desk_page_top, local_time
 from dashboard.components.alert_detail import empty_figure, value_label
 from dashboard.components.alert_evidence import ROWS_SHOWN
 from dashboard.i18n import TEXT, num, pick_lang, t
 from sitroom import notify
 from sitroom.alerts import OFFICER_ACTIONS, AlertConflict, AlertNotFound
 from sitroom.config import LEVELS
-from sitroom.validate import TextError, person_text
+from sitroom.validate import TextError
 
 dash.register_page(__name__, path="/alerts", title="sitroom · alerts")
 STATES = ("active", "firing", "acknowledged", "resolved", "all")
-ACTION_FIELD = {"ack": "note", "note": "note", "assign": "to", "resolve": "reason"}  # action -> its text (validate.py)
+SORTS = ("level", "age")  # level, then longest unacknowledged first (the default) | longest unacknowledged first
+STATE_RANK = {"firing": 0, "acknowledged": 1}
 PENDING_HIDDEN = ("acknowledged", "resolved")  # the pending queue is about what is coming, not what was
 
 
 def layout(lang: str | None = None, state: str | None = None, alert: str | None = None, level: str | None = None,
-           rule: str | None = None, region: str | None = None, **_):
+           rule: str | None = None, region: str | None = None, sort: str | None = None, **_):
     d = screen_data()
     lang = pick_lang(lang, d.rt.config.dashboard.language)
     levels = [lv for lv in (level if isinstance(level, str) else "").split(",") if lv in LEVELS]
@@ -41,6 +42,8 @@ def layout(lang: str | None = None, state: str | None = None, alert: str | None 
         dcc.Store(id="al-version", data=push.current_key()),   # follows the pushed key (push.py)
         dcc.Store(id="al-selected", data=id_arg(alert)),
         dcc.Store(id="al-url-sink"),
+        dcc.Store(id="al-sort", data=sort if sort in SORTS else "level"),
+        dcc.Store(id="al-picked", data=[]),   # ticked rows, kept across the queue's redraws
         *desk_page_top(t("alerts_title", lang), lang, "/alerts"),
         html.Div(id="al-rules-status"),
         html.Div(className="al-filters", children=[
@@ -57,6 +60,9 @@ def layout(lang: str | None = None, state: str | None = None, alert: str | None 
         ]),
         html.Div(className="alerts-split", children=[
             html.Div(className="al-queue", children=[
+                html.Div(className="al-bulk", hidden=not can("act"), children=[
+                    html.Button(t("ack_selected", lang, n=0), id="al-bulk-ack", className="act-btn", disabled=True),
+                    html.Span(id="al-queue-message", className="alert-message")]),
                 html.Div(id="al-queue"),
                 html.Section(id="al-pending-section", className="al-pending", children=[
                     html.H3(t("pending_title", lang), title=t("pending_hint", lang)),
@@ -92,18 +98,18 @@ push.follow("al-version")
 # The filters and the selected alert live in the address (a link or a reload shows the same
 # queue); replaceState changes it without a navigation, so the page is not rebuilt.
 clientside_callback(
-    """function(state, level, rule, region, selected, lang) {
+    """function(state, level, rule, region, selected, sort, lang) {
         const q = new URLSearchParams(window.location.search);
         const put = (k, v) => { if (v === null || v === undefined || v === '' || (Array.isArray(v) && !v.length)) q.delete(k);
                                 else q.set(k, Array.isArray(v) ? v.join(',') : String(v)); };
         put('state', state === 'active' ? null : state); put('level', level); put('rule', rule);
-        put('region', (region || '').trim()); put('alert', selected);
+        put('region', (region || '').trim()); put('alert', selected); put('sort', sort === 'level' ? null : sort);
         const search = q.toString() ? '?' + q.toString() : '';
         if (search !== window.location.search) window.history.replaceState(null, '', window.location.pathname + search);
         return search;
     }""",
     Output("al-url-sink", "data"), Input("al-state", "value"), Input("al-level", "value"), Input("al-rule", "value"),
-    Input("al-region", "value"), Input("al-selected", "data"), State("al-lang", "data"))
+    Input("al-region", "value"), Input("al-selected", "data"), Input("al-sort", "data"), State("al-lang", "data"))
 
 
 def _matches(a: dict, levels, rule, region) -> bool:
@@ -146,29 +152,126 @@ def config_notices(_v, lang):
           Output("al-rule", "options"),
           Input("al-version", "data"), Input("al-state", "value"), Input("al-level", "value"),
           Input("al-rule", "value"), Input("al-region", "value"), Input("al-selected", "data"),
-          State("al-lang", "data"))
-def queue(_v, state, levels, rule, region, selected, lang):
+          Input("al-sort", "data"), State("al-picked", "data"), State("al-lang", "data"))
+def queue(_v, state, levels, rule, region, selected, sort, picked, lang):
     lang, state, levels = lang_arg(lang), choice(state, STATES, "active"), str_list(levels, LEVELS)
     rule, region, selected = rule if isinstance(rule, str) else None, text_arg(region), id_arg(selected)
+    sort, picked = choice(sort, SORTS, "level"), set(_ids(picked))
     d = screen_data()
-    rows = [a for a in d.alerts(None if state == "all" else state) if _matches(a, levels, rule, region)]
-    head = html.Tr([html.Th(t(c, lang)) for c in ("col_level", "col_region", "col_rule", "col_value", "col_fired",
-                                                  "col_state", "col_assignee")])
-    body = [html.Tr([
-        html.Td(html.Span(t(f"level_{a['level']}", lang), className=f"level-chip level-{a['level']}")),
-        html.Td(a["region_name_en"] if lang == "en" else a["region_name"]),
-        html.Td(a["rule_title"][lang]), html.Td(num(a['value']), className="num"),
-        html.Td(local_time(a["fired_at"], "%m-%d %H:%M")),
-        html.Td(t(f"state_{a['state']}", lang), className=f"state {a['state']}"),
-        html.Td(a["assignee"] or ""),
-    ], id={"type": "al-row", "alert": a["id"]}, n_clicks=0,
-        className="al-row" + (" selected" if a["id"] == selected else "")) for a in rows]
-    table = [html.Div(html.Table([html.Thead(head), html.Tbody(body)], className="grid clickable"),
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    rows = sorted((a for a in d.alerts(None if state == "all" else state) if _matches(a, levels, rule, region)),
+                  key=lambda a: _order(a, sort, now))
+    can_act = can("act")
+    table = [html.Div(html.Table([html.Thead(_queue_head(sort, lang)),
+                                  html.Tbody([_queue_row(a, now, a["id"] == selected, a["id"] in picked, can_act, lang)
+                                              for a in rows])], className="grid clickable", id="al-queue-table"),
                       className="table-scroll")]
     if not rows:
         table.append(html.Div(t("no_match", lang), className="muted", id="al-no-match"))
     pending = [p for p in d.pending() if _matches(p, levels, rule, region)]
     return table, _pending_table(pending, lang), state in PENDING_HIDDEN, _rule_options(lang)
+
+
+def _ids(raw) -> list[int]:
+    return [i for i in (id_arg(x) for x in (raw if isinstance(raw, list) else [])) if i is not None]
+
+
+def _age(a: dict, now: datetime) -> float | None:
+    """Minutes a firing alert has waited for a person (since it fired or rose to its level)."""
+    if a["state"] != "firing":
+        return None
+    return max(0.0, (now - datetime.fromisoformat(a["firing_since"].removesuffix("Z"))).total_seconds() / 60)
+
+
+def _order(a: dict, sort: str, now: datetime) -> tuple:
+    age = _age(a, now)
+    by_level = (-LEVELS.index(a["level"]) if a["level"] in LEVELS else 1, STATE_RANK.get(a["state"], 2))
+    by_age = (age is None, -(age or 0))
+    newest = (-datetime.fromisoformat(a["fired_at"].removesuffix("Z")).timestamp(), -a["id"])
+    return (*by_age, *by_level, *newest) if sort == "age" else (*by_level, *by_age, *newest)
+
+
+def _queue_head(sort: str, lang: str) -> html.Tr:
+    def sorter(by: str, key: str):
+        on = sort == by
+        return html.Th(html.Button(t(key, lang) + (" ▼" if on else ""), id={"type": "al-sort", "by": by},
+                                   className="sort-btn" + (" on" if on else ""), title=t("sort_by", lang)))
+    return html.Tr([html.Th(""), sorter("level", "col_level"),
+                    *[html.Th(t(c, lang)) for c in ("col_region", "col_rule", "col_value", "col_fired")],
+                    sorter("age", "col_age"), html.Th(t("col_state", lang)), html.Th(t("col_assignee", lang)),
+                    html.Th("")])
+
+
+def _queue_row(a: dict, now: datetime, selected: bool, picked: bool, can_act: bool, lang: str) -> html.Tr:
+    firing = a["state"] == "firing" and can_act
+    age = _age(a, now)
+    age_cell = html.Td("", className="al-age") if age is None else html.Td(
+        t("age_min", lang, n=int(age)), className="al-age num", title=t("unacked_for", lang, n=int(age)),
+        # assets/queue.js counts the minutes on between redraws
+        **{"data-since": a["firing_since"], "data-text": t("age_min", lang, n="{n}")})
+    return html.Tr([
+        html.Td(dcc.Checklist(id={"type": "al-pick", "alert": a["id"]}, options=[{"label": "", "value": a["id"]}],
+                              value=[a["id"]] if picked else [], className="al-pick") if firing else "",
+                className="al-pick-cell"),
+        html.Td(html.Span(t(f"level_{a['level']}", lang), className=f"level-chip level-{a['level']}")),
+        html.Td(a["region_name_en"] if lang == "en" else a["region_name"], className="al-region"),
+        html.Td(a["rule_title"][lang], className="al-rule"), html.Td(num(a['value']), className="num"),
+        html.Td(local_time(a["fired_at"], "%m-%d %H:%M"), className="al-fired"), age_cell,
+        html.Td(t(f"state_{a['state']}", lang), className=f"state {a['state']}"),
+        html.Td(a["assignee"] or ""),
+        html.Td(html.Button(t("ack_short", lang), id={"type": "al-ack", "alert": a["id"]}, className="ack-btn row-ack",
+                            title=t("ack", lang))
+                if firing else "", className="al-ack-cell"),
+    ], id=f"al-row-{a['id']}", className="al-row" + (" selected" if selected else ""),
+        **{"data-alert": str(a["id"]), "data-region": a["region"], "data-rule": a["rule"]})
+
+
+@callback(Output("al-sort", "data"), Input({"type": "al-sort", "by": ALL}, "n_clicks"), prevent_initial_call=True)
+def sort_by(_clicks):
+    """A click on a sortable column's head."""
+    if not ctx.triggered or not ctx.triggered[0].get("value"):
+        return no_update
+    by = mapping(ctx.triggered_id).get("by")
+    return by if by in SORTS else no_update
+
+
+@callback(Output("al-picked", "data"), Output("al-bulk-ack", "children"), Output("al-bulk-ack", "disabled"),
+          Input({"type": "al-pick", "alert": ALL}, "value"), State("al-lang", "data"))
+def pick(values, lang):
+    """The ticked rows (what the bulk Acknowledge takes) and the count on its button."""
+    lang = lang_arg(lang)
+    ids = sorted({i for v in (values if isinstance(values, list) else []) for i in _ids(v)})
+    return ids, t("ack_selected", lang, n=len(ids)), not ids
+
+
+@callback(Output("al-queue-message", "children"), Output("al-version", "data", allow_duplicate=True),
+          Input({"type": "al-ack", "alert": ALL}, "n_clicks"), Input("al-bulk-ack", "n_clicks"),
+          State("al-picked", "data"), State("al-lang", "data"), prevent_initial_call=True)
+def queue_ack(_row_clicks, _bulk_clicks, picked, lang):
+    """Acknowledge from a queue row, or every ticked row; each as the detail's and the API's (take)."""
+    lang = lang_arg(lang)
+    if not ctx.triggered or not isinstance(ctx.triggered[0].get("value"), int) or not ctx.triggered[0]["value"]:
+        return no_update, no_update
+    if ctx.triggered_id == "al-bulk-ack":
+        ids = _ids(picked)
+    else:
+        one = id_arg(mapping(ctx.triggered_id).get("alert"))
+        ids = [] if one is None else [one]
+    if not ids:
+        return no_update, no_update
+    done, said = 0, []
+    for alert_id in ids[:200]:   # the queue shows at most 200
+        try:
+            take("ack", alert_id, None)
+            done += 1
+        except DBAPIError as e:
+            said.append(not_recorded(e, lang))
+            break
+        except AlertConflict as e:
+            said.append(conflict_text(e, lang))
+        except AlertNotFound as e:
+            said.append(str(e))
+    return t("list_sep", lang).join([t("acked_n", lang, n=done)] + said), -1
 
 
 def _pending_table(rows: list[dict], lang: str):
@@ -192,14 +295,6 @@ def _pending_table(rows: list[dict], lang: str):
     ], className="pending-row", **{"data-region": p["region"], "data-rule": p["rule"]}) for p in rows]
     return html.Div(html.Table([html.Thead(head), html.Tbody(body)], className="grid pending", id="al-pending-table"),
                     className="table-scroll")
-
-
-@callback(Output("al-selected", "data"), Input({"type": "al-row", "alert": ALL}, "n_clicks"), prevent_initial_call=True)
-def select(clicks):
-    if not ctx.triggered_id or not isinstance(clicks, list) or not any(c for c in clicks if isinstance(c, int)):
-        return no_update
-    picked = id_arg(mapping(ctx.triggered_id).get("alert"))
-    return no_update if picked is None else picked
 
 
 @callback(Output("al-title", "children"), Output("al-chart", "figure"), Output("al-trail", "children"),
@@ -279,25 +374,15 @@ def act(clicks, values, ids, alert_id, lang):
     action = mapping(ctx.triggered_id).get("action")
     if not isinstance(action, str) or action not in OFFICER_ACTIONS or alert_id is None:
         return no_update, no_update
-    func = OFFICER_ACTIONS[action]
     # the text box next to each button: {action: what was typed}
     typed = {mapping(i).get("action"): v for i, v in zip(ids if isinstance(ids, list) else [],
                                                          values if isinstance(values, list) else [])}
     try:
-        value = person_text(ACTION_FIELD[action], typed.get(action), required=action != "ack")
+        take(action, alert_id, typed.get(action))
     except TextError as e:
         return refused(e, lang), no_update
-    d = screen_data()
-    try:
-        if d.alert(alert_id) is None:  # outside the account's regions: as if there were none
-            raise AlertNotFound(f"no alert {alert_id}")
-        with d.sessions.begin() as s:
-            func(s, alert_id, actor(), value)
-            record(f"alert.{action}", f"alert {alert_id}", detail=value, s=s)
     except DBAPIError as e:
         return not_recorded(e, lang), no_update
     except (AlertConflict, AlertNotFound) as e:
-        record(f"alert.{action}", f"alert {alert_id}", ok=False, detail=str(e))
         return str(e), -1
-    d.forget()
     return t("done", lang), -1  # -1: redraws queue and detail now (the push of the new version again)
