@@ -25,12 +25,10 @@ ZHENGZHOU, XIAN = "410100", "610100"
 
 
 def _region_codes(duo) -> list[str]:
-    codes = []
-    for el in duo.driver.find_elements("css selector", "path.region"):
-        m = re.search(r"\bregion-(\d{6})\b", el.get_attribute("class") or "")
-        if m:
-            codes.append(m.group(1))
-    return codes
+    # read in one script: the paths may be redrawn between one element's read and the next
+    classes = duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('path.region'), e => e.getAttribute('class') || '')")
+    return [m.group(1) for c in classes if (m := re.search(r"\bregion-(\d{6})\b", c))]
 
 
 def _kpis(duo) -> dict[str, int]:
