@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -37,7 +38,8 @@ def start_demo(port: int, data_dir: Path) -> tuple[subprocess.Popen, str]:
     deadline = time.monotonic() + 300
     for line in proc.stdout:
         m = re.match(r"\s+demo-admin\s+admin\s.*\spassword (\S+)", line)
-        if m:
+        if m:   # read the rest of its output, or it blocks writing once the pipe is full
+            threading.Thread(target=proc.stdout.read, daemon=True).start()
             return proc, m.group(1)
         if time.monotonic() > deadline:
             break
@@ -93,7 +95,10 @@ def main() -> None:
         finally:
             driver.quit()
             proc.terminate()
-            proc.wait(timeout=30)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 if __name__ == "__main__":
