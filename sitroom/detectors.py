@@ -205,11 +205,13 @@ def weekday_of(first_day: date, n_days: int) -> np.ndarray:
 def regression(y, first_day: date, baseline: int = 28, guard: int = 2,
                min_baseline: int = REGRESSION_MIN_BASELINE, days: Sequence[int] | None = None) -> Judgement:
     """`first_day`: the date of column 0 (for the weekday terms); `days`: the columns to judge
-    (default all; the rules judge only the last)."""
+    (default all; the rules judge only the last). The rows judged on one day share the design
+    (intercept, trend, weekdays of the same baseline days), so the rows with the same reported
+    baseline days (without gaps: all of them) are fitted together from one decomposition."""
     y = _rows(y)
     rows, n_days = y.shape
     dow = weekday_of(first_day, n_days)
-    out = {k: np.full((rows, n_days), np.nan) for k in ("expected", "statistic", "p_value", "r2")}
+    out = {k: np.full((rows, n_days), np.nan) for k in ("expected", "statistic", "df", "r2")}
     cols = range(n_days) if days is None else [d % n_days for d in days]
     for i in cols:
         lo, hi = max(0, i - guard - baseline), i - guard          # baseline columns lo .. hi-1
@@ -218,33 +220,44 @@ def regression(y, first_day: date, baseline: int = 28, guard: int = 2,
         t = np.arange(lo, hi) - (i - guard - baseline)          # the calendar day's index; any origin fits alike
         design = np.column_stack([np.ones(hi - lo), t] + [(dow[lo:hi] == d).astype(float) for d in range(1, 7)])
         x_test = np.concatenate([[1.0, i - (i - guard - baseline)], [float(dow[i] == d) for d in range(1, 7)]])
-        for r in range(rows):
-            if math.isnan(y[r, i]):
-                continue
-            keep = ~np.isnan(y[r, lo:hi])
-            n = int(keep.sum())
-            if n < min_baseline:
-                continue
-            X, obs = design[keep], y[r, lo:hi][keep]
-            beta, _, rank, _ = np.linalg.lstsq(X, obs, rcond=None)
-            if rank < X.shape[1]:
+        base = y[:, lo:hi]
+        have = ~np.isnan(base)
+        judged = ~np.isnan(y[:, i]) & (have.sum(axis=1) >= min_baseline)
+        if not judged.any():
+            continue
+        for keep in np.unique(have[judged], axis=0):
+            members = np.nonzero(judged & (have == keep).all(axis=1))[0]
+            fit = _fit(base[members][:, keep], design[keep], x_test)
+            if fit is None:
                 continue                                        # a weekday missing from the baseline
-            fit = X @ beta
-            rss = float(((obs - fit) ** 2).sum())
-            n_df = n - 8
-            t95 = float(t_quantile(0.95, n_df))
-            sigma = max(math.sqrt(rss / n_df) * math.sqrt((n + 7) * (n - 4) / (n * (n - 7))), 0.01 / t95)
-            expected = max(0.0, float(x_test @ beta))
-            stat = (y[r, i] - expected) / sigma
-            mss = float(((fit - fit.mean()) ** 2).sum())
-            r2 = mss / (rss + mss) if rss + mss > 0 else float("nan")
-            r2_adj = 1 - (1 - r2) * ((n - 1) / n_df)
-            out["expected"][r, i], out["statistic"][r, i] = expected, stat
-            out["p_value"][r, i] = float(t_upper(stat, n_df))
-            out["r2"][r, i] = 0.0 if math.isnan(r2_adj) else r2_adj
-    alert = essence_colour(out["p_value"])
+            expected, sigma, n_df, r2_adj = fit
+            out["expected"][members, i], out["df"][members, i], out["r2"][members, i] = expected, n_df, r2_adj
+            out["statistic"][members, i] = (y[members, i] - expected) / sigma
+    judged = ~np.isnan(out["statistic"])
+    p_value = np.where(judged, t_upper(out["statistic"], np.where(judged, out["df"], 1)), np.nan)
+    alert = essence_colour(p_value)
     _below_average_is_blue(y, dow, alert)
-    return Judgement(out["expected"], out["statistic"], out["p_value"], alert, r2_adj=out["r2"])
+    return Judgement(out["expected"], out["statistic"], p_value, alert, r2_adj=out["r2"])
+
+
+def _fit(obs: np.ndarray, X: np.ndarray, x_test: np.ndarray):
+    """Least squares of each row of `obs` (rows x n baseline days) on the design X (n x 8), from one
+    SVD of X as numpy's lstsq solves it; None where X lacks full rank (lstsq's rank test).
+    Per row: (expected = max(0, fit at the judged day), sigma, n - 8 degrees of freedom, adjusted R^2)."""
+    n, k = X.shape
+    u, s, vt = np.linalg.svd(X, full_matrices=False)
+    if (s > s[0] * max(n, k) * np.finfo(float).eps).sum() < k:
+        return None
+    beta = (obs @ u / s) @ vt                                   # rows x k
+    fit = beta @ X.T
+    rss = ((obs - fit) ** 2).sum(axis=1)
+    n_df = n - 8
+    t95 = float(t_quantile(0.95, n_df))
+    sigma = np.maximum(np.sqrt(rss / n_df) * math.sqrt((n + 7) * (n - 4) / (n * (n - 7))), 0.01 / t95)
+    mss = ((fit - fit.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r2_adj = 1 - (1 - mss / (rss + mss)) * ((n - 1) / n_df)
+    return np.maximum(0.0, beta @ x_test), sigma, n_df, np.where(rss + mss > 0, r2_adj, 0.0)
 
 
 def _below_average_is_blue(y: np.ndarray, dow: np.ndarray, alert: np.ndarray) -> None:

@@ -220,3 +220,29 @@ def test_regression_drops_a_flag_below_the_7_day_average():
     got = d.regression(base + [200, 200, 60], date(2024, 1, 6), baseline=14).at(0)
     assert got.p_value == flagged.p_value            # the guard days are not in the fit ...
     assert got.alert == "blue"                       # ... but 60 is below (31+34+34+200+200+60+31)/7
+
+
+def test_regions_judged_together_come_out_as_each_alone():
+    # The rules judge ~300 regions in one call, and the regression fits together the rows that
+    # share a set of reported baseline days. Each row must come out as it does alone: rows without
+    # gaps (one fit), rows with the same gaps (a fit per set), late starts, a flat series.
+    rng = np.random.default_rng(11)
+    y = rng.poisson(rng.uniform(0.5, 40, (60, 1)), (60, 61)).astype(float)
+    y += (np.arange(61) % 7 == 5) * rng.uniform(0, 10, (60, 1))      # a weekday effect, from none to strong
+    y[44:] += np.arange(61) * rng.uniform(0, 1, (16, 1))              # a trend
+    gaps = rng.random((8, 61)) < 0.1
+    for r in range(20, 60):
+        y[r, gaps[r % 8]] = np.nan                                    # missed days, each set on 5 rows
+    y[::7, :rng.integers(20, 45)] = np.nan                            # series that start late
+    y[1] = 0.0                                                        # no case at all
+    first = date(2024, 1, 1)
+    for method, kw in (("regression", {}), ("regression", {"days": [-1]}), ("switch", {}), ("ewma", {})):
+        together = d.detect(method, y, first, **kw)
+        assert (together.alert[:, -1] != "grey").sum() > 40, method
+        for r in range(len(y)):
+            alone = d.detect(method, y[r], first, **kw)
+            assert (together.alert[r] == alone.alert[0]).all(), (method, r)
+            for k in ("expected", "statistic", "p_value", "r2_adj"):
+                if getattr(alone, k) is not None:
+                    np.testing.assert_allclose(getattr(together, k)[r], getattr(alone, k)[0], rtol=1e-9, atol=1e-9,
+                                               err_msg=f"{method} {k} row {r}")
