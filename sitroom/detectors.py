@@ -113,6 +113,13 @@ class Judgement:
         return Detection(f(self.expected), f(self.statistic), f(self.p_value), str(self.alert[row, day]), det)
 
 
+def _columns(n_days: int, days: Sequence[int] | None) -> np.ndarray:
+    """A mask of the columns `days` (all with None)."""
+    mask = np.zeros(n_days, dtype=bool)
+    mask[slice(None) if days is None else list(days)] = True
+    return mask
+
+
 def _rows(y) -> np.ndarray:
     a = np.array(y, dtype=float)
     return a[None, :] if a.ndim == 1 else a
@@ -162,11 +169,13 @@ def baseline_windows(y: np.ndarray, days: int, guard: int) -> tuple[np.ndarray, 
 
 # ------------------------------------------------------------------ ESSENCE EWMA
 def ewma(y, baseline: int = 28, guard: int = 2, arms: Sequence[float] = EWMA_ARMS,
-         min_baseline: int = EWMA_MIN_BASELINE) -> Judgement:
+         min_baseline: int = EWMA_MIN_BASELINE, days: Sequence[int] | None = None) -> Judgement:
+    """`days`: the columns to give a judgement on (default all; the smoothed value runs over every day)."""
     y = _rows(y)
     rows, n_days = y.shape
     n, mean, sd = baseline_windows(y, baseline, guard)
     judged = (n >= min_baseline) & ~np.isnan(y)
+    report = judged & _columns(n_days, days)
     dof = np.maximum(n - 1, 1)
     t99, t95 = t_quantile(0.99, dof), t_quantile(0.95, dof)
     best_stat = np.full((rows, n_days), np.nan)
@@ -188,11 +197,12 @@ def ewma(y, baseline: int = 28, guard: int = 2, arms: Sequence[float] = EWMA_ARM
                 stat[j, i] = s[j]
                 clip = j & (np.abs(s) > t99[:, i])
                 z = np.where(clip, mean[:, i] + np.sign(s) * t99[:, i] * sigma[:, i], z)
-            p = np.where(judged, t_upper(stat, dof), np.nan)
-            take = judged & ~(best_p < p)          # the smaller p-value; a tie goes to the later arm
+            p = np.full((rows, n_days), np.nan)
+            p[report] = t_upper(stat[report], dof[report])
+            take = report & ~(best_p < p)          # the smaller p-value; a tie goes to the later arm
             best_stat = np.where(take, stat, best_stat)
             best_p = np.where(take, p, best_p)
-    expected = np.where(judged, mean, np.nan)
+    expected = np.where(report, mean, np.nan)
     return Judgement(expected, best_stat, best_p, essence_colour(best_p))
 
 
@@ -283,7 +293,7 @@ def switch(y, first_day: date, baseline: int = 28, guard: int = 2, arms: Sequenc
            days: Sequence[int] | None = None) -> Judgement:
     """The regression where its fit explains the baseline (adjusted R^2 >= 0.60), else the EWMA."""
     reg = regression(y, first_day, baseline, guard, days=days)
-    ew = ewma(y, baseline, guard, arms)
+    ew = ewma(y, baseline, guard, arms, days=days)
     use_reg = reg.r2_adj >= SWITCH_R2                 # NaN (not fitted) compares False: EWMA
     pick = lambda a, b: np.where(use_reg, a, b)       # noqa: E731
     detector = np.where(use_reg, "regression", np.where(ew.alert != "grey", "ewma", None))
@@ -292,6 +302,12 @@ def switch(y, first_day: date, baseline: int = 28, guard: int = 2, arms: Sequenc
 
 
 # ------------------------------------------------------------------ CDC EARS
+def ears_days(method: str) -> int:
+    """The days of series one day's C1 / C2 / C3 reads, that day included (C3: also its two days before)."""
+    method = method.upper()
+    return EARS_BASELINE + EARS_LAG[method] + (3 if method == "C3" else 1)
+
+
 def ears(y, method: str, sd_floor: float = 0.0, min_baseline: int = EARS_BASELINE) -> Judgement:
     """C1 / C2 / C3; `alert` red where the statistic reaches CDC's flag (3, or 2 for C3)."""
     y = _rows(y)

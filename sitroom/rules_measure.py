@@ -44,7 +44,7 @@ def days_needed(rule) -> int:
     if rule.kind not in SERIES_KINDS:
         return 0
     if rule.kind == "ears":
-        judged = detectors.EARS_BASELINE + detectors.EARS_LAG[rule.method] + (3 if rule.method == "C3" else 1)
+        judged = detectors.ears_days(rule.method)
     else:
         judged = rule.baseline_days + rule.guard_days + 1
     return max(SERIES_DAYS, judged + 1)          # + 1: the judged day is the last complete one
@@ -63,9 +63,11 @@ def series_array(rows, last: int) -> np.ndarray:
 def judge(cfg, y: np.ndarray, first_day, every_day: bool = False) -> detectors.Judgement:
     """A detector rule's judgement of series `y` (column 0 is `first_day`): the last day, or every day."""
     if cfg.kind == "ears":
+        if not every_day:           # the last day's statistic reads no day before these
+            y = y[:, -detectors.ears_days(cfg.method):]
         return detectors.ears(y, cfg.method, cfg.sd_floor, cfg.min_baseline)
     kw = {"arms": cfg.smoothing} if cfg.kind in ("ewma", "switch") else {}
-    if cfg.kind != "ewma" and not every_day:
+    if not every_day:
         kw["days"] = [-1]
     return detectors.detect(cfg.kind, y, first_day, cfg.baseline_days, cfg.guard_days, **kw)
 
@@ -87,6 +89,7 @@ class Measurer:
         self.today = series.local_day(now)
         self.span = max([days_needed(r.config) for r in ruleset.rules] + [1])
         self._memo: dict[tuple, dict] = {}
+        self.aggregates = series.AggregateReads(self._case_daily_from())
         self.details: dict[str, dict[str, detectors.Detection]] = {}   # rule id -> region -> judgement
 
     def _once(self, key: tuple, compute):
@@ -107,22 +110,32 @@ class Measurer:
         risk = self.ruleset.risk_areas
         if self.replay:                       # a backtest reads as of each step: nothing cached
             return series.daily_rows(self.s, metric, level, self.first_day, self.today, risk_areas=risk,
-                                     as_of=self.now)
+                                     as_of=self.now, aggregates=self.aggregates)
         cut = self.today - timedelta(days=FRESH_DAYS)
         key = (str(self.s.get_bind().url), metric, level, self.first_day, risk)
         hit = _old_days.get(key)
         if hit is None or time.monotonic() - hit[0] > OLD_DAYS_SECONDS:
             for k in [k for k in _old_days if k[:3] == key[:3]]:
                 del _old_days[k]              # another day's window
-            hit = _old_days[key] = (time.monotonic(), series.daily_rows(self.s, metric, level, self.first_day, cut,
-                                                                        risk_areas=risk))
-        return hit[1] + series.daily_rows(self.s, metric, level, cut + timedelta(days=1), self.today, risk_areas=risk)
+            hit = _old_days[key] = (time.monotonic(), series.daily_rows(
+                self.s, metric, level, self.first_day, cut, risk_areas=risk, aggregates=self.aggregates))
+        return hit[1] + series.daily_rows(self.s, metric, level, cut + timedelta(days=1), self.today, risk_areas=risk,
+                                          aggregates=self.aggregates)
+
+    def _case_daily_from(self):
+        """The first local day the rules read from case_daily at every evaluation (threshold windows, the
+        detectors' fresh days; a replay: every day): one read per metric serves them (series.AggregateReads)."""
+        days = [self.first_day if self.replay else self.today - timedelta(days=FRESH_DAYS - 1)]
+        for rule in self.ruleset.rules:
+            if rule.config.kind == "threshold":
+                days += [series.day_range(since, until)[0] for since, until in self._windows(rule.config)]
+        return min(days)
 
     def total(self, metric: str, level: str, since: datetime, until: datetime | None = None) -> dict[str, float]:
         if until is None and self.replay:
             until = self.now + timedelta(microseconds=1)
         return self._once(("total", metric, level, since, until), lambda: series.window_total(
-            self.s, metric, level, since, until, risk_areas=self.ruleset.risk_areas))
+            self.s, metric, level, since, until, risk_areas=self.ruleset.risk_areas, aggregates=self.aggregates))
 
     def days_since(self, n: int) -> datetime:
         """The start of a window of n local days, today included."""
@@ -145,14 +158,19 @@ class Measurer:
                 out[code] = v
         return out
 
-    def _threshold(self, cfg, level):
+    def _windows(self, cfg) -> list[tuple[datetime, datetime | None]]:
+        """The [since, until) windows a threshold rule totals: one for a count, this and the previous for growth."""
         if cfg.measure in ("count", "per_100k"):
             since = (self.now - timedelta(hours=cfg.window_hours)) if cfg.window_hours else self.days_since(cfg.window_days)
-            totals = self.total(cfg.metric, level, since)
-            return lambda code: totals.get(code, 0.0)
+            return [(since, None)]
         span = timedelta(days=cfg.days)
-        current = self.total(cfg.metric, level, self.now - span)
-        previous = self.total(cfg.metric, level, self.now - 2 * span, self.now - span)
+        return [(self.now - span, None), (self.now - 2 * span, self.now - span)]
+
+    def _threshold(self, cfg, level):
+        windows = [self.total(cfg.metric, level, since, until) for since, until in self._windows(cfg)]
+        if cfg.measure in ("count", "per_100k"):
+            return lambda code: windows[0].get(code, 0.0)
+        current, previous = windows
         if cfg.measure == "growth":
             return lambda code: detectors.growth(current.get(code, 0.0), previous.get(code, 0.0), cfg.min_count)
         return lambda code: detectors.doubling_time(current.get(code, 0.0), previous.get(code, 0.0), cfg.days,

@@ -22,6 +22,7 @@ last 7 days, today included.
 """
 from __future__ import annotations
 
+import bisect
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, func, literal_column, or_, select
@@ -114,6 +115,55 @@ def _aggregate_daily(s, metric, level, first, last):
     return s.execute(q)
 
 
+class AggregateReads:
+    """`_aggregate_daily` for any level and days from `first` on, from one read per metric.
+
+    The rules ask for many windows and levels of the same case_daily rows (a detector's days, a
+    threshold's day, 7 days, a growth's two windows): one query per metric instead of one per
+    window and level (each a window function over LOOKBACK_DAYS more). A window's own query counts
+    a cumulative day's change only if the report before it is at most LOOKBACK_DAYS before the
+    window's first day; each row keeps that report's day, so every window gets what its query gives.
+    """
+
+    def __init__(self, first: date):
+        self.first = first
+        self._rows: dict[str, tuple[list[date], list[tuple]]] = {}
+
+    def __call__(self, s: Session, metric: str, level: str, first: date, last: date) -> list[tuple]:
+        if first < self.first:
+            return list(_aggregate_daily(s, metric, level, first, last))
+        if metric not in self._rows:
+            rows = sorted(self._read(s, metric.removeprefix("new_")), key=lambda r: r[4])
+            self._rows[metric] = ([r[4] for r in rows], rows)
+        days, rows = self._rows[metric]
+        lookback = first - timedelta(days=LOOKBACK_DAYS)
+        at = {"county": 0, "prefecture": 1, "province": 2}[level]
+        out: dict[tuple[str, date], int] = {}
+        for row in rows[bisect.bisect_left(days, first):bisect.bisect_right(days, last)]:
+            code, in_parent, day, counting, value, diff, previous = row[at], *row[3:]
+            if code is None or (level != "county" and in_parent is False):
+                continue   # a county its prefecture's own figure already counts is not added again
+            if counting == "new":
+                new = value or 0
+            else:
+                new = diff if diff is not None and diff > 0 and previous >= lookback else 0
+            out[code, day] = out.get((code, day), 0) + new
+        return [(code, day, new) for (code, day), new in out.items()]
+
+    def _read(self, s: Session, metric: str) -> list[tuple]:
+        count = getattr(CaseDaily, metric)
+        per_series = dict(partition_by=(CaseDaily.source, CaseDaily.counting, CaseDaily.region, CaseDaily.bucket,
+                                     CaseDaily.label), order_by=CaseDaily.day)
+        rows = (select(CaseDaily.region, CaseDaily.prefecture, CaseDaily.province, CaseDaily.in_parent, CaseDaily.day,
+                       CaseDaily.counting, count.label("value"), (count - func.lag(count).over(**per_series)).label("diff"),
+                       func.lag(CaseDaily.day).over(**per_series).label("previous"))
+                .where(CaseDaily.day >= self.first - timedelta(days=LOOKBACK_DAYS),
+                       or_(CaseDaily.counting == "new", count.is_not(None)))
+                .subquery())
+        return [(*r[:4], _as_date(r[4]), r[5], r[6], r[7], None if r[8] is None else _as_date(r[8]))
+                for r in s.execute(select(rows).where(rows.c.day >= self.first))]
+
+
 def _visits_daily(s, metric, level, first, last, as_of):
     day = local_day_sql(s, ClinicVisit.at).label("day")
     value = ClinicVisit.visits if metric == "clinic_visits" else ClinicVisit.fever
@@ -148,8 +198,9 @@ MISSING = ("skip", "zero")
 
 
 def daily_rows(s: Session, metric: str, level: str, first: date, last: date, *, risk_areas: list[str] = (),
-               as_of: datetime | None = None) -> list[tuple[bool, str, date, float | None]]:
-    """(from a line list?, region, local day, value) of `metric` on local days first..last, summed in SQL."""
+               as_of: datetime | None = None, aggregates=_aggregate_daily) -> list[tuple[bool, str, date, float | None]]:
+    """(from a line list?, region, local day, value) of `metric` on local days first..last, summed in SQL
+    (`aggregates`: an AggregateReads shared by many calls)."""
     if metric not in METRICS:
         raise ValueError(f"unknown metric '{metric}'; one of {', '.join(METRICS)}")
     out: list[tuple[bool, str, date, float | None]] = []
@@ -159,7 +210,7 @@ def daily_rows(s: Session, metric: str, level: str, first: date, last: date, *, 
 
     if metric in ("new_confirmed", "new_suspected"):
         add(_line_list_daily(s, metric, level, first, last, as_of), line_list=True)
-        add(_aggregate_daily(s, metric, level, first, last))
+        add(aggregates(s, metric, level, first, last))
     elif metric in ("clinic_visits", "fever_visits"):
         add(_visits_daily(s, metric, level, first, last, as_of))
     elif risk_areas:
@@ -207,7 +258,7 @@ def daily_from_rows(rows, first: date, last: date, missing: str = "skip") -> dic
     return out
 
 
-def _day_range(since: datetime, until: datetime | None) -> tuple[date, date]:
+def day_range(since: datetime, until: datetime | None) -> tuple[date, date]:
     """Local days whose midnight falls within [since, until)."""
     first = local_day(since)
     if local_midnight(first) < since:
@@ -221,8 +272,9 @@ def _day_range(since: datetime, until: datetime | None) -> tuple[date, date]:
 
 
 def window_total(s: Session, metric: str, level: str, since: datetime, until: datetime | None = None, *,
-                 risk_areas: list[str] = ()) -> dict[str, float]:
-    """{region: total of the metric in [since, until)} (no upper bound without `until`).
+                 risk_areas: list[str] = (), aggregates=_aggregate_daily) -> dict[str, float]:
+    """{region: total of the metric in [since, until)} (no upper bound without `until`; `aggregates`
+    as for `daily_rows`).
 
     Exact for timestamped rows; day-stamped rows count when their local midnight is inside.
     """
@@ -236,14 +288,14 @@ def window_total(s: Session, metric: str, level: str, since: datetime, until: da
     def within(col):
         return and_(col >= since, col < until) if until is not None else col >= since
 
-    first, last = _day_range(since, until)
+    first, last = day_range(since, until)
     if metric in ("new_confirmed", "new_suspected"):
         statuses = EVER_CONFIRMED if metric == "new_confirmed" else ("suspected",)
         col = _col(CaseReport, level)
         add(s.execute(select(col, func.count())
                       .where(CaseReport.status.in_(statuses), within(CaseReport.reported_at)).group_by(col)))
         if first <= last:
-            add((r, sum(v)) for r, v in _sum_rows(_aggregate_daily(s, metric, level, first, last)))
+            add((r, sum(v)) for r, v in _sum_rows(aggregates(s, metric, level, first, last)))
     elif metric in ("clinic_visits", "fever_visits"):
         value = ClinicVisit.visits if metric == "clinic_visits" else ClinicVisit.fever
         col = _col(Clinic, level)

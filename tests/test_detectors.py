@@ -236,9 +236,14 @@ def test_regions_judged_together_come_out_as_each_alone():
     y[::7, :rng.integers(20, 45)] = np.nan                            # series that start late
     y[1] = 0.0                                                        # no case at all
     first = date(2024, 1, 1)
-    for method, kw in (("regression", {}), ("regression", {"days": [-1]}), ("switch", {}), ("ewma", {})):
+    for method, kw in [(m, days) for m in ("regression", "switch", "ewma") for days in ({}, {"days": [-1]})]:
         together = d.detect(method, y, first, **kw)
         assert (together.alert[:, -1] != "grey").sum() > 40, method
+        if kw:    # the rules judge only the last day: as it is judged among all days
+            every = d.detect(method, y, first)
+            assert (together.alert[:, -1] == every.alert[:, -1]).all() and (together.alert[:, :-1] == "grey").all()
+            np.testing.assert_array_equal(together.p_value[:, -1], every.p_value[:, -1])
+            np.testing.assert_array_equal(together.statistic[:, -1], every.statistic[:, -1])
         for r in range(len(y)):
             alone = d.detect(method, y[r], first, **kw)
             assert (together.alert[r] == alone.alert[0]).all(), (method, r)
@@ -246,3 +251,17 @@ def test_regions_judged_together_come_out_as_each_alone():
                 if getattr(alone, k) is not None:
                     np.testing.assert_allclose(getattr(together, k)[r], getattr(alone, k)[0], rtol=1e-9, atol=1e-9,
                                                err_msg=f"{method} {k} row {r}")
+
+
+def test_ears_on_the_last_day_reads_only_ears_days():
+    # The rules hand EARS only the days one day's statistic reads (d.ears_days): the same judgement.
+    rng = np.random.default_rng(12)
+    y = rng.poisson(rng.uniform(0.2, 20, (40, 1)), (40, 30)).astype(float)
+    y[rng.random(y.shape) < 0.02] = np.nan
+    y[:6, -3:] = [40, 60, 300]                                    # surges: C3 sums three days of them
+    for method in ("C1", "C2", "C3"):
+        every = d.ears(y, method, sd_floor=1)
+        tail = d.ears(y[:, -d.ears_days(method):], method, sd_floor=1)
+        assert (every.alert[:, -1] == "red").sum() >= 3
+        np.testing.assert_array_equal(tail.statistic[:, -1], every.statistic[:, -1])
+        assert (tail.alert[:, -1] == every.alert[:, -1]).all()

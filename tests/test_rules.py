@@ -113,6 +113,47 @@ def test_growth_and_doubling_time_week_on_week(store, gaz):
     assert rs.get("dt").config.direction == "below" and rs.get("dt").config.level_for(3.5) == "III"
 
 
+def test_one_read_of_aggregates_gives_every_window_what_its_own_query_gives(store, gaz):
+    # The rules read case_daily once per metric (series.AggregateReads) for all their windows and
+    # levels. Cumulative series with gaps longer than the lookback, corrections, days not reported,
+    # new counts, a province's bucket and counties their prefecture already counts (in_parent False).
+    import random
+    from sitroom import series
+    _, sessions = store
+    rng = random.Random(7)
+    far = series.LOOKBACK_DAYS
+    with sessions.begin() as s:
+        for source in ("a", "b"):
+            for region in ("610102", "610103", "610104", "610202", "610100", "610300"):
+                cum, counting = rng.randrange(50), rng.choice(["cumulative", "cumulative", "new"])
+                backs = rng.sample(range(2 * far + 20), 40)
+                if region == "610300":        # a rise 12 days ago over a report far + 20 days ago
+                    counting, backs = "cumulative", [2 * far, far + 20, 12, 5]
+                for back in sorted(backs, reverse=True):
+                    cum = max(0, cum + rng.randrange(-3, 9)) if region != "610300" else cum + 5
+                    value = None if rng.random() < 0.1 and region != "610300" else (
+                        cum if counting == "cumulative" else rng.randrange(9))
+                    s.add(CaseDaily(source=source, source_key=f"d{next(_seq)}", region=region, bucket=None,
+                                    prefecture=region[:4] + "00", province="610000", day=TODAY - timedelta(days=back),
+                                    counting=counting, confirmed=value, suspected=value and value // 2,
+                                    in_parent=False if region == "610104" else None,
+                                    source_updated_at=NOW, loaded_at=NOW))
+        for back in range(0, 90, 3):
+            daily_row(s, "610000", TODAY - timedelta(days=back), "cumulative", 100 + back % 7, bucket="outside",
+                      prefecture=None)
+    first = TODAY - timedelta(days=30)
+    with sessions() as s:
+        shared = series.AggregateReads(first)
+        for metric in ("new_confirmed", "new_suspected"):
+            for level in ("county", "prefecture", "province"):
+                for a, b in [(0, 0), (6, 0), (13, 7), (30, 0), (30, 22), (29, 1), (45, 0), (100, 60)]:
+                    for window in [(TODAY - timedelta(days=a), TODAY - timedelta(days=b)),
+                                   (TODAY - timedelta(days=a), date(9999, 12, 31))]:
+                        alone = sorted(series._aggregate_daily(s, metric, level, *window))
+                        assert sorted(shared(s, metric, level, *window)) == alone, (metric, level, window)
+                        assert alone or a < 6
+
+
 # ------------------------------------------------------------------ detectors on stored daily series
 BASE = [2, 4, 3, 5, 3, 4, 7]   # mean 4, sample sd sqrt(16 / 6) = 1.63299 (see test_detectors.py)
 P_VALUES = {"IV": 0.05, "III": 0.01, "II": 0.001, "I": 0.0001}
