@@ -89,7 +89,7 @@ class Measurer:
         self.today = series.local_day(now)
         self.span = max([days_needed(r.config) for r in ruleset.rules] + [1])
         self._memo: dict[tuple, dict] = {}
-        self.aggregates = series.AggregateReads(self._case_daily_from())
+        self.reads = series.Reads(self._case_daily_from())
         self.details: dict[str, dict[str, detectors.Detection]] = {}   # rule id -> region -> judgement
 
     def _once(self, key: tuple, compute):
@@ -110,7 +110,7 @@ class Measurer:
         risk = self.ruleset.risk_areas
         if self.replay:                       # a backtest reads as of each step: nothing cached
             return series.daily_rows(self.s, metric, level, self.first_day, self.today, risk_areas=risk,
-                                     as_of=self.now, aggregates=self.aggregates)
+                                     as_of=self.now, reads=self.reads)
         cut = self.today - timedelta(days=FRESH_DAYS)
         key = (str(self.s.get_bind().url), metric, level, self.first_day, risk)
         hit = _old_days.get(key)
@@ -118,13 +118,13 @@ class Measurer:
             for k in [k for k in _old_days if k[:3] == key[:3]]:
                 del _old_days[k]              # another day's window
             hit = _old_days[key] = (time.monotonic(), series.daily_rows(
-                self.s, metric, level, self.first_day, cut, risk_areas=risk, aggregates=self.aggregates))
+                self.s, metric, level, self.first_day, cut, risk_areas=risk, reads=self.reads))
         return hit[1] + series.daily_rows(self.s, metric, level, cut + timedelta(days=1), self.today, risk_areas=risk,
-                                          aggregates=self.aggregates)
+                                          reads=self.reads)
 
     def _case_daily_from(self):
         """The first local day the rules read from case_daily at every evaluation (threshold windows, the
-        detectors' fresh days; a replay: every day): one read per metric serves them (series.AggregateReads)."""
+        detectors' fresh days; a replay: every day): one read per metric serves them (series.Reads)."""
         days = [self.first_day if self.replay else self.today - timedelta(days=FRESH_DAYS - 1)]
         for rule in self.ruleset.rules:
             if rule.config.kind == "threshold":
@@ -135,7 +135,7 @@ class Measurer:
         if until is None and self.replay:
             until = self.now + timedelta(microseconds=1)
         return self._once(("total", metric, level, since, until), lambda: series.window_total(
-            self.s, metric, level, since, until, risk_areas=self.ruleset.risk_areas, aggregates=self.aggregates))
+            self.s, metric, level, since, until, risk_areas=self.ruleset.risk_areas, reads=self.reads))
 
     def days_since(self, n: int) -> datetime:
         """The start of a window of n local days, today included."""

@@ -115,29 +115,33 @@ def _aggregate_daily(s, metric, level, first, last):
     return s.execute(q)
 
 
-class AggregateReads:
-    """`_aggregate_daily` for any level and days from `first` on, from one read per metric.
+class Reads:
+    """Reads that the rules of one evaluation share (`daily_rows(reads=...)`, `window_total(reads=...)`).
 
-    The rules ask for many windows and levels of the same case_daily rows (a detector's days, a
-    threshold's day, 7 days, a growth's two windows): one query per metric instead of one per
-    window and level (each a window function over LOOKBACK_DAYS more). A window's own query counts
-    a cumulative day's change only if the report before it is at most LOOKBACK_DAYS before the
-    window's first day; each row keeps that report's day, so every window gets what its query gives.
+    The rules ask for many windows and levels of the same rows: a detector's days, a threshold's
+    day, 7 days, a growth's two windows; clinic and fever visits by county and by prefecture.
+    case_daily is read once per metric for every day from `aggregates_from` on (earlier windows get
+    their own query): a window's own query counts a cumulative day's change only if the report before
+    it is at most LOOKBACK_DAYS before the window's first day, and each row keeps that report's day,
+    so every window gets what its own query gives. Clinic visits are read once per span of days,
+    summed per county (with its prefecture and province); a level's sums are sums of those.
     """
 
-    def __init__(self, first: date):
-        self.first = first
-        self._rows: dict[str, tuple[list[date], list[tuple]]] = {}
+    def __init__(self, aggregates_from: date):
+        self.aggregates_from = aggregates_from
+        self._changes: dict[str, tuple[list[date], list[tuple]]] = {}
+        self._visits: dict[tuple, list[tuple]] = {}
 
-    def __call__(self, s: Session, metric: str, level: str, first: date, last: date) -> list[tuple]:
-        if first < self.first:
+    def aggregates(self, s: Session, metric: str, level: str, first: date, last: date) -> list[tuple]:
+        """As `_aggregate_daily`: (region, day, new) of new_confirmed / new_suspected."""
+        if first < self.aggregates_from:
             return list(_aggregate_daily(s, metric, level, first, last))
-        if metric not in self._rows:
-            rows = sorted(self._read(s, metric.removeprefix("new_")), key=lambda r: r[4])
-            self._rows[metric] = ([r[4] for r in rows], rows)
-        days, rows = self._rows[metric]
+        if metric not in self._changes:
+            rows = sorted(self._read_changes(s, metric.removeprefix("new_")), key=lambda r: r[4])
+            self._changes[metric] = ([r[4] for r in rows], rows)
+        days, rows = self._changes[metric]
         lookback = first - timedelta(days=LOOKBACK_DAYS)
-        at = {"county": 0, "prefecture": 1, "province": 2}[level]
+        at = _LEVEL_AT[level]
         out: dict[tuple[str, date], int] = {}
         for row in rows[bisect.bisect_left(days, first):bisect.bisect_right(days, last)]:
             code, in_parent, day, counting, value, diff, previous = row[at], *row[3:]
@@ -150,31 +154,55 @@ class AggregateReads:
             out[code, day] = out.get((code, day), 0) + new
         return [(code, day, new) for (code, day), new in out.items()]
 
-    def _read(self, s: Session, metric: str) -> list[tuple]:
+    def _read_changes(self, s: Session, metric: str) -> list[tuple]:
         count = getattr(CaseDaily, metric)
-        per_series = dict(partition_by=(CaseDaily.source, CaseDaily.counting, CaseDaily.region, CaseDaily.bucket,
-                                     CaseDaily.label), order_by=CaseDaily.day)
+        per_series = {"partition_by": (CaseDaily.source, CaseDaily.counting, CaseDaily.region, CaseDaily.bucket,
+                                       CaseDaily.label), "order_by": CaseDaily.day}
         rows = (select(CaseDaily.region, CaseDaily.prefecture, CaseDaily.province, CaseDaily.in_parent, CaseDaily.day,
                        CaseDaily.counting, count.label("value"), (count - func.lag(count).over(**per_series)).label("diff"),
                        func.lag(CaseDaily.day).over(**per_series).label("previous"))
-                .where(CaseDaily.day >= self.first - timedelta(days=LOOKBACK_DAYS),
+                .where(CaseDaily.day >= self.aggregates_from - timedelta(days=LOOKBACK_DAYS),
                        or_(CaseDaily.counting == "new", count.is_not(None)))
                 .subquery())
         return [(*r[:4], _as_date(r[4]), r[5], r[6], r[7], None if r[8] is None else _as_date(r[8]))
-                for r in s.execute(select(rows).where(rows.c.day >= self.first))]
+                for r in s.execute(select(rows).where(rows.c.day >= self.aggregates_from))]
+
+    def visits(self, s: Session, metric: str, level: str, first: date, last: date, as_of) -> list[tuple]:
+        """As `_visits_daily`: (region, day, sum) of clinic_visits / fever_visits."""
+        key = (first, last, as_of)
+        if key not in self._visits:
+            self._visits[key] = list(s.execute(_visits_by_day(
+                s, (Clinic.region, Clinic.prefecture, Clinic.province),
+                (func.sum(ClinicVisit.visits), func.sum(ClinicVisit.fever)), first, last, as_of)))
+        at, value_at = _LEVEL_AT[level], 4 if metric == "clinic_visits" else 5
+        out: dict[tuple, float | None] = {}
+        for row in self._visits[key]:
+            code, day, value = row[at], row[3], row[value_at]
+            if (code, day) not in out:
+                out[code, day] = value
+            elif value is not None:           # SQL's sum: of the values there are, None if none
+                out[code, day] = value if out[code, day] is None else out[code, day] + value
+        return [(code, day, value) for (code, day), value in out.items()]
+
+
+_LEVEL_AT = {"county": 0, "prefecture": 1, "province": 2}   # a level's column in Reads' rows
 
 
 def _visits_daily(s, metric, level, first, last, as_of):
-    day = local_day_sql(s, ClinicVisit.at).label("day")
     value = ClinicVisit.visits if metric == "clinic_visits" else ClinicVisit.fever
-    col = _col(Clinic, level)
-    q = (select(col, day, func.sum(value))
+    return s.execute(_visits_by_day(s, (_col(Clinic, level),), (func.sum(value),), first, last, as_of))
+
+
+def _visits_by_day(s, keys, sums, first, last, as_of):
+    """keys, local day, sums of clinic visits (by their clinic's region) on local days first..last."""
+    day = local_day_sql(s, ClinicVisit.at).label("day")
+    q = (select(*keys, day, *sums)
          .join(Clinic, and_(Clinic.source == ClinicVisit.clinic_source, Clinic.source_key == ClinicVisit.clinic))
          .where(ClinicVisit.at >= local_midnight(first), ClinicVisit.at < local_midnight(last + timedelta(days=1)))
-         .group_by(col, day))
+         .group_by(*keys, day))
     if as_of is not None:
         q = q.where(ClinicVisit.at <= as_of)
-    return s.execute(q)
+    return q
 
 
 def _risk_origin(risk_areas: list[str]):
@@ -198,9 +226,9 @@ MISSING = ("skip", "zero")
 
 
 def daily_rows(s: Session, metric: str, level: str, first: date, last: date, *, risk_areas: list[str] = (),
-               as_of: datetime | None = None, aggregates=_aggregate_daily) -> list[tuple[bool, str, date, float | None]]:
+               as_of: datetime | None = None, reads: Reads | None = None) -> list[tuple[bool, str, date, float | None]]:
     """(from a line list?, region, local day, value) of `metric` on local days first..last, summed in SQL
-    (`aggregates`: an AggregateReads shared by many calls)."""
+    (`reads`: shared by many calls)."""
     if metric not in METRICS:
         raise ValueError(f"unknown metric '{metric}'; one of {', '.join(METRICS)}")
     out: list[tuple[bool, str, date, float | None]] = []
@@ -210,9 +238,9 @@ def daily_rows(s: Session, metric: str, level: str, first: date, last: date, *, 
 
     if metric in ("new_confirmed", "new_suspected"):
         add(_line_list_daily(s, metric, level, first, last, as_of), line_list=True)
-        add(aggregates(s, metric, level, first, last))
+        add((reads.aggregates if reads else _aggregate_daily)(s, metric, level, first, last))
     elif metric in ("clinic_visits", "fever_visits"):
-        add(_visits_daily(s, metric, level, first, last, as_of))
+        add((reads.visits if reads else _visits_daily)(s, metric, level, first, last, as_of))
     elif risk_areas:
         add(_arrivals_daily(s, level, first, last, list(risk_areas)))
     return out
@@ -272,9 +300,9 @@ def day_range(since: datetime, until: datetime | None) -> tuple[date, date]:
 
 
 def window_total(s: Session, metric: str, level: str, since: datetime, until: datetime | None = None, *,
-                 risk_areas: list[str] = (), aggregates=_aggregate_daily) -> dict[str, float]:
-    """{region: total of the metric in [since, until)} (no upper bound without `until`; `aggregates`
-    as for `daily_rows`).
+                 risk_areas: list[str] = (), reads: Reads | None = None) -> dict[str, float]:
+    """{region: total of the metric in [since, until)} (no upper bound without `until`; `reads` as
+    for `daily_rows`).
 
     Exact for timestamped rows; day-stamped rows count when their local midnight is inside.
     """
@@ -295,7 +323,8 @@ def window_total(s: Session, metric: str, level: str, since: datetime, until: da
         add(s.execute(select(col, func.count())
                       .where(CaseReport.status.in_(statuses), within(CaseReport.reported_at)).group_by(col)))
         if first <= last:
-            add((r, sum(v)) for r, v in _sum_rows(aggregates(s, metric, level, first, last)))
+            rows = (reads.aggregates if reads else _aggregate_daily)(s, metric, level, first, last)
+            add((r, sum(v)) for r, v in _sum_rows(rows))
     elif metric in ("clinic_visits", "fever_visits"):
         value = ClinicVisit.visits if metric == "clinic_visits" else ClinicVisit.fever
         col = _col(Clinic, level)

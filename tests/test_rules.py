@@ -143,7 +143,7 @@ def test_one_read_of_aggregates_gives_every_window_what_its_own_query_gives(stor
                       prefecture=None)
     first = TODAY - timedelta(days=30)
     with sessions() as s:
-        shared = series.AggregateReads(first)
+        shared = series.Reads(first).aggregates
         for metric in ("new_confirmed", "new_suspected"):
             for level in ("county", "prefecture", "province"):
                 for a, b in [(0, 0), (6, 0), (13, 7), (30, 0), (30, 22), (29, 1), (45, 0), (100, 60)]:
@@ -152,6 +152,35 @@ def test_one_read_of_aggregates_gives_every_window_what_its_own_query_gives(stor
                         alone = sorted(series._aggregate_daily(s, metric, level, *window))
                         assert sorted(shared(s, metric, level, *window)) == alone, (metric, level, window)
                         assert alone or a < 6
+
+
+def test_one_read_of_clinic_visits_gives_every_level_what_its_own_query_gives(store, gaz):
+    # The rules read clinic visits once per span of days (series.Reads) for both metrics and every
+    # level: clinics in counties of two prefectures and in a prefecture, fever counts not given.
+    import random
+    from sitroom import series
+    _, sessions = store
+    rng = random.Random(8)
+    with sessions.begin() as s:
+        places = [("410102", "410100"), ("410103", "410100"), ("410502", "410500"), ("410500", "410500")]
+        for i, (region, pref) in enumerate(places * 2):
+            s.add(Clinic(source="reg", source_key=f"k{i}", name=f"k{i}", lon=113.6, lat=34.7, region=region,
+                         prefecture=pref, province="410000", status="open", capacity=200, source_updated_at=NOW,
+                         loaded_at=NOW))
+            for _ in range(60):
+                fever = None if i in (1, 5) or rng.random() < 0.2 else rng.randrange(5)   # 410103: none
+                s.add(ClinicVisit(source="v", source_key=f"v{next(_seq)}", clinic_source="reg", clinic=f"k{i}",
+                                  at=NOW - timedelta(hours=rng.randrange(24 * 10)), visits=rng.randrange(20),
+                                  fever=fever, source_updated_at=NOW, loaded_at=NOW))
+    with sessions() as s:
+        shared = series.Reads(TODAY)
+        for first, last, as_of in [(TODAY - timedelta(days=9), TODAY, None), (TODAY - timedelta(days=2), TODAY, None),
+                                   (TODAY - timedelta(days=9), TODAY, NOW - timedelta(hours=30))]:
+            for metric in ("clinic_visits", "fever_visits"):
+                for level in ("county", "prefecture", "province"):
+                    alone = sorted(series._visits_daily(s, metric, level, first, last, as_of), key=str)
+                    assert sorted(shared.visits(s, metric, level, first, last, as_of), key=str) == alone
+                    assert None in [v for _, _, v in alone] or metric == "clinic_visits" or level != "county"
 
 
 # ------------------------------------------------------------------ detectors on stored daily series
