@@ -1,7 +1,8 @@
 """Each rule's figure per region at a moment: series from the store, judged by the detectors.
 
-One `Measurer` per evaluation memoises the store reads, so fifty rules over the same
-metric and level cost one grouped query each, not one per rule or region.
+One `Measurer` per evaluation memoises the store reads and shares them (series.Reads: case_daily
+once per metric, clinic visits once per span of days, for every window and level), so fifty rules
+cost a few grouped queries, not one per rule, window or region.
 A value of None means "no figure" (no supply point with a limit, no growth to double,
 a source never heard from, a detector without enough baseline: grey, "insufficient data",
 a region whose series is empty): it never raises an alert and lets an open one resolve.

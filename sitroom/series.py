@@ -1,8 +1,10 @@
 """Per-region series from the store, for the rules, the backtest and the wall.
 
 Every query groups in SQL by (region column, local day) and reads rows through the
-indexes; nothing here loops over fact rows in Python. A level picks the column a row
-is counted under: county -> the row's most specific region, prefecture, province.
+indexes; nothing here loops over fact rows in Python, except `Reads`, which the rules of one
+evaluation share: case_daily's rows of a few weeks with their changes (a few thousand), and
+clinic visits grouped per county and day, summed here per window and level. A level picks the
+column a row is counted under: county -> the row's most specific region, prefecture, province.
 
 Metrics:
   new_confirmed / new_suspected  case_reports by local day of reported_at (a cured or dead
