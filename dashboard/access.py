@@ -77,6 +77,8 @@ CALLBACKS = {
 # Props a person changes (a click, a choice, a page): a callback they trigger is use of the session;
 # one a timer triggers (n_intervals, a version store) is not, so an open page still expires.
 USER_PROPS = ("n_clicks", "value", "clickData", "pathname", "search")
+# What a page fetches by itself (its stream reopening, a map layer redrawn for new data): no use either
+PAGE_FETCHES = ("push.push_stream", "api.layer")
 
 
 @dataclass(frozen=True, eq=False)
@@ -423,7 +425,7 @@ def _page_path(path) -> str:
 
 
 def _is_use() -> bool:
-    if request.endpoint == "push.push_stream":   # a page's stream (re)opening by itself
+    if request.endpoint in PAGE_FETCHES:
         return False
     if request.endpoint != "/_dash-update-component":
         return True

@@ -210,6 +210,14 @@ class ScreenData:
             return out
         return self._cached(("province_summary",), compute)
 
+    def bounds(self, view: str) -> list[list[float]]:
+        """The map's [[south, west], [north, east]] for `view`; the overview of a scoped account: its regions."""
+        if view != "all" or self.scope.unlimited or not any(c in self.gaz.regions for c in self.scope.codes):
+            return self.gaz.bounds(view)
+        boxes = [self.gaz.bounds(c) for c in self.scope.codes if c in self.gaz.regions]
+        return [[min(b[0][0] for b in boxes), min(b[0][1] for b in boxes)],
+                [max(b[1][0] for b in boxes), max(b[1][1] for b in boxes)]]
+
     def boundaries_json(self, parent: str) -> str | None:
         """/geo/<parent>.json as this account may see it: only the outlines of its regions and of those
         holding them; None for a parent outside them (answered as unknown)."""
@@ -246,12 +254,14 @@ class ScreenData:
                 totals = queries.totals_check(s, figures, aggregates)
                 absent = queries.absent_since(s, figures)
             counties = {src.name: src.counties for src in aggregates}
+            sees = self.scope.sees   # a scoped account: a publisher's province total only for a whole province of its
             return {
-                "totals": [{**c, "published_at": iso_utc(c["published_at"])} for c in totals],
+                "totals": [{**c, "published_at": iso_utc(c["published_at"])} for c in totals if sees(c["province"])],
                 "absent": [{**a, "last_published": iso_utc(a["last_published"]), "latest": iso_utc(a["latest"]),
-                            "since": iso_utc(a["since"])} for a in absent],
+                            "since": iso_utc(a["since"])} for a in absent if sees(a.get("region") or a.get("province"))],
                 "side_by_side": [{"source": src, "prefecture": p, "county": c, "counties": counties.get(src)}
-                                 for src, pairs in queries.side_by_side(figures, self.gaz).items() for p, c in pairs],
+                                 for src, pairs in queries.side_by_side(figures, self.gaz).items() for p, c in pairs
+                                 if sees(p)],
             }
         return self._cached(("feed_checks",), compute)
 
@@ -264,7 +274,8 @@ class ScreenData:
                 rows = queries.place_names(s, source)
             return [{"source": p.source, "raw": p.raw, "region": p.region, "bucket": p.bucket, "province": p.province,
                      "rule": p.rule, "note": p.note, "detail": p.detail, "rows": p.rows,
-                     "last_seen": iso_utc(p.last_seen)} for p in rows]
+                     "last_seen": iso_utc(p.last_seen)} for p in rows
+                    if self.scope.sees(p.region)]   # unresolved (None): only for an account of every region
         return self._cached(("place_names", source), compute)
 
     def quarantine_groups(self, source: str | None = None) -> list[dict]:

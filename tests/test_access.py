@@ -266,8 +266,19 @@ NOT_DATA = {"static", "_dash_assets.static", "/_favicon.ico", "sitroom_plotly_js
 def test_a_zhengzhou_officer_never_sees_a_xian_figure_alert_or_clinic(app, login, store):
     """Every GET route of the app's URL map that answers data (JSON, CSV, GeoJSON, PNG), with each of
     its arguments: nothing of Shaanxi in any answer of a Zhengzhou account."""
+    from sitroom.store.models import PlaceName, Publication
+    now = datetime.utcnow()
+    with store[1].begin() as s:   # the publisher's province totals, and how sources wrote places (/sources)
+        s.add(Publication(source="prov_feed", scope="", published_at=now, rows=2, loaded_at=now,
+                          totals={"610000": {"confirmed": 4321}, "410000": {"confirmed": 1234}}))
+        for raw, region, rule in (("西安市雁塔区", "610113", "alias"), ("长安", None, "unknown"),
+                                  ("郑州市中原区", "410102", "alias")):
+            s.add(PlaceName(source="hc_cases", raw=raw, region=region, province=region and region[:2] + "0000",
+                            rule=rule, rows=3, first_seen=now, last_seen=now))
     zz = login(app, "officer", regions=["410100"], name="zz-officer", display="郑州值班员")
     xian_alert, zz_alert = _alert(store[1], "610100"), _alert(store[1], "410100")
+    assert "西安" in login(app, "admin").get("/api/v1/totals_check").get_data(as_text=True) or \
+        "610000" in login(app, "admin").get("/api/v1/totals_check").get_data(as_text=True)
     checked = []
     for rule in app.server.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint in NOT_DATA:
@@ -283,6 +294,14 @@ def test_a_zhengzhou_officer_never_sees_a_xian_figure_alert_or_clinic(app, login
             body = got.get_data(as_text=True) if not got.mimetype.startswith("image/") else ""
             assert not _leaks(body), (url, _leaks(body))
             checked.append((rule.endpoint, url, got.status_code))
+    # the /sources feed checks (place names, the publishers' totals): a Dash callback
+    callbacks = _callbacks(app)
+    checks = next(k for k, v in callbacks.items() if v["callback"].__qualname__ == "feed_checks")
+    body = _body(checks, callbacks[checks])
+    body["inputs"][0]["value"] = 1
+    shown = zz.post("/_dash-update-component", json=body).get_data(as_text=True)
+    assert "郑州市中原区" in shown and not _leaks(shown) and "长安" not in shown and "4321" not in shown
+    assert "西安市雁塔区" in login(app, "admin").post("/_dash-update-component", json=body).get_data(as_text=True)
     endpoints = {e for e, _, _ in checked}
     assert {"api.regions", "api.boundaries", "api.summary", "trends_export.export_csv", "/_dash-layout"} <= endpoints
     assert len(checked) >= 40
@@ -367,6 +386,20 @@ def test_scoped_callbacks_and_province_totals(app, login, store):
     assert "西安市" in call(admin, banner, [1, -1, "zh"])
 
 
+def test_a_scoped_wall_opens_on_its_regions(app, login, gaz):
+    """The wall of a Zhengzhou account: its map fits Zhengzhou, its title names Henan only, and a
+    ?view= of another place shows its own overview (that place's outlines would answer 404)."""
+    zz = login(app, "leader", regions=["410100"], name="zz-leader")
+    callbacks = _callbacks(app)
+    router = next(k for k, v in callbacks.items() if v["callback"].__qualname__.endswith("router_sync.<locals>.update"))
+    body = _body(router, callbacks[router])
+    for search in ("", "?view=610100", "?view=610000"):
+        body["inputs"][0]["value"], body["inputs"][1]["value"] = "/", search
+        page = zz.post("/_dash-update-component", json=body).get_data(as_text=True).replace("\\u002f", "/")
+        assert json.dumps(gaz.bounds("410100")).replace(" ", "") in page.replace(" ", ""), search
+        assert "/geo/all.json" in page and "陕西" not in page and "河南省" in page, search
+
+
 def test_a_county_account_does_not_see_its_prefectures_other_counties(app, login, store):
     county = login(app, "leader", regions=["410102"], name="zhongyuan")   # 中原区 of 郑州
     regions = county.get("/api/v1/summary").json["regions"]
@@ -386,6 +419,7 @@ def test_idle_session_expires_and_a_timer_poll_is_not_use(runtime, login, store)
     with client.session_transaction() as sess:
         sess["seen"] = int(time.time()) - 50
     assert client.post("/_dash-update-component", json=body).status_code == 200   # a poll: does not renew
+    assert client.get("/api/v1/layers/clinics.geojson?v=1").status_code == 200   # the map's own fetch: neither
     with client.session_transaction() as sess:
         assert sess["seen"] <= int(time.time()) - 50
         sess["seen"] = int(time.time()) - 61

@@ -50,9 +50,10 @@ def layout(lang: str | None = None, metric: str | None = None, layers: str | Non
     lang = pick_lang(lang, cfg.language)
     metric = metric if metric in METRICS else cfg.default_metric
     view = view_arg(view, d)   # ?view=410100 opens a prefecture's drill-down (a shared link keeps it)
-    bounds = d.gaz.bounds(view)
+    bounds = d.bounds(view)
     center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
-    provinces = "·".join(p.name_en if lang == "en" else p.name for p in d.gaz.provinces())
+    provinces = "·".join(p.name_en if lang == "en" else p.name for p in d.gaz.provinces()
+                         if d.scope.outlines(p.adcode))   # a scoped account: the provinces of its regions
     shown = pick_layers(layers, d)
     return html.Div(className=f"wall lang-{lang}" + (" kiosk" if on else ""), children=[
         dcc.Store(id="wall-lang", data=lang),
@@ -168,7 +169,8 @@ def status_line(sources: list[dict], lang: str) -> tuple[str, str, bool]:
           State("wall-view", "data"), prevent_initial_call=True)
 def drill(click, _back, step, view):
     """Click a prefecture to see its counties; Back returns to the overview; a kiosk's step shows its region."""
-    gaz = screen_data().gaz
+    d = screen_data()
+    gaz = d.gaz
     if ctx.triggered_id == "map-back":
         target = "all"
     elif ctx.triggered_id == "kiosk-step":
@@ -182,7 +184,9 @@ def drill(click, _back, step, view):
         if not isinstance(code, str) or view != "all" or code not in gaz.regions or gaz.get(code).level != "prefecture":
             return no_update, no_update, no_update, no_update, no_update
         target = code
-    bounds = gaz.bounds(target)
+    if not d.scope.outlines(target):   # a kiosk step outside the account's regions: its overview
+        target = "all"
+    bounds = d.bounds(target)
     return target, f"/geo/{target}.json", {"bounds": bounds, "transition": "flyToBounds"}, target == "all", bounds
 
 
@@ -386,7 +390,8 @@ def trend(_version, view, scale, lang):
 
 def view_arg(view, d) -> str:
     """The region the wall shows: 'all', a province or a prefecture (what a drill-down sets), else 'all'."""
-    if isinstance(view, str) and view in d.gaz.regions and d.gaz.get(view).level in ("province", "prefecture"):
+    if isinstance(view, str) and view in d.gaz.regions and d.gaz.get(view).level in ("province", "prefecture") \
+            and d.scope.outlines(view):   # a scoped account: only a map of its regions
         return view
     return "all"
 
