@@ -416,6 +416,15 @@ TEXT.update({
     "acked_n": ("已确认 {n} 条预警", "{n} alerts acknowledged"),
     "list_sep": ("；", "; "),
 })
+# ---- resolving while the condition holds (dashboard/pages/alerts.py asks first; the trail says so)
+TEXT.update({
+    "resolve_holds": ("条件仍成立（当前值 {value}，仍达{level}）：解除后下一次评估会再次触发预警。仍要解除吗？",
+                      "The condition still holds (now {value}, still at {level}): resolved, it fires again at "
+                      "the next evaluation. Resolve anyway?"),
+    "resolve_anyway": ("仍要解除", "Resolve anyway"),
+    "cancel": ("取消", "Cancel"),
+    "ev_resolved_held": ("解除（条件仍成立）", "resolved while the condition held"),
+})
 LANGS = ("zh", "en")
 
 

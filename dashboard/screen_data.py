@@ -430,7 +430,7 @@ class ScreenData:
             out = self.alert_dict(a)
             if with_trail:
                 out["trail"] = [{"kind": e.kind, "at": iso_utc(e.at), "by": e.by, "level": e.level, "value": e.value,
-                                 "note": e.note} for e in trail(s, alert_id)]
+                                 "note": e.note, "held": bool(e.held)} for e in trail(s, alert_id)]
             return out
 
     def _rule_region(self, rule_id: str, region_code: str) -> dict:

@@ -296,15 +296,23 @@ def assign(s: Session, alert_id: int, by: str, to: str, now: datetime | None = N
     return alert
 
 
-def resolve(s: Session, alert_id: int, by: str, reason: str, now: datetime | None = None) -> Alert:
-    """Close an alert by hand, with the reason; the rule may fire again later if the value rises."""
+def holds(rule, value: float | None) -> bool:
+    """Whether an open alert's condition still holds at its last value: resolved, it fires again at the
+    next evaluation (between the recover value and level IV it does not: that is the hysteresis)."""
+    return rule is not None and value is not None and rule.level_for(value) is not None
+
+
+def resolve(s: Session, alert_id: int, by: str, reason: str, now: datetime | None = None,
+            held: bool = False) -> Alert:
+    """Close an alert by hand, with the reason; the rule may fire again later if the value rises.
+    `held`: the condition still held (the person was told it fires again); kept in the trail."""
     now = now or utcnow()
     won, alert = _claim(s, alert_id, Alert.state != "resolved",
                         state="resolved", resolved_at=now, resolved_by=by, resolve_reason=reason, updated_at=now)
     if not won:
         raise AlertConflict(f"alert {alert_id} was already resolved by {alert.resolved_by or SYSTEM}", alert)
     s.add(AlertEvent(alert_id=alert_id, kind="resolved", at=now, by=by, level=alert.level, value=alert.value,
-                     note=reason))
+                     note=reason, held=held or None))
     bump_version(s)
     return alert
 

@@ -146,6 +146,31 @@ def test_note_assign_resolve_and_the_trail(client, app, login):
     assert client.get("/api/v1/alerts/424242").status_code == 404
 
 
+def test_resolving_while_the_condition_holds_is_kept_in_the_trail(client, app, login, store):
+    """160 cases in 24 h (level II) still hold: resolved, the trail says so (it fires again); an
+    alert whose value is between the recover value (20) and level IV (30) does not hold."""
+    from sqlalchemy import update
+
+    from sitroom.store.models import Alert
+    officer = login(app, "officer")
+    [a] = client.get("/api/v1/alerts").json
+    r = officer.post(f"/api/v1/alerts/{a['id']}/resolve", json={"reason": "演练结束"})
+    assert r.status_code == 200 and r.json["state"] == "resolved"
+    last = client.get(f"/api/v1/alerts/{a['id']}").json["trail"][-1]
+    assert (last["kind"], last["note"], last["held"]) == ("resolved", "演练结束", True)
+
+    _, sessions = store
+    with sessions.begin() as s:   # the rule fires again at the next evaluation; its value then eases to 25
+        evaluate(s, list(app.server.config["SITROOM_DATA"].rt.config.rules.rules),
+                 app.server.config["SITROOM_DATA"].gaz)
+        [again] = [x for x in s.query(Alert).filter(Alert.state == "firing", Alert.rule == a["rule"])]
+        s.execute(update(Alert).where(Alert.id == again.id).values(value=25.0))
+    app.server.config["SITROOM_DATA"].forget()
+    assert officer.post(f"/api/v1/alerts/{again.id}/resolve", json={"reason": "已回落"}).status_code == 200
+    last = client.get(f"/api/v1/alerts/{again.id}").json["trail"][-1]
+    assert (last["kind"], last["held"]) == ("resolved", False)
+
+
 def test_rules_status_and_pending(client, store):
     from sitroom.store import bump_version
     from sitroom.store.models import RulePending, RulesStatus

@@ -117,3 +117,34 @@ def test_a_leader_gets_no_tick_boxes_or_acknowledge_in_the_queue(wall, stack):
     assert not duo.find_elements("#al-queue .row-ack") and not duo.find_elements("#al-queue .al-pick input")
     assert not _shown(duo, "#al-bulk-ack")
     console.assert_clean("a leader on the queue")
+
+
+LUOHE, SANMENXIA = "411100", "411200"
+
+
+def test_resolving_while_the_condition_holds_asks_first(wall, stack):
+    duo, console, _ = wall
+    alert = _fire(stack, LUOHE, 40)   # level IV: 40 is over its threshold (30), so it still holds
+    duo.driver.get(f"{stack.url}/alerts?alert={alert['id']}")
+    duo.wait_for_contains_text("#al-title", "漯河市", timeout=20)
+    field = duo.find_element('#al-detail input[id*=\'"action":"resolve"\']')
+    field.send_keys("已处置")
+    _click(stack, duo, '#al-detail button[id*=\'"action":"resolve"\']', "Resolve")
+    duo.wait_for_contains_text("#al-confirm", "条件仍成立", timeout=10)
+    assert "再次触发" in text(duo, "#al-confirm")
+    assert stack.get(f"/api/v1/alerts/{alert['id']}")["state"] == "firing"   # nothing done before the answer
+
+    # Cancel: nothing resolved, the question gone
+    _click(stack, duo, '#al-confirm button[id*=\'"action":"cancel"\']', "Cancel")
+    stack.wait_for(lambda: not _shown(duo, "#al-confirm"), 10, "the question gone")
+    assert stack.get(f"/api/v1/alerts/{alert['id']}")["state"] == "firing"
+
+    # asked again, answered yes: resolved, and the trail says the condition held
+    _click(stack, duo, '#al-detail button[id*=\'"action":"resolve"\']', "Resolve")
+    duo.wait_for_contains_text("#al-confirm", "条件仍成立", timeout=10)
+    _click(stack, duo, '#al-confirm button[id*=\'"action":"resolve_held"\']', "Resolve anyway")
+    duo.wait_for_contains_text("#al-trail", "解除（条件仍成立） 值班员甲 — 已处置", timeout=10)
+    last = stack.get(f"/api/v1/alerts/{alert['id']}")["trail"][-1]
+    assert (last["kind"], last["by"], last["held"]) == ("resolved", "值班员甲", True)
+    assert not _shown(duo, "#al-confirm")
+    console.assert_clean("resolving while the condition holds")

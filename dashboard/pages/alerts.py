@@ -11,7 +11,7 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, 
 from sqlalchemy.exc import DBAPIError
 
 from dashboard import push
-from dashboard.alert_actions import take
+from dashboard.alert_actions import still_holds, take
 from dashboard.app import screen_data
 from dashboard.callback_args import choice, id_arg, lang_arg, mapping, str_list, text_arg
 from dashboard.officer_text import not_recorded, refused
@@ -23,7 +23,7 @@ from dashboard.i18n import TEXT, num, pick_lang, t
 from sitroom import notify
 from sitroom.alerts import OFFICER_ACTIONS, AlertConflict, AlertNotFound
 from sitroom.config import LEVELS
-from sitroom.validate import TextError
+from sitroom.validate import TextError, person_text
 
 dash.register_page(__name__, path="/alerts", title="sitroom · alerts")
 STATES = ("active", "firing", "acknowledged", "resolved", "all")
@@ -76,6 +76,11 @@ def layout(lang: str | None = None, state: str | None = None, alert: str | None 
                 dcc.Graph(id="al-chart", config={"displayModeBar": False}, style={"height": "320px"}, responsive=True,
                           figure=empty_figure()),
                 _actions(lang),  # built once: what an officer is typing survives every data refresh
+                html.Div(id="al-confirm", className="al-confirm", hidden=True, children=[
+                    html.Div(id="al-confirm-text", className="al-confirm-text"),
+                    html.Button(t("resolve_anyway", lang), id={"type": "al-act", "action": "resolve_held"},
+                                className="act-btn danger"),
+                    html.Button(t("cancel", lang), id={"type": "al-act", "action": "cancel"}, className="act-btn")]),
                 html.Div(id="al-message", className="alert-message"),
                 html.H3(t("trail", lang)),
                 html.Ul(id="al-trail", className="trail"),
@@ -312,7 +317,7 @@ def detail(alert_id, _v, lang):
     evidence = d.alert_evidence(alert_id)
     level = t("level_" + a["level"], lang)
     region = a["region_name_en"] if lang == "en" else a["region_name"]
-    trail = [html.Li(f"{local_time(e['at'], '%m-%d %H:%M:%S')}  {t('ev_' + e['kind'], lang)}  {e['by'] or ''}"
+    trail = [html.Li(f"{local_time(e['at'], '%m-%d %H:%M:%S')}  {t('ev_' + e['kind'] + ('_held' if e.get('held') else ''), lang)}  {e['by'] or ''}"
                      + (f" — {e['note']}" if e["note"] else ""), className=f"ev ev-{e['kind']}") for e in a["trail"]]
     chart_title = f"{t('metric_chart', lang)} · {value_label(rule, lang)}" if rule else ""
     summary = alert_detail.detection_summary(rule, a, lang)
@@ -362,27 +367,45 @@ def _actions(lang: str) -> html.Div:
     ])
 
 
+# Another alert chosen: a question asked about the last one goes.
+clientside_callback("function(_a) { return true; }", Output("al-confirm", "hidden", allow_duplicate=True),
+                    Input("al-selected", "data"), prevent_initial_call=True)
+
+
 @callback(Output("al-message", "children"), Output("al-version", "data", allow_duplicate=True),
+          Output("al-confirm", "hidden"), Output("al-confirm-text", "children"),
           Input({"type": "al-act", "action": ALL}, "n_clicks"), State({"type": "al-field", "action": ALL}, "value"),
           State({"type": "al-field", "action": ALL}, "id"), State("al-selected", "data"),
           State("al-lang", "data"), prevent_initial_call=True)
 def act(clicks, values, ids, alert_id, lang):
-    """An officer's action; the actor is the logged-in account (dashboard/access.py), never typed."""
+    """An officer's action; the actor is the logged-in account (dashboard/access.py), never typed.
+    Resolving while the condition holds asks first ("resolve_held" is the answer yes)."""
     lang, alert_id = lang_arg(lang), id_arg(alert_id)
+    nothing = no_update, no_update, no_update, no_update
     if not ctx.triggered_id or not isinstance(clicks, list) or not any(c for c in clicks if isinstance(c, int)):
-        return no_update, no_update
+        return nothing
     action = mapping(ctx.triggered_id).get("action")
+    if action == "cancel":
+        return "", no_update, True, ""
+    confirmed = action == "resolve_held"
+    action = "resolve" if confirmed else action
     if not isinstance(action, str) or action not in OFFICER_ACTIONS or alert_id is None:
-        return no_update, no_update
+        return nothing
     # the text box next to each button: {action: what was typed}
     typed = {mapping(i).get("action"): v for i, v in zip(ids if isinstance(ids, list) else [],
                                                          values if isinstance(values, list) else [])}
     try:
+        if action == "resolve" and not confirmed:
+            person_text("reason", typed.get(action), True)   # a missing reason is said before the question
+            a = screen_data().alert(alert_id)
+            if a is not None and still_holds(a):
+                return "", no_update, False, t("resolve_holds", lang, value=num(a["value"]),
+                                               level=t(f"level_{a['level']}", lang))
         take(action, alert_id, typed.get(action))
     except TextError as e:
-        return refused(e, lang), no_update
+        return refused(e, lang), no_update, True, ""
     except DBAPIError as e:
-        return not_recorded(e, lang), no_update
+        return not_recorded(e, lang), no_update, True, ""
     except (AlertConflict, AlertNotFound) as e:
-        return str(e), -1
-    return t("done", lang), -1  # -1: redraws queue and detail now (the push of the new version again)
+        return str(e), -1, True, ""
+    return t("done", lang), -1, True, ""  # -1: redraws queue and detail now (the push of the new version again)

@@ -259,6 +259,7 @@ class AlertEvent(Base):
     level: Mapped[str | None] = mapped_column(String(4))
     value: Mapped[float | None] = mapped_column(Float)
     note: Mapped[str | None] = mapped_column(Text)
+    held: Mapped[bool | None] = mapped_column(Boolean)   # resolved by a person while the condition still held
 
 
 class DataVersion(Base):
