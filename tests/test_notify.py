@@ -103,7 +103,7 @@ def fire(s, region: str, level: str, value: float, threshold: float, rule: str =
     alert_id = s.execute(insert(Alert).values(rule=rule, region=region, level=level, state="firing", value=value,
                                               threshold=threshold, fired_at=now, updated_at=now, firing_since=now)
                          .returning(Alert.id)).scalar_one()
-    s.add(AlertEvent(alert_id=alert_id, kind="fired", at=now, by="system", level=level, value=value))
+    s.execute(insert(AlertEvent).values(alert_id=alert_id, kind="fired", at=now, by="system", level=level, value=value))
     return alert_id
 
 

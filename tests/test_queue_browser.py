@@ -103,7 +103,7 @@ def test_queue_age_sorting_inline_and_bulk_acknowledge(wall, stack):
     duo.wait_for_text_to_equal("#al-bulk-ack", "确认所选（0）", timeout=10)
 
     # a click on the row itself still opens the detail
-    _click(stack, duo, f"#al-row-{older['id']} td:nth-child(3)", "the row")
+    _click(stack, duo, f"#al-row-{older['id']} td:nth-child(4)", "the row")
     duo.wait_for_contains_text("#al-title", "安阳市", timeout=10)
     console.assert_clean("acknowledging from the queue")
 

@@ -201,10 +201,9 @@ def _queue_head(sort: str, lang: str) -> html.Tr:
         on = sort == by
         return html.Th(html.Button(t(key, lang) + (" ▼" if on else ""), id={"type": "al-sort", "by": by},
                                    className="sort-btn" + (" on" if on else ""), title=t("sort_by", lang)))
-    return html.Tr([html.Th(""), sorter("level", "col_level"),
+    return html.Tr([html.Th(""), html.Th(""), sorter("level", "col_level"),
                     *[html.Th(t(c, lang)) for c in ("col_region", "col_rule", "col_value", "col_fired")],
-                    sorter("age", "col_age"), html.Th(t("col_state", lang)), html.Th(t("col_assignee", lang)),
-                    html.Th("")])
+                    sorter("age", "col_age"), html.Th(t("col_state", lang)), html.Th(t("col_assignee", lang))])
 
 
 def _queue_row(a: dict, now: datetime, selected: bool, picked: bool, can_act: bool, lang: str) -> html.Tr:
@@ -218,15 +217,16 @@ def _queue_row(a: dict, now: datetime, selected: bool, picked: bool, can_act: bo
         html.Td(dcc.Checklist(id={"type": "al-pick", "alert": a["id"]}, options=[{"label": "", "value": a["id"]}],
                               value=[a["id"]] if picked else [], className="al-pick") if firing else "",
                 className="al-pick-cell"),
+        # next to the tick box: in reach at every width (a narrow screen scrolls the table's right end)
+        html.Td(html.Button(t("ack_short", lang), id={"type": "al-ack", "alert": a["id"]}, className="ack-btn row-ack",
+                            title=t("ack", lang))
+                if firing else "", className="al-ack-cell"),
         html.Td(html.Span(t(f"level_{a['level']}", lang), className=f"level-chip level-{a['level']}")),
         html.Td(a["region_name_en"] if lang == "en" else a["region_name"], className="al-region"),
         html.Td(a["rule_title"][lang], className="al-rule"), html.Td(num(a['value']), className="num"),
         html.Td(local_time(a["fired_at"], "%m-%d %H:%M"), className="al-fired"), age_cell,
         html.Td(t(f"state_{a['state']}", lang), className=f"state {a['state']}"),
         html.Td(a["assignee"] or ""),
-        html.Td(html.Button(t("ack_short", lang), id={"type": "al-ack", "alert": a["id"]}, className="ack-btn row-ack",
-                            title=t("ack", lang))
-                if firing else "", className="al-ack-cell"),
     ], id=f"al-row-{a['id']}", className="al-row" + (" selected" if selected else ""),
         **{"data-alert": str(a["id"]), "data-region": a["region"], "data-rule": a["rule"]})
 
