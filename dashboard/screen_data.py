@@ -502,7 +502,12 @@ def _scoped_figures(figures: queries.CaseFigures, scope: Scope) -> queries.CaseF
         place={c: p for c, p in figures.place.items() if scope.sees(c)},
         buckets={k: f for k, f in figures.buckets.items() if k[0] in scope.codes},
         corrections=[c for c in figures.corrections
-                     if (scope.sees(c["region"]) if not c["bucket"] else c["province"] in scope.codes)])
+                     if (scope.sees(c["region"]) if not c["bucket"] else c["province"] in scope.codes)],
+        # what was reported at all, of the scope's regions: without it every region of its map read "no data"
+        line_provinces={p for p in figures.line_provinces if scope.outlines(p)},
+        aggregated={c for c in figures.aggregated if scope.sees(c)},
+        inside={c: f for c, f in figures.inside.items() if scope.sees(c)},
+        reported={src: {c for c in codes if scope.sees(c)} for src, codes in figures.reported.items()})
 
 
 def _sum_days(series: list[list[dict]]) -> list[dict]:
