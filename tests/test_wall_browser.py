@@ -161,3 +161,41 @@ def test_english_wall(wall, stack):
     assert text(duo, banner_row(XIAN) + " .ack-btn") == "Acknowledge"
     assert not re.search(r"[\u4e00-\u9fff]", row), f"Chinese text on the English wall: {row!r}"
     console.assert_clean("on the English wall")
+
+
+def test_provinces_prefectures_counties_and_back(wall, stack):
+    """The province is a level of the map: the overview's province buttons show one province's
+    prefectures, a click on one of them its counties, its province's button goes back up, and Back
+    returns to the overview; each level in the URL."""
+    duo, console, open_ = wall
+    open_()
+
+    def crumb(code):
+        return duo.wait_for_element(f'#map-crumbs button[id*=\'"code":"{code}"\']', timeout=20)
+
+    def shows(view, prefix, n):
+        stack.wait_for(lambda: (f"view={view}" in duo.driver.current_url if view else "view=" not in duo.driver.current_url)
+                       and len([c for c in _region_codes(duo) if c.startswith(prefix)]) == n
+                       and len(_region_codes(duo)) == n, 20, f"the map of {view or 'every prefecture'}")
+
+    assert crumb("610000").text == "陕西省"
+    crumb("410000").click()
+    shows("410000", "41", 18)
+    duo.wait_for_contains_text("#map-title", "河南省", timeout=20)
+
+    def drill():   # Luoyang's outline (redrawn while the province's map settles: try again)
+        if "view=410300" in duo.driver.current_url:
+            return True
+        try:
+            duo.find_element("path.region-410300").click()
+        except Exception:
+            pass
+        return False
+    stack.wait_for(drill, 20, "Luoyang's counties")
+    shows("410300", "4103", len([r for r in stack.gaz.regions.values() if r.adcode.startswith("4103")
+                                 and r.level == "county"]))
+    crumb("410000").click()
+    shows("410000", "41", 18)
+    duo.find_element("#map-back").click()
+    shows(None, "", 28)
+    console.assert_clean("through the map's levels")

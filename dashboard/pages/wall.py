@@ -90,6 +90,7 @@ def layout(lang: str | None = None, metric: str | None = None, layers: str | Non
                                    options=[{"label": t(f"metric_{m}", lang), "value": m} for m in METRICS]),
                     html.Button(t("back", lang), id="map-back", className="map-back", hidden=view == "all"),
                     html.Span(id="map-title", className="map-title"),
+                    html.Span(id="map-crumbs", className="map-crumbs"),   # the levels above and beside
                     dcc.Checklist(id="layers", value=shown, inline=True, className="layer-picker",
                                   options=[{"label": t(f"layer_{x}", lang), "value": x} for x in ml.LAYERS]),
                 ]),
@@ -166,13 +167,21 @@ def status_line(sources: list[dict], lang: str) -> tuple[str, str, bool]:
 @callback(Output("wall-view", "data"), Output("regions-geo", "url"), Output("map", "viewport"),
           Output("map-back", "hidden"), Output("wall-bounds", "data"),
           Input("regions-geo", "clickData"), Input("map-back", "n_clicks"), Input("kiosk-step", "data"),
+          Input({"type": "map-crumb", "code": dash.ALL}, "n_clicks"),
           State("wall-view", "data"), prevent_initial_call=True)
-def drill(click, _back, step, view):
-    """Click a prefecture to see its counties; Back returns to the overview; a kiosk's step shows its region."""
+def drill(click, _back, step, _crumbs, view):
+    """Click a prefecture to see its counties; a province's button (above the map) shows its prefectures;
+    Back returns to the overview; a kiosk's step shows its region."""
     d = screen_data()
     gaz = d.gaz
+    crumb = ctx.triggered_id if isinstance(ctx.triggered_id, dict) else None
     if ctx.triggered_id == "map-back":
         target = "all"
+    elif crumb is not None:
+        code = crumb.get("code")
+        if not ctx.triggered[0].get("value") or code not in gaz.regions or gaz.get(code).level != "province":
+            return no_update, no_update, no_update, no_update, no_update   # drawn, not clicked
+        target = code
     elif ctx.triggered_id == "kiosk-step":
         step = mapping(step)
         target = map_target(step.get("region") if step.get("view") in ("region", "alert") else None, gaz)
@@ -181,7 +190,8 @@ def drill(click, _back, step, view):
             return no_update, no_update, no_update, no_update, no_update
     else:
         code = mapping(mapping(click).get("properties")).get("adcode")
-        if not isinstance(code, str) or view != "all" or code not in gaz.regions or gaz.get(code).level != "prefecture":
+        at_top = view == "all" or (view in gaz.regions and gaz.get(view).level == "province")
+        if not isinstance(code, str) or not at_top or code not in gaz.regions or gaz.get(code).level != "prefecture":
             return no_update, no_update, no_update, no_update, no_update
         target = code
     if not d.scope.outlines(target):   # a kiosk step outside the account's regions: its overview
@@ -191,7 +201,8 @@ def drill(click, _back, step, view):
 
 
 @callback(Output("regions-geo", "hideout"), Output("legend", "children"), Output("layer-legends", "children"),
-          Output("map-title", "children"), Input("wall-version", "data"), Input("metric", "value"), Input("wall-view", "data"), Input("layers", "value"),
+          Output("map-title", "children"), Output("map-crumbs", "children"),
+          Input("wall-version", "data"), Input("metric", "value"), Input("wall-view", "data"), Input("layers", "value"),
           State("wall-lang", "data"))
 def colour_map(_version, metric, view, layers, lang):
     d = screen_data()
@@ -213,7 +224,23 @@ def colour_map(_version, metric, view, layers, lang):
         legends.append(ml.inflow_legend(lang))
     gaps = cases["missing"]
     return (hideout(values, metric, names, lang, alerted, cases["corrections"], show_cases, gaps),
-            legend(metric, lang, "prefecture_only" in gaps.values()) if show_cases else [], legends, title)
+            legend(metric, lang, "prefecture_only" in gaps.values()) if show_cases else [], legends, title,
+            _crumbs(d, view, lang))
+
+
+def _crumbs(d, view: str, lang: str) -> list:
+    """Buttons to the province level: each province on the overview, a prefecture's own province on its map
+    (provinces -> prefectures -> counties; Back returns to the overview)."""
+    if view == "all":
+        provinces = [p for p in d.gaz.provinces() if d.scope.outlines(p.adcode)]
+        if len(provinces) < 2:
+            return []
+    elif d.gaz.get(view).level == "prefecture":
+        provinces = [d.gaz.get(d.gaz.province_of(view))]
+    else:
+        return []
+    return [html.Button(p.name_en if lang == "en" else p.name, id={"type": "map-crumb", "code": p.adcode},
+                        n_clicks=0, className="map-crumb") for p in provinces]
 
 
 @callback(Output("clinics-geo", "url"), Output("supply-geo", "url"), Output("inflows-geo", "url"),
