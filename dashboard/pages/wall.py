@@ -90,7 +90,8 @@ def layout(lang: str | None = None, metric: str | None = None, layers: str | Non
                                    options=[{"label": t(f"metric_{m}", lang), "value": m} for m in METRICS]),
                     html.Button(t("back", lang), id="map-back", className="map-back", hidden=view == "all"),
                     html.Span(id="map-title", className="map-title"),
-                    html.Span(id="map-crumbs", className="map-crumbs"),   # the levels above and beside
+                    # the levels above and beside; drawn with the page, so the map does not shrink (and refit) later
+                    html.Span(_crumbs(d, view, lang), id="map-crumbs", className="map-crumbs"),
                     dcc.Checklist(id="layers", value=shown, inline=True, className="layer-picker",
                                   options=[{"label": t(f"layer_{x}", lang), "value": x} for x in ml.LAYERS]),
                 ]),
