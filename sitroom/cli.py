@@ -259,6 +259,9 @@ def _run(server, host: str, port: int) -> None:
     click.echo(f"sitroom is serving on http://{host}:{port}/", err=False)
     def stop(*_):
         server.sitroom_push.stop()   # open streams end now
+        # requests under way finish before the server's wake-up pipe closes (a task ending after it logged
+        # "Bad file descriptor")
+        server.task_dispatcher.shutdown(timeout=5)
         server.close()
 
     for sig in (signal.SIGTERM, signal.SIGINT):  # Ctrl-C and a service manager's stop alike
