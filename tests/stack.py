@@ -277,6 +277,21 @@ class Stack:
 
 # Pages re-render on an interval, so an element found a moment ago may be gone when its text is
 # read (a stale element reference). These read the text in the page itself, in one step.
+def click(stack, duo, selector: str, what: str, timeout: float = 10) -> None:
+    """Click, again if a redraw (a pushed data version) replaced or covered the element meanwhile:
+    a user's click then lands on the new one, a WebDriver click fails on the old one."""
+    from selenium.common.exceptions import (ElementClickInterceptedException, NoSuchElementException,
+                                            StaleElementReferenceException)
+
+    def once():
+        try:
+            duo.driver.find_element("css selector", selector).click()
+            return True
+        except (StaleElementReferenceException, ElementClickInterceptedException, NoSuchElementException):
+            return False
+    stack.wait_for(once, timeout, what)
+
+
 def text(duo, selector: str) -> str | None:
     """innerText of the first element matching the selector, or None when there is none."""
     return duo.driver.execute_script(

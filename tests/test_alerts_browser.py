@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 import yaml
 
-from stack import banner_row, cells, css, text, texts
+from stack import banner_row, cells, click, css, text, texts
 
 pytestmark = pytest.mark.browser
 
@@ -150,7 +150,7 @@ def test_alert_detail_chart_rows_and_acknowledge(wall, stack):
     duo.wait_for_element(banner_row(LUOYANG), timeout=20)
     if alert["state"] == "firing":  # read in one step: the banner may re-render between a find and a read
         assert css(duo, banner_row(LUOYANG), "animationName") == "flash"
-    duo.find_element(f'#al-row-{alert["id"]}').click()
+    click(stack, duo, f'#al-row-{alert["id"]} td.al-region', "the alert's row")
     duo.wait_for_contains_text("#al-title", "洛阳市", timeout=10)
     stack.wait_for(lambda: f"alert={alert['id']}" in duo.driver.current_url, 10, "the selection in the address")
 
@@ -180,7 +180,7 @@ def test_alert_detail_chart_rows_and_acknowledge(wall, stack):
 
     # acknowledge from the detail
     if alert["state"] == "firing":
-        duo.find_element('#al-detail button[id*=\'"action":"ack"\']').click()
+        click(stack, duo, '#al-detail button[id*=\'"action":"ack"\']', "Acknowledge")
         stack.wait_for(lambda: " ".join((texts(duo, "#al-trail li") or [""])[-1].split()).endswith("确认 值班员甲"),
                        10, "the acknowledgement at the end of the trail")
         duo.wait_for_element(f'#alert-banner .alert-row[data-region="{LUOYANG}"].acknowledged', timeout=10)

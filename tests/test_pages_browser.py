@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from stack import banner_row, css, text
+from stack import banner_row, click, css, text
 
 pytestmark = pytest.mark.browser
 
@@ -124,7 +124,7 @@ def test_every_page_shows_the_banner_and_acknowledges_from_it(wall, stack):
         assert css(duo, row_sel, "animationName") == "flash"
         assert css(duo, row_sel, "backgroundColor") == "rgb(215, 25, 28)"  # LEVEL_COLOURS["I"]
     # on /sources: acknowledged here, by the logged-in officer, and in the store
-    duo.find_element(row_sel + " .ack-btn").click()
+    click(stack, duo, row_sel + " .ack-btn", "the banner row's Acknowledge")
     duo.wait_for_contains_text(row_sel + ".acknowledged .acked-by", "已由 值班员甲", timeout=10)
     assert css(duo, row_sel, "animationName") == "none"
     got = stack.get(f"/api/v1/alerts/{alert['id']}")

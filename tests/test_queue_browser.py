@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from stack import text
+from stack import click, text
 
 pytestmark = pytest.mark.browser
 
@@ -41,19 +41,6 @@ def test_a_resolved_alert_has_no_action_form(wall, stack):
 PINGDINGSHAN, HEBI, PUYANG = "410400", "410600", "410900"
 
 
-def _click(stack, duo, selector: str, what: str) -> None:
-    """Click, again if a redraw (the pushed data version) replaced the element meanwhile."""
-    from selenium.common.exceptions import StaleElementReferenceException
-
-    def once():
-        try:
-            duo.find_element(selector).click()
-            return True
-        except StaleElementReferenceException:
-            return False
-    stack.wait_for(once, 10, what)
-
-
 def _queue_regions(duo) -> list[str]:
     return duo.driver.execute_script("return [...document.querySelectorAll('#al-queue tr.al-row')]"
                                      ".map(r => r.dataset.region)")
@@ -76,12 +63,12 @@ def test_queue_age_sorting_inline_and_bulk_acknowledge(wall, stack):
     mine = (ANYANG, JIAOZUO, PINGDINGSHAN)
     in_order = lambda: [r for r in _queue_regions(duo) if r in mine]  # noqa: E731
     assert in_order() == [PINGDINGSHAN, ANYANG, JIAOZUO], in_order()
-    _click(stack, duo, '#al-queue button[id*=\'"by":"age"\']', "the age column's head")
+    click(stack, duo, '#al-queue button[id*=\'"by":"age"\']', "the age column's head")
     stack.wait_for(lambda: in_order() == [ANYANG, JIAOZUO, PINGDINGSHAN], 10, "the queue sorted by age")
     stack.wait_for(lambda: "sort=age" in duo.driver.current_url, 5, "the sort in the address")
 
     # inline: one row's Acknowledge, without opening its detail
-    _click(stack, duo, f"#al-row-{older['id']} .row-ack", "the row's Acknowledge")
+    click(stack, duo, f"#al-row-{older['id']} .row-ack", "the row's Acknowledge")
     got = stack.wait_for(lambda: (lambda a: a if a["state"] == "acknowledged" else None)(
         stack.get(f"/api/v1/alerts/{older['id']}")), 10, "the inline acknowledgement")
     assert got["acked_by"] == "值班员甲"
@@ -92,10 +79,10 @@ def test_queue_age_sorting_inline_and_bulk_acknowledge(wall, stack):
 
     # bulk: tick two rows (a tick opens no detail either), one button
     for a in (newer, worse):
-        _click(stack, duo, f"#al-row-{a['id']} .al-pick input", "a row's tick box")
+        click(stack, duo, f"#al-row-{a['id']} .al-pick input", "a row's tick box")
     duo.wait_for_text_to_equal("#al-bulk-ack", "确认所选（2）", timeout=10)
     assert text(duo, "#al-title") == "点击一条预警查看详情与处置"
-    _click(stack, duo, "#al-bulk-ack", "the bulk Acknowledge")
+    click(stack, duo, "#al-bulk-ack", "the bulk Acknowledge")
     duo.wait_for_contains_text("#al-queue-message", "已确认 2 条预警", timeout=10)
     for a in (newer, worse):
         got = stack.get(f"/api/v1/alerts/{a['id']}")
@@ -103,7 +90,7 @@ def test_queue_age_sorting_inline_and_bulk_acknowledge(wall, stack):
     duo.wait_for_text_to_equal("#al-bulk-ack", "确认所选（0）", timeout=10)
 
     # a click on the row itself still opens the detail
-    _click(stack, duo, f"#al-row-{older['id']} td:nth-child(4)", "the row")
+    click(stack, duo, f"#al-row-{older['id']} td:nth-child(4)", "the row")
     duo.wait_for_contains_text("#al-title", "安阳市", timeout=10)
     console.assert_clean("acknowledging from the queue")
 
@@ -129,20 +116,20 @@ def test_resolving_while_the_condition_holds_asks_first(wall, stack):
     duo.wait_for_contains_text("#al-title", "漯河市", timeout=20)
     field = duo.find_element('#al-detail input[id*=\'"action":"resolve"\']')
     field.send_keys("已处置")
-    _click(stack, duo, '#al-detail button[id*=\'"action":"resolve"\']', "Resolve")
+    click(stack, duo, '#al-detail button[id*=\'"action":"resolve"\']', "Resolve")
     duo.wait_for_contains_text("#al-confirm", "条件仍成立", timeout=10)
     assert "再次触发" in text(duo, "#al-confirm")
     assert stack.get(f"/api/v1/alerts/{alert['id']}")["state"] == "firing"   # nothing done before the answer
 
     # Cancel: nothing resolved, the question gone
-    _click(stack, duo, '#al-confirm button[id*=\'"action":"cancel"\']', "Cancel")
+    click(stack, duo, '#al-confirm button[id*=\'"action":"cancel"\']', "Cancel")
     stack.wait_for(lambda: not _shown(duo, "#al-confirm"), 10, "the question gone")
     assert stack.get(f"/api/v1/alerts/{alert['id']}")["state"] == "firing"
 
     # asked again, answered yes: resolved, and the trail says the condition held
-    _click(stack, duo, '#al-detail button[id*=\'"action":"resolve"\']', "Resolve")
+    click(stack, duo, '#al-detail button[id*=\'"action":"resolve"\']', "Resolve")
     duo.wait_for_contains_text("#al-confirm", "条件仍成立", timeout=10)
-    _click(stack, duo, '#al-confirm button[id*=\'"action":"resolve_held"\']', "Resolve anyway")
+    click(stack, duo, '#al-confirm button[id*=\'"action":"resolve_held"\']', "Resolve anyway")
     duo.wait_for_contains_text("#al-trail", "解除（条件仍成立） 值班员甲 — 已处置", timeout=10)
     last = stack.get(f"/api/v1/alerts/{alert['id']}")["trail"][-1]
     assert (last["kind"], last["by"], last["held"]) == ("resolved", "值班员甲", True)

@@ -91,8 +91,8 @@ def create_token(s: Session, user: str, scope: str, expires: timedelta | None) -
 
 
 def tokens(s: Session) -> list[tuple[ApiToken, Account]]:
-    return list(s.execute(select(ApiToken, Account).join(Account, Account.id == ApiToken.account_id)
-                          .order_by(ApiToken.created_at.desc())).tuples())
+    return [(t, a) for t, a in s.execute(select(ApiToken, Account).join(Account, Account.id == ApiToken.account_id)
+                                         .order_by(ApiToken.created_at.desc()))]
 
 
 def revoke_token(s: Session, token_id_or_prefix: str) -> ApiToken:
