@@ -13,6 +13,7 @@ from .api import ACTION_FIELDS, ALERT_STATES, DELIVERY_STATUSES, LEVEL_NAMES, MA
 JSON = "application/json"
 ERROR = {"$ref": "#/components/schemas/Error"}
 ANY_OBJECT = {"type": "object"}
+FORMATS = (("", JSON), (".csv", "text/csv"))   # a route's JSON answer, and the same rows as CSV
 
 
 def _answer(description: str, schema=None, media: str = JSON) -> dict:
@@ -20,9 +21,11 @@ def _answer(description: str, schema=None, media: str = JSON) -> dict:
 
 
 def _errors(*codes: int) -> dict:
-    words = {400: "Bad input, with the reason", 404: "Not found", 409: "Someone got there first",
+    words = {400: "Bad input, with the reason", 401: "Not signed in (session or Bearer token)",
+             403: "Signed in, but the role or the token's scope does not allow it",
+             404: "Not found (or outside the account's regions)", 409: "Someone got there first",
              413: "Body too large", 503: "The store cannot be used now"}
-    return {str(c): _answer(words[c], ERROR) for c in codes}
+    return {str(c): _answer(words[c], ERROR) for c in (*codes, 401, 403)}
 
 
 def _query(name: str, schema: dict, description: str = "") -> dict:
@@ -42,11 +45,12 @@ def _get(summary: str, ok_schema=None, params=(), errors=(400,), media: str = JS
 
 def _action(action: str) -> dict:
     field, required = ACTION_FIELDS[action]
-    props = {"by": {"type": "string", "minLength": 1, "maxLength": LIMITS["by"]},
-             field: {"type": "string", "minLength": 1, "maxLength": LIMITS[field]}}
-    body = {"type": "object", "properties": props, "required": ["by", field] if required else ["by"],
+    # no 'by': the actor is the signed-in account (or the token's), and a body naming one is refused
+    props = {field: {"type": "string", "minLength": 1, "maxLength": LIMITS[field]}}
+    body = {"type": "object", "properties": props, "required": [field] if required else [],
             "additionalProperties": False}
-    return {"post": {"summary": f"An officer's '{action}' of an alert", "parameters": [ALERT_ID],
+    return {"post": {"summary": f"An officer's '{action}' of an alert (role officer or admin, token scope act)",
+                     "parameters": [ALERT_ID],
                      "requestBody": {"required": True, "content": {JSON: {"schema": body}}},
                      "responses": {"200": _answer("The alert after the action"),
                                    **_errors(400, 404, 409, 413, 503)}}}
@@ -57,10 +61,15 @@ def openapi() -> dict:
         "/healthz": {"get": {"summary": "The store (reachable, writable) and the loaders (heartbeat)",
                              "responses": {"200": _answer("Both are up"), "503": _answer("Either is down")}}},
         "/api/v1/openapi.json": _get("This description", errors=()),
-        "/api/v1/regions": _get("Regions of the gazetteer", LIST, [
+        **{f"/api/v1/regions{ext}": _get("Regions of the gazetteer (in the account's scope)", LIST, [
             _query("level", {"type": "string", "enum": list(LEVEL_NAMES)}),
-            _query("parent", {"type": "string"}, "name, pinyin or code of the parent region")]),
-        "/api/v1/summary": _get("Totals and per-prefecture figures", errors=(503,)),
+            _query("parent", {"type": "string"}, "name, pinyin or code of the parent region"),
+            _query("figures", {"type": "string", "enum": ["1", "true", "yes", "0"]}, "with each region's figures")],
+            media=media) for ext, media in FORMATS},
+        **{f"/api/v1/summary{ext}": _get("Totals, per province its regions, buckets and unplaced figures",
+                                         errors=(503,), media=media) for ext, media in FORMATS},
+        **{f"/api/v1/totals_check{ext}": _get("Per aggregate source: the publisher's totals beside ours",
+                                              errors=(503,), media=media) for ext, media in FORMATS},
         "/api/v1/alerts": _get("Alerts in a state, or the pending conditions", LIST,
                                [_query("state", {"type": "string", "enum": list(ALERT_STATES)})]),
         "/api/v1/rules/status": _get("Whether rules.yaml on disk is what runs", errors=()),
@@ -87,8 +96,13 @@ def openapi() -> dict:
     return {
         "openapi": "3.0.3",
         "info": {"title": "sitroom", "version": "1",
-                 "description": "The situation room's JSON API. Every answer is JSON; an error is {\"error\": reason}."},
+                 "description": "The situation room's JSON API. Every answer is JSON (a .csv route's rows are CSV); "
+                                "an error is {\"error\": reason}."},
         "paths": paths,
         "components": {"schemas": {"Error": {"type": "object", "required": ["error"],
-                                             "properties": {"error": {"type": "string"}}}}},
+                                             "properties": {"error": {"type": "string"}}}},
+                       "securitySchemes": {"token": {"type": "http", "scheme": "bearer",
+                                                     "description": "sitroom tokens create --user NAME"},
+                                           "session": {"type": "apiKey", "in": "cookie", "name": "sitroom_session"}}},
+        "security": [{"token": []}, {"session": []}],
     }

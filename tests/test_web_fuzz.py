@@ -111,7 +111,9 @@ def test_api_fuzz(case):
     TALLY["api 5xx"] += response.status_code >= 500
     assert response.status_code < 500, (case.method, case.formatted_path, response.status_code, response.text[:300])
     ctype = (response.headers.get("content-type") or [""])[0]
-    assert "json" in ctype, (case.method, case.formatted_path, response.status_code, ctype)
+    csv = case.method == "GET" and case.formatted_path.endswith(".csv") and response.status_code == 200
+    want = "csv" if csv else "json"
+    assert want in ctype, (case.method, case.formatted_path, response.status_code, ctype)
 
 
 # ------------------------------------------------------------------------------ Dash callbacks
