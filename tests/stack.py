@@ -79,7 +79,8 @@ def _free_port() -> int:
 class Stack:
     """Source DB + `sitroom loaders` + `sitroom serve`, all on a temp data dir."""
 
-    def __init__(self, root: Path, seed: int = 1, sources: tuple[str, ...] = ("hc_cases",), backfill_days: int = 10):
+    def __init__(self, root: Path, seed: int = 1, sources: tuple[str, ...] = ("hc_cases",), backfill_days: int = 10,
+                 database_url: str | None = None):
         self.seed, self.backfill_days = seed, backfill_days   # backfill_days=0: an empty source and store
         self.data_dir = root / "data"
         self.config_dir = root / "config"
@@ -87,6 +88,7 @@ class Stack:
         shutil.copytree(REPO / "config", self.config_dir)
         self._keep_sources(sources)
         self.store_path = self.data_dir / "sitroom.db"
+        self.database_url = database_url   # None: the data dir's SQLite file, as `sitroom` defaults to
         self.source_path = self.data_dir / "sources" / "health_commission.db"
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -121,6 +123,8 @@ class Stack:
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SITROOM_")}
         env["PYTHONUNBUFFERED"] = "1"
+        if self.database_url:
+            env["SITROOM_DATABASE_URL"] = self.database_url
         return env
 
     def spawn(self, name: str, *args: str) -> None:
@@ -143,6 +147,13 @@ class Stack:
                 raise RuntimeError(f"`sitroom {name}` exited with {p.returncode}\n{self.log_tail()}")
 
     def start(self) -> None:
+        self.start_loaders()
+        self.add_accounts()
+        self.start_servers()
+        self.wait_for(self.loaded_everything, 60, "the loader to read the backfilled source rows")
+
+    def start_loaders(self) -> None:
+        """The simulated source with its history, and `sitroom loaders` (which migrates the store)."""
         from loaders.demo.health_commission import HealthCommissionSim
         from loaders.demo.marker import mark_demo
         from sitroom.regions import load_gazetteer
@@ -158,12 +169,12 @@ class Stack:
         # The loader migrates the store first; the server starts after it (two processes both
         # running the first migration of a fresh SQLite file would race).
         self.spawn("loaders", "loaders")
-        self.wait_for(lambda: self.store_path.exists() and "loaders running" in self.logs["loaders"].read_text(),
-                      60, "the loader to start")
-        self.add_accounts()
+        self.wait_for(lambda: (self.database_url or self.store_path.exists())
+                      and "loaders running" in self.logs["loaders"].read_text(), 90, "the loader to start")
+
+    def start_servers(self) -> None:
         self.spawn("serve", "serve", "--port", str(self.port))
         self.wait_for(lambda: self.get("/healthz").get("status") == "ok", 60, "/healthz")
-        self.wait_for(self.loaded_everything, 60, "the loader to read the backfilled source rows")
 
     def stop(self) -> None:
         for p in self.procs.values():
@@ -194,7 +205,7 @@ class Stack:
                              f"{self.log_tail()}")
 
     def store_url(self) -> str:
-        return f"sqlite:///{self.store_path}"
+        return self.database_url or f"sqlite:///{self.store_path}"
 
     def add_accounts(self) -> None:
         """The test account of every role (ACCOUNTS), in the migrated store."""

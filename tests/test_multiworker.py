@@ -17,7 +17,7 @@ from loaders.demo.health_commission import SUSPECTED
 from sitroom.store import make_engine, session_factory
 from sitroom.store.models import AlertEvent
 
-from stack import ACCOUNTS, Http, Stack, _free_port, add_account
+from stack import Http, Stack, _free_port, add_account
 
 WORKERS = 3
 OFFICERS_PER_WORKER = 2
@@ -26,32 +26,13 @@ BUSY = ("410500", "410700", "411300", "610300", "610400", "610500")  # suspected
 
 
 class MultiStack(Stack):
-    """The test stack with the store at `database_url` and WORKERS web servers."""
+    """The test stack on the store under test with WORKERS web servers."""
 
     def __init__(self, root: Path, database_url: str):
-        super().__init__(root)
-        self.database_url = database_url
+        super().__init__(root, backfill_days=3, database_url=database_url)
         self.ports: list[int] = []
 
-    def store_url(self) -> str:
-        return self.database_url
-
-    def env(self) -> dict[str, str]:
-        return {**super().env(), "SITROOM_DATABASE_URL": self.database_url}
-
-    def start(self) -> None:
-        from loaders.demo.health_commission import HealthCommissionSim
-        from sitroom.regions import load_gazetteer
-
-        self.gaz = load_gazetteer(("410000", "610000"), self.data_dir / "cache")
-        self.sim = HealthCommissionSim(f"sqlite:///{self.source_path}", self.gaz, seed=self.seed, bad_share=0,
-                                       confirmed_per_day=100, hotspot=None)
-        self.sim.create()
-        self.source_rows = self.sim.backfill(days=3)
-        self.spawn("loaders", "loaders")  # migrates the store first
-        self.wait_for(lambda: "loaders running" in self.logs["loaders"].read_text(), 90, "the loader to start")
-        for role, (name, display) in ACCOUNTS.items():
-            add_account(self.database_url, name, role, display=display)
+    def start_servers(self) -> None:
         for i in range(WORKERS):
             port = _free_port()
             self.ports.append(port)
@@ -59,7 +40,6 @@ class MultiStack(Stack):
         for port in self.ports:
             self.url = f"http://127.0.0.1:{port}"
             self.wait_for(lambda: self.get("/healthz").get("status") == "ok", 60, f"/healthz on {port}")
-        self.wait_for(self.loaded_everything, 60, "the loader to read the backfilled rows")
 
 
 def post(client: Http, path: str, body: dict) -> tuple[int, dict]:
@@ -91,7 +71,7 @@ def test_one_acknowledgement_wins_across_workers_while_the_loader_writes(multist
 
     busy = threading.Thread(target=keep_the_loader_busy, daemon=True)
     busy.start()
-    engine = make_engine(s.database_url)
+    engine = make_engine(s.store_url())
     try:
         for region in PREFECTURES:
             s.sim.add_cases(region, 320)
@@ -99,7 +79,7 @@ def test_one_acknowledgement_wins_across_workers_while_the_loader_writes(multist
             officers = [(port, f"值班员{port % 1000}-{k}") for port in s.ports for k in range(OFFICERS_PER_WORKER)]
             clients = {}
             for port, name in officers:   # each officer logged in on one worker
-                add_account(s.database_url, name, "officer", display=name)
+                add_account(s.store_url(), name, "officer", display=name)
                 clients[name] = Http(f"http://127.0.0.1:{port}", name)
             barrier = threading.Barrier(len(officers))
             results: list[tuple[str, int, dict]] = []

@@ -16,43 +16,12 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import create_engine, select
 
 import pgcluster
-from stack import Stack, _free_port
+from stack import Stack
 from sitroom.alerts import SYSTEM
 from sitroom.store.models import AlertEvent
 from sitroom.validate import TextError, person_text
 
 TALLY: Counter = Counter()
-
-
-class LiveStack(Stack):
-    """A Stack on the store under test (SQLite file or a PostgreSQL database)."""
-
-    def __init__(self, root, database_url: str | None):
-        super().__init__(root)
-        self.database_url = database_url or f"sqlite:///{self.store_path}"
-
-    def env(self) -> dict[str, str]:
-        return {**super().env(), "SITROOM_DATABASE_URL": self.database_url}
-
-    def store_url(self) -> str:
-        return self.database_url
-
-    def start(self) -> None:
-        from loaders.demo.health_commission import HealthCommissionSim
-        from sitroom.regions import load_gazetteer
-        self.gaz = load_gazetteer(("410000", "610000"), self.data_dir / "cache")
-        self.sim = HealthCommissionSim(f"sqlite:///{self.source_path}", self.gaz, seed=self.seed, bad_share=0,
-                                       confirmed_per_day=100, hotspot=None)
-        self.sim.create()
-        self.source_rows = self.sim.backfill(days=3)
-        self.spawn("loaders", "loaders")   # migrates the store first
-        self.wait_for(lambda: "loaders running" in self.logs["loaders"].read_text(), 90, "the loader to start")
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.add_accounts()
-        self.spawn("serve", "serve", "--port", str(self.port))
-        self.wait_for(lambda: self.get("/healthz").get("status") == "ok", 60, "/healthz")
-        self.wait_for(self.loaded_everything, 60, "the loader to read the backfilled rows")
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +30,7 @@ def live(request, tmp_path_factory):
     if pgcluster.test_store_backend() == "postgresql":
         server = request.getfixturevalue("pg_server")
         url = server.create_database(server.unique_name("store", "web_fuzz"))
-    s = LiveStack(tmp_path_factory.mktemp("fuzz"), url)
+    s = Stack(tmp_path_factory.mktemp("fuzz"), backfill_days=3, database_url=url)
     try:
         s.start()
         s.sim.add_cases("410100", 200)   # a firing alert for the officers' actions to act on
@@ -266,7 +235,7 @@ def test_state_changing_callbacks_fuzzed(live, callbacks):
 
 
 def _assert_only_valid_text_stored(live):
-    engine = create_engine(live.database_url)
+    engine = create_engine(live.store_url())
     try:
         with engine.connect() as c:
             events = c.execute(select(AlertEvent.kind, AlertEvent.by, AlertEvent.note)).all()
