@@ -207,6 +207,15 @@ def wall(dash_duo, stack):
 
 
 
+def runtime_on(url: str, gaz, data_dir, config_dir=None):
+    """A Runtime on the store at `url`, with the config in config_dir (the shipped one by default)."""
+    from sitroom.config import load_config
+    from sitroom.runtime import Runtime
+    from sitroom.settings import Settings
+    settings = Settings.from_env(data_dir=data_dir, config_dir=config_dir or REPO / "config", database_url=url)
+    return Runtime(settings, load_config(settings.config_dir, settings.env()), gaz)
+
+
 def runtime_with_a_firing_alert(store, gaz, data_dir):
     """A Runtime on the store with 160 confirmed cases in 郑州市金水区 this past hour and the shipped rules
     evaluated on them (so new_cases_24h fires for 郑州), for tests of one web app in process."""
@@ -215,13 +224,9 @@ def runtime_with_a_firing_alert(store, gaz, data_dir):
     from sqlalchemy import insert
 
     from sitroom.alerts import evaluate
-    from sitroom.config import load_config
-    from sitroom.runtime import Runtime
-    from sitroom.settings import Settings
     from sitroom.store.models import CaseReport
     url, sessions = store
-    settings = Settings.from_env(data_dir=data_dir, config_dir=REPO / "config", database_url=url)
-    rt = Runtime(settings, load_config(settings.config_dir, settings.env()), gaz)
+    rt = runtime_on(url, gaz, data_dir)
     now = datetime.utcnow()
     with sessions.begin() as s:
         s.execute(insert(CaseReport), [

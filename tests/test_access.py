@@ -14,13 +14,11 @@ from sqlalchemy import func, insert, select, text
 from sitroom.alerts import evaluate
 from sitroom.auth import accounts, credentials
 from sitroom.auth.models import ApiToken, AuditEntry, Wall
-from sitroom.config import load_config
 from sitroom.runtime import Runtime
-from sitroom.settings import Settings
 from sitroom.store.models import Alert, CaseReport
 
 import feed_seed
-from conftest import REPO
+from conftest import REPO, runtime_on
 from stack import ACCOUNTS, PASSWORD, add_account
 
 ROLES = ("wall", "leader", "officer", "admin")
@@ -33,8 +31,7 @@ def runtime(store, gaz, tmp_path):
     config_dir = tmp_path / "config"
     shutil.copytree(REPO / "config", config_dir)
 
-    settings = Settings.from_env(data_dir=tmp_path, config_dir=config_dir, database_url=url)
-    rt = Runtime(settings, load_config(config_dir, settings.env()), gaz)
+    rt = runtime_on(url, gaz, tmp_path, config_dir)
     now = datetime.utcnow()
     with sessions.begin() as s:
         feed_seed.seed(s)   # figures, clinics, supply points, arrivals in Zhengzhou, Luoyang, Xi'an, Xianyang

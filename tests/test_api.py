@@ -8,19 +8,15 @@ import pytest
 from sqlalchemy import insert
 
 from sitroom.alerts import evaluate
-from sitroom.config import load_config
-from sitroom.runtime import Runtime
-from sitroom.settings import Settings
 from sitroom.store.models import CaseReport
 
-from conftest import REPO
+from conftest import REPO, runtime_on
 
 
 @pytest.fixture
 def app(store, gaz, tmp_path):
     url, sessions = store
-    settings = Settings.from_env(data_dir=tmp_path, config_dir=REPO / "config", database_url=url)
-    rt = Runtime(settings, load_config(settings.config_dir, settings.env()), gaz)
+    rt = runtime_on(url, gaz, tmp_path)
     now = datetime.utcnow()
     with sessions.begin() as s:
         s.execute(insert(CaseReport), [
@@ -205,8 +201,7 @@ def test_web_process_follows_rules_yaml_and_keeps_the_last_valid(store, gaz, tmp
     url, sessions = store
     config_dir = tmp_path / "config"
     shutil.copytree(REPO / "config", config_dir)
-    settings = Settings.from_env(data_dir=tmp_path, config_dir=config_dir, database_url=url)
-    rt = Runtime(settings, load_config(config_dir, settings.env()), gaz)
+    rt = runtime_on(url, gaz, tmp_path, config_dir)
     now = datetime.utcnow()
     with sessions.begin() as s:
         s.execute(insert(CaseReport), [

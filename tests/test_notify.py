@@ -23,7 +23,7 @@ from sitroom.config.notify import NotifyConfig
 from sitroom.store import make_engine, session_factory, upgrade
 from sitroom.store.models import Alert, AlertEvent, NotifyDelivery
 
-from conftest import REPO
+from conftest import REPO, runtime_on
 
 ZHENGZHOU, LUOYANG, XIAN = "410100", "410300", "610100"
 
@@ -421,8 +421,6 @@ def test_an_invalid_notify_yaml_names_file_and_key(tmp_path):
 
 def test_deliveries_api(store, gaz, gateway, tmp_path, login):
     from dashboard.app import create_app
-    from sitroom.runtime import Runtime
-    from sitroom.settings import Settings
     url, sessions = store
     clock = Clock()
     n = notify.Notifier(targets(gateway, {"name": "duty", "url": "/ok"}, {"name": "down", "url": "/fail"}),
@@ -431,8 +429,7 @@ def test_deliveries_api(store, gaz, gateway, tmp_path, login):
         alert_id = fire(s, ZHENGZHOU, "II", 200, 150)
         other = fire(s, LUOYANG, "III", 60, 50)
     n.run()
-    settings = Settings.from_env(data_dir=tmp_path, config_dir=REPO / "config", database_url=url)
-    client = login(create_app(Runtime(settings, load_config(settings.config_dir, settings.env()), gaz)), "leader")
+    client = login(create_app(runtime_on(url, gaz, tmp_path)), "leader")
     got = client.get(f"/api/v1/deliveries?alert={alert_id}").json
     assert {(d["target"], d["status"], d["attempts"], d["last_status"]) for d in got} == {
         ("duty", "delivered", 1, 200), ("down", "pending", 1, 500)}

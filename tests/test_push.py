@@ -11,19 +11,15 @@ import urllib.request
 
 import pytest
 
-from sitroom.config import load_config
-from sitroom.runtime import Runtime
-from sitroom.settings import Settings
 from sitroom.store import bump_version
 
-from conftest import REPO
+from conftest import runtime_on
 
 
 @pytest.fixture
 def app(store, gaz, tmp_path):
     url, sessions = store
-    settings = Settings.from_env(data_dir=tmp_path, config_dir=REPO / "config", database_url=url)
-    rt = Runtime(settings, load_config(settings.config_dir, settings.env()), gaz)
+    rt = runtime_on(url, gaz, tmp_path)
     from dashboard.app import create_app
     app = create_app(rt, push_streams=2)
     yield app, sessions

@@ -13,11 +13,9 @@ from sqlalchemy import select, text
 from loaders.demo.health_commission import STREETS, HealthCommissionSim
 from loaders.poller import SourcePoller
 from sitroom.config import load_config
-from sitroom.runtime import Runtime
-from sitroom.settings import Settings
 from sitroom.store.models import CaseReport, Quarantine
 
-from conftest import REPO
+from conftest import REPO, runtime_on
 
 ADDRESS = re.compile("|".join(STREETS) + r"|\d+号|单元")
 PERSONAL = ("hzxm", "sfzh", "lxdh")
@@ -65,8 +63,7 @@ def test_a_case_in_quarantine_keeps_only_its_wrong_columns_and_no_street(loaded)
 
 def test_the_api_shows_the_cut_place_only(loaded, gaz, tmp_path, login):
     _, (url, _) = loaded
-    settings = Settings.from_env(data_dir=tmp_path, config_dir=REPO / "config", database_url=url)
-    rt = Runtime(settings, load_config(settings.config_dir, settings.env()), gaz)
+    rt = runtime_on(url, gaz, tmp_path)
     from dashboard.app import create_app
     client = login(create_app(rt), "admin")   # the quarantine: admins only
     body = json.dumps(client.get("/api/v1/quarantine", query_string={"limit": 500}).json, ensure_ascii=False)

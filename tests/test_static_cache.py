@@ -8,11 +8,8 @@ import brotli
 import gzip
 import pytest
 
-from sitroom.config import load_config
-from sitroom.runtime import Runtime
-from sitroom.settings import Settings
 
-from conftest import REPO
+from conftest import REPO, runtime_on
 
 BR = {"Accept-Encoding": "gzip, deflate, br, zstd"}
 
@@ -20,8 +17,7 @@ BR = {"Accept-Encoding": "gzip, deflate, br, zstd"}
 @pytest.fixture
 def client(store, gaz, tmp_path, login):
     url, _ = store
-    settings = Settings.from_env(data_dir=tmp_path, config_dir=REPO / "config", database_url=url)
-    rt = Runtime(settings, load_config(settings.config_dir, settings.env()), gaz)
+    rt = runtime_on(url, gaz, tmp_path)
     from dashboard.app import create_app
     return login(create_app(rt), "officer")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import time
-import urllib.request
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 

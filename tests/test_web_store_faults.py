@@ -12,12 +12,9 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from sitroom.config import load_config
-from sitroom.runtime import Runtime
-from sitroom.settings import Settings
 from sitroom.store.models import AlertEvent, LoaderBeat
 
-from conftest import REPO, runtime_with_a_firing_alert
+from conftest import runtime_on, runtime_with_a_firing_alert
 
 HEALTH_WAIT = 2.2   # ScreenData looks at the store at most every HEALTH_TTL (2 s)
 
@@ -118,8 +115,7 @@ def test_the_loaders_heartbeat_tells_a_stopped_loader_service(store, gaz, tmp_pa
     from loaders.service import LoaderService
     from sitroom import loader_beat
     url, sessions = store
-    settings = Settings.from_env(data_dir=tmp_path, config_dir=REPO / "config", database_url=url)
-    rt = Runtime(settings, load_config(settings.config_dir, settings.env()), gaz)
+    rt = runtime_on(url, gaz, tmp_path)
     client = login(create_app(rt), "officer")
     r = client.get("/healthz")
     assert r.status_code == 503 and r.json["loaders"]["running"] is False
