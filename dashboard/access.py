@@ -52,6 +52,7 @@ ROUTES = {
     "api.openapi_json": PUBLIC,   # the description of the API (no figures): for clients before they log in
     "trends_export.export_csv": "export", "trends_export.export_png": "export",
     "api.alert_action": "act",
+    "api.silences_list": "view", "api.silence_create": "act", "api.silence_lift": "act",
     "api.quarantine": "admin",
     "access.login": PUBLIC, "access.logout": ANYONE, "access.wall_login": PUBLIC,
     "admin.index": "admin", "admin.audit": "admin", "admin.audit_csv": "admin",

@@ -10,7 +10,9 @@ from sitroom.alerts import OFFICER_ACTIONS, AlertConflict, AlertNotFound
 from sitroom.regions import RegionError
 from sitroom.validate import MAX_OFFSET, TextError, record_id
 
-from .alert_actions import ACTION_FIELDS, take
+from sitroom.silences import SilenceConflict, SilenceNotFound
+
+from .alert_actions import ACTION_FIELDS, SilenceRefused, lift, silence, take
 from .http_guard import BadBody, json_body
 
 from .screen_data import ScreenData
@@ -209,6 +211,67 @@ def alert_action(alert_id: str, action: str):
         return bad_request(f"no alert {alert_id}", 404)
     except AlertConflict as e:
         return jsonify({"error": str(e), "alert": data().alert(alert_id)}), 409
+
+
+SILENCE_FIELDS = ("rule", "region", "minutes", "reason")
+
+
+@api.get("/api/v1/silences")
+def silences_list():
+    """Silences in force (of the account's regions), the soonest to end first."""
+    return jsonify(data().silences())
+
+
+@api.post("/api/v1/silences")
+def silence_create():
+    """Silence a (rule, region) for `minutes` with a `reason`, as the logged-in account (201)."""
+    example = 'body must be a JSON object such as {"rule": "new_cases_24h", "region": "410100", "minutes": 60, ' \
+              '"reason": "..."}'
+    try:
+        body = json_body()
+    except BadBody as e:
+        return bad_request(f"{e}; {example}")
+    if not isinstance(body, dict):
+        return bad_request(example)
+    if "by" in body:
+        return bad_request("'by' is not taken: the actor is the logged-in account (or the token's)")
+    unknown = sorted(set(body) - set(SILENCE_FIELDS))
+    if unknown:
+        return bad_request(f"unknown field '{str(unknown[0])[:40]}'; a silence takes {', '.join(SILENCE_FIELDS)}")
+    for name in ("rule", "region"):
+        if not isinstance(body.get(name), str) or not body[name]:
+            return bad_request(f"'{name}' is required: the {name} to silence (text); {example}")
+    try:
+        return jsonify(silence(body["rule"], body["region"], body.get("minutes"), body.get("reason"))), 201
+    except TextError as e:
+        return jsonify({"error": str(e), "field": e.field, "code": e.code}), 400
+    except SilenceRefused as e:
+        return jsonify({"error": str(e), "code": e.code}), 400
+    except LookupError as e:    # no such region, or outside the account's: the same answer
+        return bad_request(str(e), 404)
+    except SilenceConflict as e:
+        return jsonify({"error": str(e), "silence": data()._silence_of(body["rule"], body["region"])}), 409
+
+
+@api.post("/api/v1/silences/<silence_id>/lift")
+def silence_lift(silence_id: str):
+    """End a silence before its time, as the logged-in account."""
+    try:
+        silence_id = record_id(silence_id, "silence id")
+    except ValueError as e:
+        return bad_request(str(e))
+    try:
+        body = json_body() if request.get_data(cache=True) else {}
+    except BadBody as e:
+        return bad_request(f"{e}; the body is empty or {{}}")
+    if body != {}:
+        return bad_request("lift takes no fields: the body is empty or {}")
+    try:
+        return jsonify(lift(silence_id))
+    except SilenceNotFound as e:
+        return bad_request(str(e), 404)
+    except SilenceConflict as e:
+        return jsonify({"error": str(e)}), 409
 
 
 @api.get("/api/v1/alerts/<alert_id>")

@@ -6,7 +6,7 @@ everything it does not; every answer is JSON, an error one is {"error": reason}.
 """
 from __future__ import annotations
 
-from sitroom.validate import LIMITS, MAX_ID, MAX_OFFSET
+from sitroom.validate import LIMITS, MAX_ID, MAX_OFFSET, SILENCE_MINUTES
 
 from .api import ACTION_FIELDS, ALERT_STATES, DELIVERY_STATUSES, LEVEL_NAMES, MARKER_LAYERS
 
@@ -56,6 +56,30 @@ def _action(action: str) -> dict:
                                    **_errors(400, 404, 409, 413, 503)}}}
 
 
+def _silences() -> dict:
+    """A (rule, region) silenced for a time: listed, made, lifted early (sitroom.silences)."""
+    body = {"type": "object", "additionalProperties": False, "required": ["rule", "region", "minutes", "reason"],
+            "properties": {
+                "rule": {"type": "string", "minLength": 1, "maxLength": 64, "description": "a rule's id in rules.yaml"},
+                "region": {"type": "string", "minLength": 1, "maxLength": 6, "description": "a region code the rule watches"},
+                "minutes": {"type": "integer", "minimum": SILENCE_MINUTES[0], "maximum": SILENCE_MINUTES[1]},
+                "reason": {"type": "string", "minLength": 1, "maxLength": LIMITS["reason"]}}}
+    silence_id = {"name": "silence_id", "in": "path", "required": True,
+                  "schema": {"type": "integer", "format": "int32", "minimum": 1, "maximum": MAX_ID}}
+    return {
+        "/api/v1/silences": {
+            **_get("Silences in force, the soonest to end first", LIST, errors=()),
+            "post": {"summary": "Silence a (rule, region) for some minutes, with the reason (an officer's)",
+                     "requestBody": {"required": True, "content": {JSON: {"schema": body}}},
+                     "responses": {"201": _answer("The silence"), **_errors(400, 404, 409, 413, 503)}}},
+        "/api/v1/silences/{silence_id}/lift": {
+            "post": {"summary": "Lift a silence before its time (an officer's)", "parameters": [silence_id],
+                     "requestBody": {"required": False, "content": {JSON: {"schema": {
+                         "type": "object", "additionalProperties": False, "properties": {}}}}},
+                     "responses": {"200": _answer("The silence, ended"), **_errors(400, 404, 409, 413, 503)}}},
+    }
+
+
 def openapi() -> dict:
     paths = {
         "/healthz": {"get": {"summary": "The store (reachable, writable) and the loaders (heartbeat)",
@@ -76,6 +100,7 @@ def openapi() -> dict:
         "/api/v1/notify/status": _get("Whether notify.yaml on disk is what runs", errors=()),
         "/api/v1/alerts/{alert_id}": _get("An alert with its trail", params=[ALERT_ID], errors=(400, 404)),
         **{f"/api/v1/alerts/{{alert_id}}/{a}": _action(a) for a in ACTION_FIELDS},
+        **_silences(),
         "/api/v1/deliveries": _get("Webhook deliveries, newest first", LIST, [
             _query("alert", {**WHOLE, "minimum": 1, "maximum": MAX_ID}),
             _query("status", {"type": "string", "enum": list(DELIVERY_STATUSES)}),

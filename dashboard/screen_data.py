@@ -17,14 +17,14 @@ from datetime import datetime, timedelta
 from sitroom import queries, trends_queries
 from sitroom.auth.scope import Scope
 from sitroom.alerts import pending_alerts, trail
-from sitroom import file_status, loader_beat
+from sitroom import file_status, loader_beat, silences
 from sitroom.store import health as store_health
 from sitroom.rules_load import rules_status
 from sitroom.runtime import Runtime
 from sitroom.store import make_engine, session_factory
 from sitroom.store.db import utcnow
-from sitroom.store.models import Alert
-from sqlalchemy import event
+from sitroom.store.models import Alert, Silence
+from sqlalchemy import event, select
 from sqlalchemy.exc import DBAPIError
 
 HEARTBEAT_TTL = 0.5     # seconds; bounds the database load from N browsers to 2 reads/s
@@ -389,6 +389,16 @@ class ScreenData:
                      "fires_at": iso_utc(p["fires_at"])} for p in rows if self.scope.sees(p["region"])]
         return self._cached(("pending",), compute)
 
+    def silences(self) -> list[dict]:
+        """Silences in force of the account's regions, the soonest to end first (sitroom.silences)."""
+        def compute():
+            with self.sessions() as s:
+                return [silences.as_dict(x, self.gaz) for x in silences.in_force(s, regions=self.scope.regions())]
+        return self._cached(("silences",), compute)
+
+    def _silence_of(self, rule: str, region: str) -> dict | None:
+        return next((x for x in self.silences() if (x["rule"], x["region"]) == (rule, region)), None)
+
     def rules_status(self) -> dict:
         """The loaders' report on rules.yaml (ok, problems, warnings, loaded_at ...); the loader bumps
         the data version in the same transaction as it writes the report."""
@@ -429,8 +439,15 @@ class ScreenData:
                 return None
             out = self.alert_dict(a)
             if with_trail:
+                events = trail(s, alert_id)
+                named = {x.id: x for x in s.scalars(select(Silence).where(
+                    Silence.id.in_({e.silence_id for e in events if e.silence_id})))}
                 out["trail"] = [{"kind": e.kind, "at": iso_utc(e.at), "by": e.by, "level": e.level, "value": e.value,
-                                 "note": e.note, "held": bool(e.held)} for e in trail(s, alert_id)]
+                                 "note": e.note, "held": bool(e.held),
+                                 # a silence's entries: until when it was set
+                                 **({"silenced_until": iso_utc(named[e.silence_id].ends)}
+                                    if e.silence_id in named else {})}
+                                for e in events]
             return out
 
     def _rule_region(self, rule_id: str, region_code: str) -> dict:
@@ -454,7 +471,14 @@ class ScreenData:
             # detector rules: the raw statistic and p-value beside the value levels read, and the day judged
             "statistic": a.statistic, "p_value": a.p_value,
             "judged_day": a.judged_day.isoformat() if a.judged_day else None,
+            **self._silence_fields(a),
         }
+
+    def _silence_fields(self, a) -> dict:
+        """An open alert's silence in force: until when (None: not silenced), by whom, why, its id."""
+        x = self._silence_of(a.rule, a.region) if a.state != "resolved" else None
+        return {"silenced_until": x["ends"] if x else None,
+                "silence": {k: x[k] for k in ("id", "ends", "created_by", "reason")} if x else None}
 
     def quarantine(self, source: str | None, reason: str | None, limit: int, offset: int) -> dict:
         with self.sessions() as s:

@@ -7,7 +7,7 @@ import threading
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from sitroom import loader_beat, notify
+from sitroom import loader_beat, notify, silences
 from sitroom.alerts import Evaluation, evaluate
 from sitroom.config import Config
 from sitroom.regions import Gazetteer
@@ -21,6 +21,7 @@ from .poller import PollResult, SourcePoller
 log = logging.getLogger(__name__)
 RULES_EVERY_SECONDS = 30  # windows slide even when no row arrives: re-evaluate on a clock too
 RULES_RELOAD_SECONDS = 5  # how soon an edit of rules.yaml runs (or is reported as invalid)
+SILENCES_EVERY_SECONDS = 2  # how soon after its end a silence's expiry is in the trail (and pushed to screens)
 
 
 class LoaderService:
@@ -88,6 +89,8 @@ class LoaderService:
         sched.add_job(self.evaluate_rules, "interval", seconds=RULES_EVERY_SECONDS, id="rules", next_run_time=_now())
         sched.add_job(self.reload_rules, "interval", seconds=RULES_RELOAD_SECONDS, id="rules-reload")
         sched.add_job(self.beat, "interval", seconds=loader_beat.BEAT_SECONDS, id="beat", next_run_time=_now())
+        sched.add_job(silences.expire_job, "interval", args=[self.sessions], seconds=SILENCES_EVERY_SECONDS,
+                      id="silences", next_run_time=_now())
         notify.schedule(sched, self.config.notify, self.sessions, self.gaz,
                         rules=lambda: [r.config for r in self.rules.current.rules],
                         path=self.config.dir / "notify.yaml" if self.config.dir else None)

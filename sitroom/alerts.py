@@ -9,6 +9,10 @@ resolves by itself only when the value is back past the rule's `recover` value (
 Writers race (the loader evaluating, officers acknowledging from many browsers), so every
 state change is a conditional UPDATE and the database's partial unique index keeps one open
 alert per (rule, region). All of it lives in the store: a restarted process carries on.
+
+A silenced (rule, region) (sitroom.silences) goes through all of this unchanged, a rise to a
+higher level included (it stays silenced, as in Alertmanager; why: silences.py); only what is
+told to people differs.
 """
 from __future__ import annotations
 
@@ -119,6 +123,8 @@ def apply(s: Session, ruleset: RuleSet, values: dict[str, dict], now: datetime,
     details = details or {}
     open_alerts = {(a.rule, a.region): a for a in s.scalars(select(Alert).where(Alert.state != "resolved"))}
     pending = {(p.rule, p.region): p for p in s.scalars(select(RulePending))}
+    from . import silences   # (silences imports this module)
+    quiet = silences.by_key(s, now)   # evaluated as ever; a fresh alert's trail says it is silenced
     seen: set[tuple[str, str]] = set()
     for crule in ruleset.rules:
         rule = crule.config
@@ -148,7 +154,9 @@ def apply(s: Session, ruleset: RuleSet, values: dict[str, dict], now: datetime,
                     s.execute(delete(RulePending).where(RulePending.rule == rule.id, RulePending.region == region))
                 note = (f"held since {waiting.since:%Y-%m-%d %H:%M:%S} UTC ({rule.for_minutes:g} min)"
                         if waiting is not None else None)
-                _fire(s, rule, region, level, value, now, note, evidence)
+                fired = _fire(s, rule, region, level, value, now, note, evidence)
+                if key in quiet:
+                    silences.note_fired(s, fired, quiet[key], now)
                 ev.fired += 1
             elif step == "rise":
                 ev.escalated += _rise(s, rule, alert, level, value, now, evidence)
@@ -222,13 +230,14 @@ def _escalate(s: Session, alert: Alert, rule, now: datetime) -> int:
 
 
 def _fire(s: Session, rule, region: str, level: str, value: float, now: datetime, note: str | None,
-          evidence: dict) -> None:
+          evidence: dict) -> Alert:
     alert = Alert(rule=rule.id, region=region, level=level, state="firing", value=value,
                   threshold=getattr(rule.thresholds, level), fired_at=now, updated_at=now, firing_since=now,
                   **evidence)
     s.add(alert)
     s.flush()
     s.add(AlertEvent(alert_id=alert.id, kind="fired", at=now, by=SYSTEM, level=level, value=value, note=note))
+    return alert
 
 
 def pending_alerts(s: Session) -> list[dict]:

@@ -34,7 +34,8 @@ from .config.watch import FileWatch
 from .regions import Gazetteer
 from .store import bump_version
 from .store.db import utcnow
-from .store.models import Alert, AlertEvent, NotifyDelivery, NotifySeen
+from .silences import silenced_at
+from .store.models import Alert, AlertEvent, NotifyDelivery, NotifySeen, Silence
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +92,13 @@ def iso_utc(dt: datetime | None) -> str | None:
     return dt.isoformat(timespec="seconds") + "Z" if dt else None
 
 
-def payload(event: AlertEvent, alert: Alert, gaz: Gazetteer, rule_title: dict | None) -> dict:
+def payload(event: AlertEvent, alert: Alert, gaz: Gazetteer, rule_title: dict | None,
+            silence: Silence | None = None) -> dict:
     """The JSON body a target receives; fixed when queued, so a retry sends the same facts."""
     region = gaz.regions.get(alert.region)
     return {
+        # a silence's entries: until when (silenced), or its end (lifted, expired); None otherwise
+        "silenced_until": iso_utc(silence.ends) if silence is not None else None,
         "event_id": event.id, "event": event.kind, "by": event.by, "at": iso_utc(event.at), "note": event.note,
         "alert_id": alert.id, "rule": alert.rule, "rule_title": rule_title,
         "region": alert.region, "region_name": region.name if region else alert.region,
@@ -103,6 +107,30 @@ def payload(event: AlertEvent, alert: Alert, gaz: Gazetteer, rule_title: dict | 
         "value": event.value if event.value is not None else alert.value, "threshold": alert.threshold,
         "link": f"/alerts?alert={alert.id}",
     }
+
+
+def _silences_of(s: Session, keys: set[tuple[str, str]]) -> dict:
+    """{(rule, region): [its silences]} of the events' alerts, and {("id", id): silence}."""
+    if not keys:
+        return {}
+    out: dict = {}
+    for x in s.scalars(select(Silence).where(Silence.rule.in_(sorted({k[0] for k in keys})),
+                                             Silence.region.in_(sorted({k[1] for k in keys})))):
+        out.setdefault((x.rule, x.region), []).append(x)
+        out[("id", x.id)] = x
+    return out
+
+
+def _told_as(event: AlertEvent, alert: Alert, silences: list[Silence]) -> tuple[str, ...]:
+    """The event kinds a target may subscribe to for this event to reach it: none for an event of a
+    silenced (rule, region) (its own silence entries aside); the end of a silence while the alert is
+    still unacknowledged also counts as its firing, as Alertmanager notifies an alert still firing
+    once its silence ends (it may have fired during the silence, unheard)."""
+    if event.kind in ("silence_lifted", "silence_expired"):
+        return (event.kind, "fired") if alert.state == "firing" else (event.kind,)
+    if event.kind == "silenced" or not silenced_at(silences, event.at):
+        return (event.kind,)
+    return ()
 
 
 class Notifier:
@@ -165,11 +193,14 @@ class Notifier:
             rows = s.execute(select(AlertEvent, Alert).join(Alert, Alert.id == AlertEvent.alert_id)
                              .where(~seen.exists()).order_by(AlertEvent.id).limit(QUEUE_BATCH)).all()
             titles = {r.id: r.title.model_dump() for r in self.rules()}
+            quiet = _silences_of(s, {(a.rule, a.region) for _, a in rows})
             deliveries = [
                 {"event_id": e.id, "alert_id": a.id, "kind": e.kind, "level": e.level or a.level, "target": t.name,
-                 "payload": payload(e, a, self.gaz, titles.get(a.rule)), "status": "pending", "attempts": 0,
-                 "next_attempt_at": now, "created_at": now}
-                for e, a in rows for t in self.cfg.targets if t.wants(e.kind, e.level or a.level)]
+                 "payload": payload(e, a, self.gaz, titles.get(a.rule), quiet.get(("id", e.silence_id))),
+                 "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
+                for e, a in rows
+                for kinds in [_told_as(e, a, quiet.get((a.rule, a.region), []))]
+                for t in self.cfg.targets if any(t.wants(k, e.level or a.level) for k in kinds)]
         if not rows:
             return 0
         try:

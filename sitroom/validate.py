@@ -25,8 +25,8 @@ INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u180e\u00ad\u200e\u200f\u2
 
 
 class TextError(ValueError):
-    """A field refused: `field` (by, note, to, reason), `code` (required, type, long, control, bidi,
-    surrogate, reserved) and the message in English; `limit` for code long, `char` for the others."""
+    """A field refused: `field` (by, note, to, reason; minutes), `code` (required, type, long, control, bidi,
+    surrogate, reserved; range) and the message in English; `limit` for code long, `char` for the others."""
 
     def __init__(self, field: str, code: str, message: str, limit: int | None = None, char: str | None = None):
         super().__init__(message)
@@ -83,6 +83,29 @@ def person_text(field: str, value, required: bool = True) -> str | None:
     if field == "by" and unicodedata.normalize("NFKC", text).casefold() in RESERVED_NAMES:
         raise TextError(field, "reserved", f"'{field}': the name '{text}' is reserved for sitroom itself")
     return text
+
+
+# How long a (rule, region) may be silenced, in whole minutes: the page offers SILENCE_CHOICES, the
+# API takes any whole number in the range. At most a day: a silence is for a known, passing cause
+# (a late batch, a correction under way), not a way to switch a rule off (that is rules.yaml's job).
+SILENCE_MINUTES = (5, 1440)
+SILENCE_CHOICES = (30, 60, 120, 240, 480, 720, 1440)
+
+
+def silence_minutes(value) -> int:
+    """The checked duration of a silence; raises TextError (field "minutes", code "type" or "range",
+    `limit` the longest) so that the API and the page say it alike."""
+    low, high = SILENCE_MINUTES
+    if value is None or value == "":
+        raise TextError("minutes", "required", "'minutes' is required", limit=high)
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and len(value.strip()) < 10:
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TextError("minutes", "type", f"'minutes' must be a whole number of minutes from {low} to {high}",
+                        limit=high)
+    if not low <= value <= high:
+        raise TextError("minutes", "range", f"'minutes' must be from {low} to {high}; got {value}", limit=high)
+    return value
 
 
 def record_id(value, field: str = "id") -> int:

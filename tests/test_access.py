@@ -73,14 +73,15 @@ def _audit(sessions, action: str | None = None) -> list[AuditEntry]:
 
 # ------------------------------------------------------------------ the role x action matrix
 # Who may call what, written here independently of dashboard/access.py's tables: the lowest role.
-MIN_ROLE = {"api.alert_action": "officer", "api.quarantine": "admin",
+MIN_ROLE = {"api.alert_action": "officer", "api.silence_create": "officer", "api.silence_lift": "officer",
+            "api.quarantine": "admin",
             "trends_export.export_csv": "leader", "trends_export.export_png": "leader",
             "admin.index": "admin", "admin.audit": "admin", "admin.audit_csv": "admin"}
 PUBLIC = {"static", "_dash_assets.static", "/_favicon.ico", "sitroom_plotly_js", "api.openapi_json", "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>",
           "api.healthz", "access.login", "access.wall_login"}
 CALLBACK_MIN_ROLE = {"_acknowledge_clicked": "officer", "act": "officer", "queue_ack": "officer", "quarantine_table": "admin",
                      "resync_clicked": "admin"}
-SAMPLE_ARGS = {"alert_id": None, "action": "ack", "name": "clinics", "parent": "410100", "path": "alerts",
+SAMPLE_ARGS = {"alert_id": None, "silence_id": 1, "action": "ack", "name": "clinics", "parent": "410100", "path": "alerts",
                "filename": "sitroom.css", "package_name": "dash", "fingerprinted_path": "dcc/dash_core_components.v1m1.js", "token": "w_nope"}
 
 

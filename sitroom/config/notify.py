@@ -12,9 +12,11 @@ from pydantic import Field, field_validator
 
 from .base import LEVELS, Strict
 
-# Kinds of the alert trail a target can subscribe to (sitroom.alerts writes them).
-EVENT_KINDS = ("fired", "escalated", "acknowledged", "noted", "assigned", "resolved")
-EventKind = Literal["fired", "escalated", "acknowledged", "noted", "assigned", "resolved"]
+# Kinds of the alert trail a target can subscribe to (sitroom.alerts and sitroom.silences write them).
+EVENT_KINDS = ("fired", "escalated", "acknowledged", "noted", "assigned", "resolved",
+               "silenced", "silence_lifted", "silence_expired")
+EventKind = Literal["fired", "escalated", "acknowledged", "noted", "assigned", "resolved",
+                    "silenced", "silence_lifted", "silence_expired"]
 
 
 class TargetConfig(Strict):

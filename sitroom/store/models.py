@@ -254,12 +254,39 @@ class AlertEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))      # fired | escalated | acknowledged | noted | assigned | resolved
+    #                                                    | silenced | silence_lifted | silence_expired
     at: Mapped[datetime] = mapped_column(DateTime)
     by: Mapped[str | None] = mapped_column(String(100))
     level: Mapped[str | None] = mapped_column(String(4))
     value: Mapped[float | None] = mapped_column(Float)
     note: Mapped[str | None] = mapped_column(Text)
     held: Mapped[bool | None] = mapped_column(Boolean)   # resolved by a person while the condition still held
+    # the silence of a silenced | silence_lifted | silence_expired entry (a plain column: adding a foreign key
+    # would make SQLite copy the whole trail table)
+    silence_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class Silence(Base):
+    """A (rule, region) silenced for a time with a reason (sitroom.silences): its alerts are evaluated and
+    kept in the trail as ever, but send no notifications, never flash, sound or take over the kiosk."""
+    __tablename__ = "silences"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule: Mapped[str] = mapped_column(String(64))
+    region: Mapped[str] = mapped_column(String(6))
+    starts: Mapped[datetime] = mapped_column(DateTime)
+    ends: Mapped[datetime] = mapped_column(DateTime)       # when it expires by itself
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(100))   # the account's display name (the trail's actor)
+    account: Mapped[str] = mapped_column(String(64))       # the account's login name
+    lifted_at: Mapped[datetime | None] = mapped_column(DateTime)   # lifted early, by a person
+    lifted_by: Mapped[str | None] = mapped_column(String(100))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)    # lifted, or its expiry recorded in the trail
+    __table_args__ = (
+        # One silence in force per (rule, region), by the database.
+        Index("uq_silences_open", "rule", "region", unique=True,
+              sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),
+        Index("ix_silences_ends", "ended_at", "ends"),
+    )
 
 
 class DataVersion(Base):
