@@ -168,6 +168,9 @@ class Stack:
         self.source_rows = self.sim.backfill(days=self.backfill_days) if self.backfill_days else 0
         # The loader migrates the store first; the server starts after it (two processes both
         # running the first migration of a fresh SQLite file would race).
+        self.spawn_loaders()
+
+    def spawn_loaders(self) -> None:
         self.spawn("loaders", "loaders")
         self.wait_for(lambda: (self.database_url or self.store_path.exists())
                       and "loaders running" in self.logs["loaders"].read_text(), 90, "the loader to start")

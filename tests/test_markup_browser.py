@@ -207,12 +207,9 @@ class PayloadStack(stack_module.Stack):
                 con.executemany(f"INSERT INTO t_{kind} VALUES ({', '.join('?' * len(cols))})",
                                 [[r.get(c) for c in cols] for r in rows])
         con.close()
-        self.spawn("loaders", "loaders")
-        self.wait_for(lambda: self.store_path.exists() and "loaders running" in self.logs["loaders"].read_text(),
-                      60, "the loader to start")
+        self.spawn_loaders()
         self.add_accounts()
-        self.spawn("serve", "serve", "--port", str(self.port))
-        self.wait_for(lambda: self.get("/healthz").get("status") == "ok", 60, "/healthz")
+        self.start_servers()
         self.wait_for(self.loaded_everything, 60, "the loader to read every payload row")
         self.wait_for(lambda: {"x_cases", "x_visits", "x_arrivals", "x_n95"} <= {a["rule"] for a in self.alerts()},
                       60, "an alert of every rule")
