@@ -151,6 +151,18 @@ def hc_source(make_source_url, gaz):
 #   login(app, "officer", regions=["410100"], name="zz-officer") for a further (scoped) account
 # =============================================================================================
 @pytest.fixture
+def seeded(store):
+    """The store with feed_seed's figures, clinics, supply points and arrivals (and the time they were put)."""
+    import feed_seed
+    from sitroom.store.db import utcnow
+    _url, sessions = store
+    now = utcnow()
+    with sessions.begin() as s:
+        feed_seed.seed(s, now)
+    return sessions, now
+
+
+@pytest.fixture
 def login():
     from flask import Flask
     made: dict = {}

@@ -9,16 +9,6 @@ import pytest
 import feed_seed as fs
 from sitroom import queries
 from sitroom.config.regions import RegionsConfig
-from sitroom.store.db import utcnow
-
-
-@pytest.fixture
-def seeded(store):
-    _url, sessions = store
-    now = utcnow()
-    with sessions.begin() as s:
-        fs.seed(s, now)
-    return sessions, now
 
 
 def test_case_figures_add_aggregates_buckets_and_line_list(seeded, gaz):

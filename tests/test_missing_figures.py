@@ -16,11 +16,9 @@ BAOJI, WEIBIN = "610300", "610302"
 
 
 @pytest.fixture
-def figures(store):
-    _url, sessions = store
-    now = utcnow()
+def figures(seeded):
+    sessions, now = seeded
     with sessions.begin() as s:
-        fs.seed(s, now)
         # Baoji's bulletin gives the prefecture's total only, never its counties
         s.add(CaseDaily(source="sx_agg", source_key=f"baoji|{local_today(now)}", region=BAOJI, bucket=None,
                         prefecture=BAOJI, province=fs.SHAANXI, day=local_today(now) - timedelta(days=1),

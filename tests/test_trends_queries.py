@@ -16,15 +16,6 @@ from sitroom.series import local_day
 from sitroom.store.db import utcnow
 
 
-@pytest.fixture
-def seeded(store):
-    _url, sessions = store
-    now = utcnow()
-    with sessions.begin() as s:
-        fs.seed(s, now)
-    return sessions, now
-
-
 def test_cumulative_and_active_per_day(seeded):
     sessions, now = seeded
     today = local_today(now)
