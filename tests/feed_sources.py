@@ -2,10 +2,20 @@
 and the sources.yaml entries that map it. Shared by the feed, bad-value and property tests."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from sqlalchemy import text
 
 from sitroom.config import SourcesConfig
 from sitroom.store import make_engine
+
+NOW = datetime(2026, 11, 23, 4, 0)     # UTC; 12:00 in Beijing
+
+
+def ts(minutes_ago: float) -> str:
+    """A source's local time text, `minutes_ago` before NOW."""
+    return (NOW + timedelta(hours=8) - timedelta(minutes=minutes_ago)).strftime("%Y-%m-%d %H:%M:%S")
+
 
 TABLES = {
     "cases": "CREATE TABLE cases (kh TEXT UNIQUE, zt TEXT, qx TEXT, bgsj TEXT, gxsj TEXT)",

@@ -1,7 +1,7 @@
 """Every source kind, from a source database in another department's style into the store."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -11,15 +11,7 @@ from sitroom.geo import wgs84_to_gcj02
 from sitroom.store.models import (CaseDaily, Clinic, ClinicVisit, Inflow, Quarantine, SupplyPoint, SupplyStock,
                                   TravelSeen)
 
-from feed_sources import FeedSource, sources_config
-
-NOW = datetime(2026, 11, 23, 4, 0)     # UTC; 12:00 in Beijing
-
-
-def ts(minutes_ago: float) -> str:
-    """A source's local time text, `minutes_ago` before NOW."""
-    return (NOW + timedelta(hours=8) - timedelta(minutes=minutes_ago)).strftime("%Y-%m-%d %H:%M:%S")
-
+from feed_sources import NOW, FeedSource, sources_config, ts
 
 @pytest.fixture
 def feeds(store, make_source_url, gaz):

@@ -1,7 +1,7 @@
 """Feeds as departments really publish them: versions of one (place, day), conflicts, names as written."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 from sqlalchemy import select
@@ -10,14 +10,7 @@ from loaders.poller import SourcePoller
 from sitroom.config import SourcesConfig
 from sitroom.store.models import CaseDaily, Quarantine, SourceState
 
-from feed_sources import FeedSource, sources_dict
-
-NOW = datetime(2026, 11, 23, 4, 0)     # UTC; 12:00 in Beijing
-
-
-def ts(minutes_ago: float) -> str:
-    return (NOW + timedelta(hours=8) - timedelta(minutes=minutes_ago)).strftime("%Y-%m-%d %H:%M:%S")
-
+from feed_sources import NOW, FeedSource, sources_dict, ts
 
 @pytest.fixture
 def agg(store, make_source_url, gaz):
