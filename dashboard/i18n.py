@@ -302,6 +302,9 @@ TEXT = {
     "trends_dd_clear_search": ("清除搜索", "Clear search"),
     "trends_dd_clear_selection": ("清除所选", "Clear selection"),
     "trends_dd_no_options_found": ("没有匹配的地区", "No matching region"),
+    # trends2: days before a series' first report
+    "trends_first_report": ("{region}：{day} 起才有报告，此前空白（无报告，不按0计）",
+                            "{region}: first report on {day}; the days before are blank (no report, not 0)"),
     # ---- detectors (ESSENCE / EARS): statistic, p-value, judged day, missing days
     "method_ewma": ("EWMA", "EWMA"), "method_regression": ("回归", "Regression"),
     "method_switch": ("回归/EWMA", "Regression/EWMA"),

@@ -16,7 +16,7 @@ from dashboard.i18n import num, t
 from dashboard.plain import plotly as _plain
 from sitroom import trends as tr
 from sitroom.regions import RegionError
-from sitroom.series import local_day
+from sitroom.series import local_day, series_start
 from sitroom.store.db import utcnow
 
 METRICS = ("new", "cumulative", "active", "incidence", "growth", "doubling", "rt")
@@ -104,6 +104,7 @@ class RegionTrend:
     partial: bool = False         # the last day is today, still being reported
     no_population: bool = False
     has_data: bool = True
+    first_report: date | None = None   # within the range: no report before it (a gap on the chart, not 0)
 
 
 def raw_series(d, code: str, first: date, last: date) -> dict[str, list[float]] | None:
@@ -124,6 +125,9 @@ def region_trend(d, code: str, metric: str, start: date, end: date, today: date,
     if raw is None:
         return out
     new, cum = raw["new"], raw["cumulative"]
+    begins = series_start(new)
+    if begins > skip:
+        out.first_report = first + timedelta(days=begins)
     if metric in ("new", "cumulative", "active"):
         vals = raw[metric]
         out.values = list(vals[skip:])
@@ -192,15 +196,24 @@ def sort_rows(rows: list[dict], column: str, desc: bool, lang: str) -> list[dict
     return sorted(known, key=lambda r: (r[column], r["code"]), reverse=desc) + sorted(unknown, key=lambda r: r["code"])
 
 
-def sparkline(values: list[float], width: int = 120, height: int = 28) -> str:
+def sparkline(values: list[float | None], width: int = 120, height: int = 28) -> str:
     """A data: URI of an SVG polyline of numbers (nothing from a source reaches it but numbers)."""
-    if not values:
+    known = [v for v in values if v is not None]
+    if not known:
         return ""
-    top = max(max(values), 1.0)
+    top = max(max(known), 1.0)
     step = width / max(len(values) - 1, 1)
-    points = " ".join(f"{i * step:.1f},{height - 2 - (v / top) * (height - 4):.1f}" for i, v in enumerate(values))
+    lines, run = [], []
+    for i, v in enumerate(values + [None]):   # a missing day (before the first report) breaks the line
+        if v is not None:
+            run.append(f"{i * step:.1f},{height - 2 - (v / top) * (height - 4):.1f}")
+        elif run:
+            lines.append(" ".join(run if len(run) > 1 else run * 2))
+            run = []
     svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
-           f'<polyline fill="none" stroke="#e0593f" stroke-width="1.5" points="{points}"/></svg>')
+           + "".join(f'<polyline fill="none" stroke="#e0593f" stroke-width="1.5" stroke-linecap="round" '
+                     f'points="{p}"/>' for p in lines)
+           + '</svg>')
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 

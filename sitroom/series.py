@@ -248,29 +248,70 @@ def daily_rows(s: Session, metric: str, level: str, first: date, last: date, *, 
     return out
 
 
-def daily(s: Session, metric: str, level: str, first: date, last: date, *, risk_areas: list[str] = (),
-          as_of: datetime | None = None, missing: str = "skip") -> dict[str, list[float | None]]:
-    """{region: [value or None per local day from first to last]}; only regions with rows.
+def reported_before(s: Session, metric: str, level: str, day: date, *,
+                    risk_areas: list[str] = ()) -> dict[str, bool]:
+    """{region: from a line list?} of the regions with a report of `metric` before local day `day`
+    (the rows `daily_rows` counts, at any earlier day): their series began before a window that starts
+    on `day` (`daily(started=...)`), so its first days are not "before the first report"."""
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric '{metric}'; one of {', '.join(METRICS)}")
+    out: dict[str, bool] = {}
 
-    A region's series starts at its first report within the window: the days before it are None
-    (missing), never zero, so a new clinic is not judged against a baseline of zeros. After it, a
-    line list reports cases, not days, so a day without a case is 0; a daily reporter (aggregate
-    bulletins, clinic visits, arrivals) that sent no row for a day has it None with
+    def add(q, line_list: bool = False):
+        for (region,) in s.execute(q.distinct()):
+            if region is not None:
+                out[region] = out.get(region, False) or line_list
+
+    if metric in ("new_confirmed", "new_suspected"):
+        statuses = EVER_CONFIRMED if metric == "new_confirmed" else ("suspected",)
+        col = _col(CaseReport, level)
+        add(select(col).where(CaseReport.status.in_(statuses), CaseReport.reported_at < local_midnight(day)),
+            line_list=True)
+        count, col = getattr(CaseDaily, metric.removeprefix("new_")), _col(CaseDaily, level)
+        q = select(col).where(CaseDaily.day < day, or_(CaseDaily.counting == "new", count.is_not(None)))
+        if level != "county":   # as _aggregate_daily: a county its prefecture already counts is not its own report
+            q = q.where(CaseDaily.in_parent.is_not(False))
+        add(q)
+    elif metric in ("clinic_visits", "fever_visits"):
+        add(select(_col(Clinic, level)).select_from(ClinicVisit)
+            .join(Clinic, and_(Clinic.source == ClinicVisit.clinic_source, Clinic.source_key == ClinicVisit.clinic))
+            .where(ClinicVisit.at < local_midnight(day)))
+    elif risk_areas:
+        add(select(_col(Inflow, level)).where(Inflow.day < day, _risk_origin(list(risk_areas)),
+                                              or_(Inflow.stayed.is_(None), Inflow.stayed.is_(True))))
+    return out
+
+
+def daily(s: Session, metric: str, level: str, first: date, last: date, *, risk_areas: list[str] = (),
+          as_of: datetime | None = None, missing: str = "skip",
+          started: dict[str, bool] | None = None) -> dict[str, list[float | None]]:
+    """{region: [value or None per local day from first to last]}; only regions with rows (or `started`).
+
+    A region's series starts at its first report: the days before it are None (missing), never
+    zero, so a new clinic is not judged against a baseline of zeros, nor drawn as a flat zero line.
+    After it, a line list reports cases, not days, so a day without a case is 0; a daily reporter
+    (aggregate bulletins, clinic visits, arrivals) that sent no row for a day has it None with
     `missing="skip"` (the default) and 0 with `missing="zero"`.
+    Without `started` the first report is looked for within the window (the detectors read a window
+    long enough for that); `started` (`reported_before(first)`) names the regions whose series began
+    before it: they start on the window's first day.
     `as_of` (UTC) leaves out timestamped rows after it, for replays within a day.
     """
     return daily_from_rows(daily_rows(s, metric, level, first, last, risk_areas=risk_areas, as_of=as_of),
-                           first, last, missing)
+                           first, last, missing, started)
 
 
-def daily_from_rows(rows, first: date, last: date, missing: str = "skip") -> dict[str, list[float | None]]:
-    """`daily` of rows from `daily_rows` (of one read, or of several reads of adjoining days)."""
+def daily_from_rows(rows, first: date, last: date, missing: str = "skip",
+                    started: dict[str, bool] | None = None) -> dict[str, list[float | None]]:
+    """`daily` of rows from `daily_rows` (of one read, or of several reads of adjoining days).
+    The one place that says where a series starts (the days before: None)."""
     if missing not in MISSING:
         raise ValueError(f"unknown missing '{missing}'; one of {', '.join(MISSING)}")
     n = (last - first).days + 1
-    values: dict[str, list[float]] = {}
-    seen: dict[str, list[bool]] = {}
-    every_day_from: dict[str, int] = {}   # line-list regions: reported every day from their first case
+    started = started or {}
+    values: dict[str, list[float]] = {r: [0.0] * n for r in started}
+    seen: dict[str, list[bool]] = {r: [False] * n for r in started}
+    every_day_from: dict[str, int] = {r: 0 for r, line_list in started.items() if line_list}
     for line_list, region, day, value in rows:
         i = (day - first).days
         if not 0 <= i < n:
@@ -282,10 +323,16 @@ def daily_from_rows(rows, first: date, last: date, missing: str = "skip") -> dic
     out: dict[str, list[float | None]] = {}
     for region, vals in values.items():
         reported = seen[region]
-        start = min(reported.index(True), every_day_from.get(region, n))
+        start = 0 if region in started else min(reported.index(True), every_day_from.get(region, n))
         every = every_day_from.get(region, n) if missing == "skip" else start
         out[region] = [None if i < start or not (reported[i] or i >= every) else v for i, v in enumerate(vals)]
     return out
+
+
+def series_start(values: list[float | None]) -> int:
+    """Index of the first day of a series `daily` gave with missing="zero" (only the days before its
+    start are None there): its first report, or the window's first day; len(values) if none."""
+    return next((i for i, v in enumerate(values) if v is not None), len(values))
 
 
 def day_range(since: datetime, until: datetime | None) -> tuple[date, date]:

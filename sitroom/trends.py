@@ -5,6 +5,9 @@ Series are lists of daily values, oldest first; the last day may be today's part
 (`partial=True`): it is never part of an average, a sum over 7 days or an Rt window, so a
 figure does not sag every afternoon while today's reports are still coming in.
 A value that cannot be computed is None (too little history, no population, no growth).
+A day may be None in the input too: before the region's first report (missing, not zero; see
+sitroom.series.daily). No figure reads it: a 7-day sum, growth or doubling time whose days
+include one is None, and Rt's series starts at the first report.
 """
 from __future__ import annotations
 
@@ -25,7 +28,9 @@ def week_sums(values: list[float], partial: bool = False) -> list[float | None]:
     n = _complete(values, partial)
     out: list[float | None] = [None] * len(values)
     for i in range(WEEK - 1, n):
-        out[i] = float(sum(values[i - WEEK + 1:i + 1]))
+        week = values[i - WEEK + 1:i + 1]
+        if None not in week:
+            out[i] = float(sum(week))
     return out
 
 
@@ -69,7 +74,7 @@ def doubling_time(cumulative: list[float], partial: bool = False) -> list[float 
     out: list[float | None] = [None] * len(cumulative)
     for i in range(WEEK, n):
         now, before = cumulative[i], cumulative[i - WEEK]
-        if before > 0 and now > before:
+        if before is not None and now is not None and before > 0 and now > before:
             out[i] = WEEK * math.log(2) / math.log(now / before)
     return out
 
@@ -114,7 +119,16 @@ def rt_cori(incidence: list[float], w: list[float], partial: bool = False, windo
             min_cases_before: float = MIN_CASES_BEFORE) -> list[RtEstimate | None]:
     """Rt for each day over the `window` complete days ending on it. None when the window begins
     before MIN_CASES_BEFORE cases or within one mean serial interval of the first case, or when its
-    total infectiousness is 0 (no one infectious)."""
+    total infectiousness is 0 (no one infectious); None on the missing days before the series'
+    first report (the series is estimated from there on) and for a window with a missing day."""
+    start = next((i for i, v in enumerate(incidence) if v is not None), len(incidence))
+    if start:
+        return [None] * start + rt_cori(incidence[start:], w, partial, window, prior_shape, prior_scale,
+                                        min_cases_before)
+    if None in incidence:   # a missing day later on: it infects no one in Λ, and no window holding it is estimated
+        est = rt_cori([v or 0.0 for v in incidence], w, partial, window, prior_shape, prior_scale, min_cases_before)
+        gaps = [i for i, v in enumerate(incidence) if v is None]
+        return [None if any(t - window < g <= t for g in gaps) else e for t, e in enumerate(est)]
     from scipy.stats import gamma
     n = _complete(incidence, partial)
     lam = [sum(incidence[t - s] * w[s - 1] for s in range(1, min(t, len(w)) + 1)) for t in range(len(incidence))]

@@ -7,6 +7,7 @@ cumulative everyone ever confirmed up to the end of each day: line-list cases re
            plus each aggregate series' newest cumulative figure by then, plus its "new" rows
 active     cumulative confirmed - cured - dead; a line-list case counts as cured or dead from
            the day its source last changed it (the only date the source gives an outcome)
+All three are None on the days before a region's first report (missing, not 0; series.daily).
 Every query groups in SQL by region column (and day) and reads through the (region, day)
 indexes; only the few aggregate rows of the range are carried forward in Python.
 """
@@ -17,7 +18,8 @@ from datetime import date, timedelta
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from .series import EVER_CONFIRMED, _as_date, _col, daily, days, local_day_sql, local_midnight
+from .series import (EVER_CONFIRMED, _as_date, _col, daily, days, local_day_sql, local_midnight, reported_before,
+                     series_start)
 from .store.models import CaseDaily, CaseReport
 
 LEVELS = ("province", "prefecture", "county")
@@ -102,21 +104,25 @@ def cumulative(s: Session, metric: str, level: str, first: date, last: date) -> 
     return out
 
 
-def level_series(s: Session, level: str, first: date, last: date) -> dict[str, dict[str, list[float]]]:
+def level_series(s: Session, level: str, first: date, last: date) -> dict[str, dict[str, list[float | None]]]:
     """{region: {"new": [...], "cumulative": [...], "active": [...]}} for every region of `level`
-    with any case, one value per local day first..last."""
+    with any case, one value per local day first..last; None on the days before the region's first
+    report (series.daily's notion, shared with the rules): missing, never a zero case count."""
     if level not in LEVELS:
         raise ValueError(f"unknown level '{level}'; one of {', '.join(LEVELS)}")
     n = len(days(first, last))
-    new = daily(s, "new_confirmed", level, first, last)
+    # missing="zero": after its first report a region's curve has a day without a row as 0 new (a
+    # bulletin skipped one day: its cumulative figure carries on), as the cumulative reads it
+    new = daily(s, "new_confirmed", level, first, last, missing="zero",
+                started=reported_before(s, "new_confirmed", level, first))
     cum = {m: cumulative(s, m, level, first, last) for m in OUTCOMES}
     zero = [0.0] * n
     out = {}
     for code in set(new) | set(cum["confirmed"]):
         c = cum["confirmed"].get(code, zero)
         cured, dead = cum["cured"].get(code, zero), cum["dead"].get(code, zero)
-        # The rules' series leaves days before a series' first report missing (a detector must not read
-        # them as zeros); for a region's curve no report yet is no case yet.
-        out[code] = {"new": [0.0 if v is None else v for v in new.get(code, zero)], "cumulative": c,
-                     "active": [max(a - b - d, 0.0) for a, b, d in zip(c, cured, dead)]}
+        start = series_start(new[code]) if code in new else 0
+        out[code] = {"new": new.get(code, [None] * start + zero[start:]),
+                     "cumulative": [None] * start + c[start:],
+                     "active": [None] * start + [max(a - b - d, 0.0) for a, b, d in zip(c, cured, dead)][start:]}
     return out

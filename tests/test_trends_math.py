@@ -82,3 +82,23 @@ def test_rt_growing_epidemic_above_one_and_partial_day_left_out():
     assert rt[-1] is None
     assert rt[-2].low > 1
     assert tr.rt_cori([0] * 10, [1.0])[-1] is None   # no one infectious: no estimate
+
+
+def test_days_before_the_first_report_are_used_by_no_figure():
+    """A region first reporting on day 3 (None before): no 7-day figure reads days 0-2 as zeros."""
+    new = [None, None, None, 5, 5, 5, 5, 5, 5, 5, 10, 10, 10, 10, 10, 10, 10, 10]
+    sums = tr.week_sums(new)
+    assert sums[:9] == [None] * 9 and sums[9] == 35.0     # days 3..9: the first full week of reports
+    assert tr.seven_day_average(new)[8] is None            # (0 + 0 + 0 + 5 x 4) / 7 before the fix
+    assert tr.incidence_per_100k(new, 100_000)[9] == pytest.approx(35.0)
+    growth = tr.week_growth(new)
+    assert growth[15] is None and growth[16] == pytest.approx((70 - 35) / 35 * 100)   # days 10-16 vs 3-9
+    cum = [None, None, None, 5, 10, 15, 20, 25, 30, 35, 45]
+    assert tr.doubling_time(cum)[:10] == [None] * 10       # C_t-7 on day 9 is missing, not 0
+    assert tr.doubling_time(cum)[10] == pytest.approx(7 * math.log(2) / math.log(45 / 5))   # day 10 over day 3
+    # Rt: estimated from the first report on, as the series without its missing days
+    w = tr.serial_interval(4.7, 2.9)
+    series = [None] * 5 + [3, 4, 6, 8, 10, 13, 15, 18, 22, 25, 30, 33, 38, 40, 44, 50, 52]
+    got = tr.rt_cori(series, w)
+    assert got[:5] == [None] * 5 and got[5:] == tr.rt_cori(series[5:], w)
+    assert any(e is not None for e in got)

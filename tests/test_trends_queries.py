@@ -10,6 +10,8 @@ import pytest
 
 import feed_seed as fs
 from dashboard import trends_view as tv
+from sitroom import series
+from sitroom import trends as tr
 from sitroom import trends_queries as tq
 from sitroom.queries import local_today
 from sitroom.series import local_day
@@ -24,14 +26,17 @@ def test_cumulative_and_active_per_day(seeded):
         pref = tq.level_series(s, "prefecture", first, today)
         later = tq.level_series(s, "prefecture", today - timedelta(days=2), today)
         prov = tq.level_series(s, "province", first, today)
-    # Xi'an, a cumulative series 10, 14, 11 (a correction), 15, 17 on days -4..0, cured 1 from day -4
-    assert pref[fs.XIAN]["cumulative"] == [0, 0, 10, 14, 11, 15, 17]
-    assert pref[fs.XIAN]["active"] == [0, 0, 9, 13, 10, 14, 16]
-    assert pref[fs.XIAN]["new"] == [0, 0, 0, 4, 0, 4, 2]           # the rules' series: a correction is 0 new
+    # Xi'an, a cumulative series 10, 14, 11 (a correction), 15, 17 on days -4..0, cured 1 from day -4;
+    # the days before its first report are missing (None), not 0 cases
+    assert pref[fs.XIAN]["cumulative"] == [None, None, 10, 14, 11, 15, 17]
+    assert pref[fs.XIAN]["active"] == [None, None, 9, 13, 10, 14, 16]
+    assert pref[fs.XIAN]["new"] == [None, None, 0, 4, 0, 4, 2]     # the rules' series: a correction is 0 new
     # a range starting later begins at the newest figure before it (14 on day -3), then changes
     assert later[fs.XIAN]["cumulative"] == [11, 15, 17]
-    # Xianyang: "new" rows 3 and 5 on days -2 and -1, summed
-    assert pref[fs.XIANYANG]["cumulative"] == [0, 0, 0, 0, 3, 8, 8]
+    assert later[fs.XIAN]["new"] == [0, 4, 2]                     # reported before the range: no day missing
+    # Xianyang: "new" rows 3 and 5 on days -2 and -1, summed; no row today: 0 new (it has reported)
+    assert pref[fs.XIANYANG]["cumulative"] == [None, None, None, None, 3, 8, 8]
+    assert pref[fs.XIANYANG]["new"] == [None, None, None, None, 3, 5, 0]
     # Zhengzhou, line list: confirmed 2, 5 and 40 hours ago, one cured (reported 200 h ago, outcome now)
     by_day = [local_day(now - timedelta(hours=h)) for h in (2, 5, 40, 200)]
     expected = [sum(1 for d in by_day if d <= first + timedelta(days=i)) for i in range(7)]
@@ -39,7 +44,60 @@ def test_cumulative_and_active_per_day(seeded):
     assert pref[fs.ZHENGZHOU]["active"] == expected[:-1] + [expected[-1] - 1]
     # the province counts its buckets (outside 12, undetermined 3 on day -1) besides its prefectures
     assert prov[fs.SHAANXI]["cumulative"][-1] == 17 + 8 + 12 + 3
-    assert fs.SHAANXI not in pref and all(None not in v["cumulative"] for v in pref.values())
+    assert prov[fs.SHAANXI]["cumulative"][:2] == [None, None]
+    assert fs.SHAANXI not in pref
+    for v in pref.values():   # missing only before the first report: never a gap after it
+        assert None not in v["cumulative"][series.series_start(v["new"]):]
+
+
+def test_a_line_list_region_reported_before_the_range_has_no_missing_days(seeded):
+    """Zhengzhou's first case is 200 h old: a range after it without a case there is 0 every day, not missing."""
+    sessions, now = seeded
+    today = local_today(now)
+    first = local_day(now - timedelta(hours=200)) + timedelta(days=1)
+    with sessions() as s:
+        got = tq.level_series(s, "prefecture", first, first + timedelta(days=3))
+        started = series.reported_before(s, "new_confirmed", "prefecture", first)
+        visits = series.reported_before(s, "fever_visits", "county", today + timedelta(days=1))
+    assert got[fs.ZHENGZHOU]["new"] == [0, 0, 0, 0] and got[fs.ZHENGZHOU]["cumulative"] == [1, 1, 1, 1]
+    assert started == {fs.ZHENGZHOU: True}      # Xi'an's bulletin starts 4 days ago
+    assert visits == {"410103": False, fs.XIGONG: False, fs.QINDU: False}   # the clinics with visits
+
+
+class _Data:
+    """What trends_view reads of the web's ScreenData, on the test store."""
+    def __init__(self, sessions, gaz):
+        from sitroom.auth.scope import Scope
+        self.sessions, self.gaz, self.scope = sessions, gaz, Scope.ALL
+
+    def trend_series(self, level, first, last):
+        with self.sessions() as s:
+            return tq.level_series(s, level, first, last)
+
+
+def test_days_before_the_first_report_are_gaps_in_chart_table_and_csv(seeded, gaz):
+    sessions, now = seeded
+    today = local_today(now)
+    d, w = _Data(sessions, gaz), tr.serial_interval(4.7, 2.9)
+    start = today - timedelta(days=9)
+    st = tv.TrendState("zh", (fs.XIAN,), "new", start, today, "prefecture", "new7", True)
+    trend = tv.region_trend(d, fs.XIAN, "new", start, today, today, w)
+    assert trend.values == [None] * 5 + [0, 4, 0, 4, 2]     # Xi'an's first report is 4 days ago
+    assert trend.average == [None] * 10                     # no 7-day average over days without a report
+    assert trend.first_report == today - timedelta(days=4)
+    for metric in ("incidence", "growth", "doubling", "cumulative", "rt"):
+        got = tv.region_trend(d, fs.XIAN, metric, start, today, today, w).values
+        assert got[:5] == [None] * 5, metric
+    rows = {r["code"]: r for r in tv.table_rows(d, st, today, w)}
+    xian = rows[fs.XIAN]
+    assert xian["cumulative"] == 17 and xian["has_data"]
+    assert (xian["new7"], xian["incidence"], xian["growth"]) == (None, None, None)   # 4 complete days, not 7
+    assert tv.fmt(xian, "new7", "zh") == "—"
+    assert tv.sparkline(xian["spark"]).startswith("data:image/svg+xml")
+    chart = list(csv.DictReader(io.StringIO(tv.chart_csv([trend], gaz, "new", "zh"))))
+    assert [r["value"] for r in chart] == [""] * 5 + ["0.0", "4.0", "0.0", "4.0", "2.0"]
+    table = {r["adcode"]: r for r in csv.DictReader(io.StringIO(tv.table_csv(list(rows.values()), "zh")))}
+    assert table[fs.XIAN]["new_7d"] == "" and float(table[fs.XIAN]["cumulative"]) == 17
 
 
 def test_unknown_level_is_refused(seeded):

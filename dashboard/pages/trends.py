@@ -207,7 +207,10 @@ def notes(trends: list[tv.RegionTrend], st: tv.TrendState, d) -> list:
     for tr_ in trends:
         if not tr_.has_data:
             out.append(html.P(t("trends_no_data", lang, region=_name(d.gaz, tr_.code, lang)), className="tr-note"))
-        elif tr_.no_population:
+        if tr_.first_report:
+            out.append(html.P(t("trends_first_report", lang, region=_name(d.gaz, tr_.code, lang),
+                                day=tr_.first_report.isoformat()), className="tr-note tr-first-report"))
+        if tr_.has_data and tr_.no_population:
             out.append(html.P(t("trends_no_population", lang, region=_name(d.gaz, tr_.code, lang)),
                               className="tr-note tr-no-pop"))
     if st.dropped:
