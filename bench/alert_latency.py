@@ -15,7 +15,11 @@ then acknowledges the warning through the API (another screen, another web worke
 
   ack      until the open page shows that row as acknowledged, without a reload
 
-and prints one JSON object (percentiles are nearest-rank). Targets: warning in the API p95 <= 3 s,
+and prints one JSON object (percentiles are nearest-rank). Where the time goes, per drill (from the
+store, read every 10 ms): `poll` until the batch holding the rows began (the loader's poll wait and its
+read of the source; cases' loaded_at), `batch` until that batch's data version is visible, `rules`
+until the next version (the rules evaluated after the batch, committed), `screen` until the banner
+row is in the page (the push, the page's callbacks, the redraw); their p50/p95 as `parts`. Targets: warning in the API p95 <= 3 s,
 on the (pushed) banner p95 <= 1.3 s, acknowledgement on the other screens p95 <= 2 s. Before the
 drills it counts the requests the open wall makes in 10 s while nothing changes (pushed: none).
 Drills start at a random phase of the 1 s poll so the figures are not phase-locked.
@@ -42,6 +46,7 @@ POLL_EVERY = 0.02
 TARGET_P95 = 3.0
 TARGET_BROWSER_P95 = 1.3   # pushed (dashboard/push.py): one poll of the source (1 s) plus the work
 TARGET_ACK_P95 = 2.0
+PARTS = ("poll_s", "batch_s", "rules_s", "screen_s")
 
 
 def log(msg: str) -> None:
@@ -85,6 +90,58 @@ def browser(url: str):
     return driver
 
 
+class Versions:
+    """The store's data version as a screen would see it: (perf_counter, version) of every change,
+    read every 10 ms from the store file (read-only)."""
+
+    def __init__(self, stack: Stack):
+        self.stack, self.seen, self._stop = stack, [], threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import sqlite3
+        last = None
+        con = sqlite3.connect(f"file:{self.stack.store_path}?mode=ro", uri=True, timeout=5)
+        try:
+            while not self._stop.wait(0.01):
+                try:
+                    v = con.execute("SELECT version FROM data_version WHERE id = 1").fetchone()[0]
+                except sqlite3.Error:
+                    continue
+                if v != last:
+                    self.seen.append((time.perf_counter(), v))
+                    last = v
+        finally:
+            con.close()
+
+    def after(self, t: float) -> list[float]:
+        return [at for at, _ in self.seen if at > t]
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+
+
+def parts_of(stack: Stack, versions: Versions, code: str, t0: float, t0_wall: float, browser_s: float | None) -> dict:
+    """A drill's time split into poll, batch, rules and screen (see the module's docstring)."""
+    from datetime import datetime, timezone
+    loaded = stack.sql("SELECT MIN(loaded_at) FROM case_reports WHERE prefecture = ? AND loaded_at >= ?",
+                       (code, datetime.fromtimestamp(t0_wall - 1, timezone.utc).replace(tzinfo=None).isoformat(" ")))
+    if not loaded or loaded[0][0] is None:
+        return {}
+    at = datetime.fromisoformat(loaded[0][0]).replace(tzinfo=timezone.utc).timestamp() - t0_wall + t0
+    moved = versions.after(at)
+    out = {"poll_s": round(at - t0, 3)}
+    if moved:
+        out["batch_s"] = round(moved[0] - at, 3)
+    if len(moved) > 1:
+        out["rules_s"] = round(moved[1] - moved[0], 3)
+        if browser_s is not None:
+            out["screen_s"] = round(t0 + browser_s - moved[1], 3)
+    return out
+
+
 def wait_api(stack: Stack, code: str, t0: float, timeout: float, out: dict) -> None:
     deadline = t0 + timeout
     while time.perf_counter() < deadline:
@@ -116,7 +173,7 @@ def measure_ack(stack: Stack, driver, listed: list[dict], code: str, sel: str, t
 def run(args) -> dict:
     root = Path(tempfile.mkdtemp(prefix="sitroom-bench-"))
     stack = Stack(root, args.seed)
-    driver = None
+    driver = versions = None
     samples, notes = [], []
     poll_seconds = None
     severe = []
@@ -138,12 +195,13 @@ def run(args) -> dict:
         time.sleep(10)
         idle_requests = driver.execute_script(
             "return performance.getEntriesByType('resource').filter(e => !e.name.includes('/api/v1/push')).length")
+        versions = Versions(stack)
         for i, code in enumerate(regions, 1):
             if any(a["region"] == code for a in stack.get("/api/v1/alerts?state=active")):
                 raise RuntimeError(f"{code} already has an open warning before its drill")
             time.sleep(rng.uniform(0.5, 1.5))  # a random phase against the 1 s poll and the 1 s page tick
             stack.sim.add_cases(code, args.cases)
-            t0 = time.perf_counter()
+            t0, t0_wall = time.perf_counter(), time.time()
             api: dict = {}
             th = threading.Thread(target=wait_api, args=(stack, code, t0, args.timeout, api), daemon=True)
             th.start()
@@ -156,7 +214,8 @@ def run(args) -> dict:
                 time.sleep(POLL_EVERY)
             th.join(args.timeout + 5)
             sample = {"region": code, "api_s": round(api["api_s"], 3) if "api_s" in api else None,
-                      "browser_s": None if browser_s is None else round(browser_s, 3)}
+                      "browser_s": None if browser_s is None else round(browser_s, 3),
+                      **parts_of(stack, versions, code, t0, t0_wall, browser_s)}
             # the ordering the banner relies on: most severe first, then newest first
             listed = api.get("api_alerts", [])
             if listed and listed[0]["region"] != code:
@@ -176,13 +235,16 @@ def run(args) -> dict:
                              + ("" if "api_alerts" in api else " (the API never listed the warning to acknowledge)"))
             samples.append(sample)
             log(f"drill {i:2d} {code} {stack.gaz.get(code).name}: api {sample['api_s']} s, "
-                f"browser {sample['browser_s']} s, ack {sample['ack_s']} s")
+                f"browser {sample['browser_s']} s, ack {sample['ack_s']} s; "
+                + ", ".join(f"{k[:-2]} {sample[k]}" for k in PARTS if k in sample))
         severe = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
         if args.screenshot:
             time.sleep(1.2)  # let the KPIs / map / trend of the last version render too
             driver.save_screenshot(args.screenshot)
             log(f"screenshot: {args.screenshot}")
     finally:
+        if versions is not None:
+            versions.stop()
         if driver is not None:
             driver.quit()
         stack.stop()
@@ -203,6 +265,8 @@ def run(args) -> dict:
         "browser_mean_s": round(statistics.fmean(br_times), 3) if br_times else None,
         "ack_p50_s": nearest_rank(ack_times, 50), "ack_p95_s": nearest_rank(ack_times, 95),
         "ack_max_s": nearest_rank(ack_times, 100),
+        "parts": {k[:-2]: {"p50_s": nearest_rank([x[k] for x in samples if k in x], 50),
+                           "p95_s": nearest_rank([x[k] for x in samples if k in x], 95)} for k in PARTS},
         "missed": len(samples) - len(br_times),
         "acks_missed": len(samples) - len(ack_times),
         "poll_seconds": poll_seconds,

@@ -31,6 +31,7 @@ from dash import ClientsideFunction, Input, Output, State, clientside_callback, 
 from flask import Blueprint, Response, current_app
 from sqlalchemy import select
 
+from sitroom.series import LOCAL_OFFSET
 from sitroom.store.models import DataVersion
 
 from .screen_data import SLIDE_SECONDS, ScreenData
@@ -221,9 +222,19 @@ def stores() -> list:
             html.Div(id="push-bridge", hidden=True)]
 
 
-def current_key() -> str | None:
-    """The key a page is drawn for (its follower store's first value: no second drawing on load)."""
-    return hub().key()
+def current_key(by_day: bool = False) -> str | None:
+    """The key a page is drawn for (its follower store's first value: no second drawing on load);
+    `by_day`: its `data_key`."""
+    key = hub().key()
+    return data_key(key) if by_day and key else key
+
+
+def data_key(key: str) -> str:
+    """"<version>.<local day number>" of a pushed key: it moves with the data and at local midnight,
+    not every minute nor with the rules. What a page of whole days follows (/trends): it has no
+    sliding 24-hour window to redraw each minute. Twin of push.js `dataKey`."""
+    version, slot = key.split(".")[:2]
+    return f"{version}.{(int(slot) * SLIDE_SECONDS + int(LOCAL_OFFSET.total_seconds())) // 86400}"
 
 
 def current_as_of() -> str:
@@ -233,9 +244,11 @@ def current_as_of() -> str:
         return "—"
 
 
-def follow(store_id: str) -> None:
-    """The page's store `store_id` takes the pushed key when it differs (in the browser: no request).
+def follow(store_id: str, by_day: bool = False) -> None:
+    """The page's store `store_id` takes the pushed key when it differs (in the browser: no request);
+    `by_day`: its `data_key`, so the page redraws for new data or a new day only.
     Not on the page's first drawing: a callback that leaves its output alone then would keep the
     page's own first callbacks (which follow that store) from running at all."""
-    clientside_callback(ClientsideFunction("sitroomPush", "follow"), Output(store_id, "data"),
-                        Input("push-version", "data"), State(store_id, "data"), prevent_initial_call=True)
+    clientside_callback(ClientsideFunction("sitroomPush", "followData" if by_day else "follow"),
+                        Output(store_id, "data"), Input("push-version", "data"), State(store_id, "data"),
+                        prevent_initial_call=True)

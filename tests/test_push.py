@@ -8,12 +8,14 @@ import socket
 import time
 import urllib.error
 import urllib.request
+from datetime import datetime, timezone
 
 import pytest
 
 from sitroom.store import bump_version
 
 from conftest import runtime_on
+from dashboard.push import data_key
 
 
 @pytest.fixture
@@ -115,14 +117,24 @@ def test_pages_have_no_polling_interval_and_follow_the_pushed_key(app, login):
         # (the kiosk's rotation tick, off unless ?kiosk=1, runs in the browser only: see below)
         assert not [c for c in tree if isinstance(c, dcc.Interval) and not c.disabled], page["path"]
         followers = [c for c in tree if isinstance(c, dcc.Store) and c.id.endswith("-version")]
-        def same(k):  # the minute may have turned meanwhile on a slow machine
-            return k.split(".")[::2] == key.split(".")[::2]
+        def same(k):  # the minute may have turned meanwhile on a slow machine; /trends follows by day
+            return k.split(".")[::2] == key.split(".")[::2] or k == data_key(key)
         assert followers and all(same(c.data) for c in followers), (page["path"], [(c.id, c.data) for c in followers])
     deps = client.get("/_dash-dependencies").json
     polled = [d["output"] for d in deps if not d.get("clientside_function")
               and any(i["property"] == "n_intervals" for i in d["inputs"])]
     assert not polled, f"server callbacks on a timer: {polled}"
     assert "push-version" in json.dumps(deps)
+
+
+def test_a_page_of_whole_days_follows_new_data_and_the_local_day_not_the_minute():
+    """/trends follows data_key: a new version redraws it, a turned minute or reloaded rules do not,
+    local midnight (16:00 UTC) does."""
+    slot = int(datetime(2026, 12, 1, 15, 58, tzinfo=timezone.utc).timestamp()) // 60
+    assert data_key(f"7.{slot}.abc") == data_key(f"7.{slot + 1}.def")               # 15:59 UTC: 23:59 local
+    assert data_key(f"7.{slot}.abc") != data_key(f"7.{slot + 2}.abc")               # 16:00 UTC: the next local day
+    assert data_key(f"7.{slot}.abc") != data_key(f"8.{slot}.abc")
+    assert data_key(f"7.{slot}.abc").split(".")[0] == "7"
 
 
 # ------------------------------------------------------------------------- a real `sitroom serve`

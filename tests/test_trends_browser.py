@@ -11,6 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from sitroom.series import local_day
+from sitroom.store import bump_version, make_engine, session_factory
+from stack import click
 
 pytestmark = pytest.mark.browser
 ZHENGZHOU, HENAN = "410100", "410000"
@@ -194,3 +196,96 @@ def test_wall_keeps_drill_down_metric_and_layers_in_its_url(wall, stack):
     stack.wait_for(drill, 20, "the drill-down in the URL")
     assert duo.find_element("#map-back").is_displayed()
     console.assert_clean("on the wall")
+
+
+def quiet_county(stack) -> str:
+    """A county of Henan without any case in the store (the simulator spreads its cases thinly)."""
+    seen = {r for (r,) in stack.sql("SELECT DISTINCT region FROM case_reports")}
+    return next(r.adcode for r in sorted(stack.gaz.regions.values(), key=lambda r: r.adcode)
+                if r.level == "county" and r.adcode.startswith("41") and r.adcode not in seen)
+
+
+def chart_value(duo, region: str, role: str) -> list:
+    return next((t["y"] for t in traces(duo) or [] if t["meta"] == {"region": region, "role": role}), None)
+
+
+def test_an_open_trends_page_shows_a_new_source_row_without_reload_and_keeps_its_state(wall, stack):
+    duo, console, _ = wall
+    code = stack.gaz.resolve("洛阳")
+    duo.driver.get(f"{stack.url}/trends?regions={HENAN},{code}&metric=new&level=prefecture&sort=cumulative&desc=1")
+    wait_traces(duo, {HENAN, code})
+    duo.wait_for_element("#tr-table-el tbody tr", timeout=20)
+    # the leader's own choices, made in the page: cumulative, the table by 7-day new, ascending
+    duo.find_element("#tr-metric input[value='cumulative']").click()
+    stack.wait_for(lambda: "metric=cumulative" in duo.driver.current_url, 10, "the metric in the URL")
+    click(stack, duo, "button[id*='\"col\":\"new7\"']", "the 7-day sort")
+    stack.wait_for(lambda: "sort=new7" in duo.driver.current_url, 10, "the sort in the URL")
+    click(stack, duo, "button[id*='\"col\":\"new7\"']", "the 7-day sort again")
+    stack.wait_for(lambda: "desc=0" in duo.driver.current_url, 10, "ascending in the URL")
+    url = duo.driver.current_url
+    before = stack.wait_for(lambda: chart_value(duo, code, "partial"), 10, "Luoyang's cumulative today")[-1]
+    row = f"#tr-table-el tbody tr[data-code='{code}'] td[data-col='cumulative']"
+    shown = figure(duo.find_element(row).text)
+    duo.driver.execute_script("window.__sameDocument = true")
+    stack.sim.add_cases(code, 7)     # a new row in the source database: loader, new version, push
+    stack.wait_for(lambda: (chart_value(duo, code, "partial") or [0])[-1] == before + 7, 30,
+                   "the new cases on the open chart")
+    stack.wait_for(lambda: figure(duo.find_element(row).text) == shown + 7, 20, "the new cases in the open table")
+    assert duo.driver.execute_script("return window.__sameDocument === true"), "the page was reloaded"
+    # the state as the leader left it: regions, metric, sort (and its order), range, the address
+    assert duo.driver.current_url == url
+    assert duo.find_element("#tr-metric input[value='cumulative']").is_selected()
+    assert duo.find_element("button.tr-sort.current").text.startswith("近7日新增")
+    known = [figure(x) for x in table_column(duo, "new7") if figure(x) is not None]
+    assert known == sorted(known)
+    assert {t["meta"]["region"] for t in traces(duo)} == {HENAN, code}
+    # a new version that changes nothing on this page (only its number): nothing is redrawn
+    drawn = duo.driver.execute_script("return document.querySelector('#tr-chart .js-plotly-plot').data.length")
+    duo.driver.execute_script("const g = document.querySelector('#tr-chart .js-plotly-plot');"
+                              "window.__redrawn = 0; g.on('plotly_afterplot', () => window.__redrawn++);")
+    version = duo.driver.execute_script("return window.sitroomPush.state().applied['push-version']")
+    engine = make_engine(stack.store_url())
+    with session_factory(engine).begin() as s:   # as a batch that changed nothing /trends shows
+        bump_version(s)
+    engine.dispose()
+    stack.wait_for(lambda: duo.driver.execute_script("return window.sitroomPush.state().applied['push-version']")
+                   != version, 10, "the pushed version")
+    time.sleep(2)
+    assert duo.driver.execute_script("return window.__redrawn") == 0, "redrawn with nothing new"
+    assert duo.driver.execute_script("return document.querySelector('#tr-chart .js-plotly-plot').data.length") == drawn
+    console.assert_clean("on /trends after pushed versions")
+
+
+def test_days_before_a_regions_first_report_are_gaps_not_zeros(wall, stack):
+    duo, console, _ = wall
+    county = quiet_county(stack)
+    now = datetime.utcnow()
+    today = local_day(now)
+    first = today - timedelta(days=3)
+    stack.sim.add_cases(county, 4, reported=now - timedelta(days=3))    # its first report: 3 days ago
+    stack.wait_for(lambda: stack.sql("SELECT COUNT(*) FROM case_reports WHERE region = ?", (county,))[0][0] == 4,
+                   30, "the county's first cases in the store")
+    start = today - timedelta(days=9)
+    duo.driver.get(f"{stack.url}/trends?regions={county}&metric=new&start={start}&end={today}&level=county"
+                   f"&sort=new7&desc=1")
+    got = wait_traces(duo, {county})
+    line = next(t for t in got if t["meta"] == {"region": county, "role": "value"})
+    days = [(start + timedelta(days=i)).isoformat() for i in range((today - start).days)]
+    assert line["x"] == days
+    gap = (first - start).days
+    assert line["y"][:gap] == [None] * gap, "a day before the first report is drawn as a count"
+    assert line["y"][gap] == 4 and line["y"][gap + 1:] == [0] * (len(days) - gap - 1)
+    avg = next(t for t in got if t["meta"] == {"region": county, "role": "average"})
+    assert all(v is None for v in avg["y"]), "a 7-day average over days before the first report"
+    duo.wait_for_contains_text("#tr-notes", f"{first.isoformat()} 起才有报告", timeout=10)
+    # the ranked table: cumulative 4, no 7-day figure (3 complete days of reports, not 7)
+    row = f"#tr-table-el tbody tr[data-code='{county}']"
+    duo.wait_for_element(row, timeout=20)
+    assert figure(duo.find_element(row + " td[data-col='cumulative']").text) == 4
+    assert duo.find_element(row + " td[data-col='new7']").text == "—"
+    # the chart's CSV: empty cells before the first report
+    href = duo.find_element("#tr-chart-csv").get_attribute("href")
+    with stack.login("leader").opener.open(href, timeout=20) as r:
+        rows = list(csv.DictReader(io.StringIO(r.read().decode("utf-8-sig"))))
+    assert [row["value"] for row in rows][:gap] == [""] * gap and float(rows[gap]["value"]) == 4
+    console.assert_clean("on /trends with a new county")

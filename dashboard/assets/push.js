@@ -105,12 +105,24 @@
 
 /* Clientside callbacks of the push (dashboard/push.py follow()). */
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
-  sitroomPush: {
-    follow: function (key, seen) {
-      return key && key !== seen ? key : window.dash_clientside.no_update;
-    },
-    asOf: function (asOf) {
-      return asOf || window.dash_clientside.no_update;
-    },
-  },
+  sitroomPush: (function () {
+    const SLIDE_SECONDS = 60, LOCAL_OFFSET_SECONDS = 8 * 3600;   // push.py's minute slot; Asia/Shanghai
+    function dataKey(key) {   // "<version>.<local day number>": twin of push.py data_key()
+      const parts = (key || "").split(".");
+      if (parts.length < 2) return null;
+      return parts[0] + "." + Math.floor((Number(parts[1]) * SLIDE_SECONDS + LOCAL_OFFSET_SECONDS) / 86400);
+    }
+    return {
+      follow: function (key, seen) {
+        return key && key !== seen ? key : window.dash_clientside.no_update;
+      },
+      followData: function (key, seen) {   // new data or a new day, not each minute (push.py follow(by_day))
+        const k = dataKey(key);
+        return k && k !== seen ? k : window.dash_clientside.no_update;
+      },
+      asOf: function (asOf) {
+        return asOf || window.dash_clientside.no_update;
+      },
+    };
+  })(),
 });

@@ -4,12 +4,16 @@ Cori method), a date range, a ranked table with sparklines, CSV and PNG export; 
 state in the URL, so a shared link reopens the same view."""
 from __future__ import annotations
 
+import hashlib
+import json
 from urllib.parse import urlencode
 
 import dash
 import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
+from plotly.utils import PlotlyJSONEncoder
 
+from dashboard import push
 from dashboard import trends_view as tv
 from dashboard.app import screen_data
 from dashboard.callback_args import choice, lang_arg, mapping, str_list
@@ -65,6 +69,8 @@ def layout(**args):
         dcc.Store(id="tr-lang", data=lang),
         dcc.Store(id="tr-sort", data={"sort": st.sort, "desc": st.desc}),
         dcc.Store(id="tr-url-sink"),
+        dcc.Store(id="tr-version", data=push.current_key(by_day=True)),   # new data or a new day (push.py)
+        dcc.Store(id="tr-drawn"),   # a digest of what is drawn: a new version that changes none of it redraws nothing
         *desk_page_top(t("trends_title", lang), lang, "/trends"),
         html.Div(className="tr-controls", children=[
             dcc.Dropdown(id="tr-regions", multi=True, value=list(st.regions), className="tr-regions",
@@ -112,12 +118,18 @@ def _state(regions, metric, start, end, level, sort, lang) -> tv.TrendState:
     return tv.parse_state(args, d.gaz, cfg.language, cfg.trends_max_regions, scope=d.scope)
 
 
+push.follow("tr-version", by_day=True)
+
+
 @callback(Output("tr-chart", "figure"), Output("tr-notes", "children"), Output("tr-chart-csv", "href"),
           Output("tr-table", "children"), Output("tr-table-csv", "href"), Output("tr-table-png", "href"),
-          Output("tr-url-sink", "data"),
+          Output("tr-url-sink", "data"), Output("tr-drawn", "data"),
           Input("tr-regions", "value"), Input("tr-metric", "value"), Input("tr-range", "start_date"),
-          Input("tr-range", "end_date"), Input("tr-level", "value"), Input("tr-sort", "data"), State("tr-lang", "data"))
-def update(regions, metric, start, end, level, sort, lang):
+          Input("tr-range", "end_date"), Input("tr-level", "value"), Input("tr-sort", "data"),
+          Input("tr-version", "data"), State("tr-lang", "data"), State("tr-drawn", "data"))
+def update(regions, metric, start, end, level, sort, _version, lang, drawn):
+    """The chart, notes, table and links of the state; a pushed version redraws them with the picked
+    regions, metric, range and sort as they are (the chart keeps its zoom: uirevision)."""
     st = _state(regions, metric, start, end, level, sort, lang)
     d = screen_data()
     today = local_day(utcnow())
@@ -125,9 +137,13 @@ def update(regions, metric, start, end, level, sort, lang):
     trends = [tv.region_trend(d, c, st.metric, st.start, st.end, today, w) for c in st.regions]
     query = urlencode(st.query())
     rows = tv.table_rows(d, st, today, w)
-    return (figure(trends, st, d), notes(trends, st, d), f"/trends/export.csv?what=chart&{query}",
-            table(rows, st), f"/trends/export.csv?what=table&{query}", f"/trends/export.png?what=table&{query}",
-            "?" + query)
+    out = [figure(trends, st, d), notes(trends, st, d), f"/trends/export.csv?what=chart&{query}",
+           table(rows, st), f"/trends/export.csv?what=table&{query}", f"/trends/export.png?what=table&{query}",
+           "?" + query]
+    digest = hashlib.sha1(json.dumps(out, cls=PlotlyJSONEncoder).encode()).hexdigest()
+    if digest == drawn:   # the new version changed nothing shown here (another table, another region)
+        return (no_update,) * (len(out) + 1)
+    return (*out, digest)
 
 
 @callback(Output("tr-sort", "data"), Input({"type": "tr-sort", "col": ALL}, "n_clicks"), State("tr-sort", "data"),
@@ -159,7 +175,8 @@ def _name(gaz, code: str, lang: str) -> str:
 def figure(trends: list[tv.RegionTrend], st: tv.TrendState, d) -> go.Figure:
     lang = st.lang
     fig = go.Figure()
-    fig.update_layout(template="plotly_dark", paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)", margin={"l": 60, "r": 20, "t": 60, "b": 40},
+    fig.update_layout(uirevision=f"{st.metric}|{','.join(st.regions)}|{st.start}|{st.end}",   # a redraw keeps the zoom
+                      template="plotly_dark", paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)", margin={"l": 60, "r": 20, "t": 60, "b": 40},
                       title={"text": _plain(t(f"trends_metric_{st.metric}", lang)), "x": 0.01},
                       legend={"orientation": "h", "y": -0.12}, hovermode="x unified",
                       font={"family": "Noto Sans CJK SC, Microsoft YaHei, sans-serif"})

@@ -183,13 +183,14 @@ class HealthCommissionSim:
         return len(rows) + moves
 
     def add_cases(self, prefecture_or_county: str, n: int, status: str = CONFIRMED,
-                  now: datetime | None = None) -> list[str]:
-        """Rows for a drill: n cases reported now in one region, through the normal source path."""
+                  now: datetime | None = None, reported: datetime | None = None) -> list[str]:
+        """Rows for a drill: n cases reported now (or at `reported`, entered now) in one region, through
+        the normal source path."""
         now = now or datetime.utcnow()
         region = self.gaz.get(prefecture_or_county)
         rows = []
         for _ in range(n):
-            row = self._new_row(now, now, status, self.gaz.prefecture_of(region.adcode))
+            row = self._new_row(now, reported or now, status, self.gaz.prefecture_of(region.adcode))
             if region.level == "county":
                 row.update(xzdm=region.adcode, xzdz=self.gaz.get(region.parent).name + region.name + self._address())
             rows.append(row)
