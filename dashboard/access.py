@@ -361,7 +361,10 @@ def _within(addr: str | None, networks) -> bool:
 class _FromProxies:
     """Behind the centre's reverse proxy (auth.trusted_proxies): the client's address, for the audit log
     and the login throttle, is the one those proxies forwarded: X-Forwarded-For read from the right, past
-    every configured proxy. From any other peer the header is ignored (anyone can send it)."""
+    every configured proxy. The scheme and host the browser used are the nearest proxy's X-Forwarded-Proto
+    and X-Forwarded-Host: a proxy that ends TLS makes the page https, so the same-origin check matches the
+    page's Origin and the session cookie is Secure (the Host allow-list then checks the forwarded host).
+    From any other peer these headers are ignored (anyone can send them)."""
 
     def __init__(self, app, proxies):
         self.app, self.proxies = app, proxies
@@ -379,7 +382,18 @@ class _FromProxies:
                 if not _within(client, self.proxies):
                     break
             environ["REMOTE_ADDR"] = client
+            proto = _nearest(environ.get("HTTP_X_FORWARDED_PROTO")).lower()
+            if proto in ("http", "https"):
+                environ["wsgi.url_scheme"] = proto
+            host = _nearest(environ.get("HTTP_X_FORWARDED_HOST"))
+            if host:
+                environ["HTTP_HOST"] = host
         return self.app(environ, start_response)
+
+
+def _nearest(header: str | None) -> str:
+    """The value the nearest proxy added to a comma-separated forwarded header (its last)."""
+    return (header or "").rsplit(",", 1)[-1].strip()
 
 
 class _Sessions(SecureCookieSessionInterface):

@@ -45,12 +45,13 @@ def runtime(store, gaz, tmp_path):
     return rt
 
 
-def make_app(rt, **auth):
-    """The app, with dashboard.yaml `auth:` settings changed as given."""
+def make_app(rt, allowed_hosts=None, **auth):
+    """The app, with dashboard.yaml `auth:` settings (and allowed_hosts) changed as given."""
     from dashboard.app import create_app
-    if auth:
+    if auth or allowed_hosts:
         auth_cfg = type(rt.config.dashboard.auth).model_validate({**rt.config.dashboard.auth.model_dump(), **auth})
-        dash_cfg = rt.config.dashboard.model_copy(update={"auth": auth_cfg})   # as dashboard.yaml would say it
+        dash_cfg = rt.config.dashboard.model_copy(update={"auth": auth_cfg,   # as dashboard.yaml would say it
+                                                          "allowed_hosts": allowed_hosts or []})
         rt = Runtime(rt.settings, rt.config.model_copy(update={"dashboard": dash_cfg}), rt.gazetteer, rt.live_rules)
     return create_app(rt)
 
@@ -567,6 +568,27 @@ def test_no_open_redirect_after_login(app, store):
         assert got.headers["Location"] == "/", nxt
     got = app.server.test_client().post("/login", data={"name": "redir", "password": PASSWORD, "next": "/alerts?state=all"})
     assert got.headers["Location"] == "/alerts?state=all"
+
+
+def test_behind_a_proxy_that_ends_tls_pages_work_and_cookies_are_secure(runtime, store):
+    """The centre's proxy serves https and forwards plain http: a page's callbacks (Origin https://…) are
+    its own, the session cookie is Secure; the same headers from anyone else change nothing."""
+    app = make_app(runtime, trusted_proxies=["10.0.0.5"], allowed_hosts=["sitroom.centre.example", "localhost"])
+    add_account(runtime.settings.database_url, "tls-user", "officer")
+    via_proxy = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "sitroom.centre.example"}
+    origin = {"Origin": "https://sitroom.centre.example"}
+    c = app.server.test_client()
+    got = c.post("/login", data={"name": "tls-user", "password": PASSWORD}, headers=via_proxy,
+                 environ_base={"REMOTE_ADDR": "10.0.0.5"})
+    cookie = next(h for h in got.headers.getlist("Set-Cookie") if h.startswith("sitroom_session="))
+    assert "Secure" in cookie
+    alert_id = _alert(store[1], "410100")
+    got = c.post(f"/api/v1/alerts/{alert_id}/note", json={"note": "经代理"}, headers={**via_proxy, **origin},
+                 environ_base={"REMOTE_ADDR": "10.0.0.5"})
+    assert got.status_code == 200, got.get_json()
+    got = c.post(f"/api/v1/alerts/{alert_id}/note", json={"note": "冒充代理"}, headers={**via_proxy, **origin},
+                 environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert got.status_code == 403   # not the proxy: its forwarded scheme and host are not believed
 
 
 def test_trusted_header_only_from_the_configured_proxy(runtime, store):
