@@ -303,6 +303,8 @@ class Access:
                 return _refuse(403, "this callback is not declared in dashboard/access.py CALLBACKS")
         if need == PAGE:
             need = PAGES.get(_page_path(request.path), "view")
+        if need == "view" and (request.path.endswith(".csv") or request.args.get("format") == "csv"):
+            need = "export"   # the same figures as a file to take away: leaders' right, and audited
         if not p.can(need):
             return _refuse(403, t("forbidden", _lang()) if _wants_page() else f"this account may not do this ({need})")
         if need == "export":   # every export is in the audit log, whatever route makes it

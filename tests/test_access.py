@@ -152,7 +152,7 @@ def test_role_matrix_over_every_flask_route(app, login, store):
             assert got.status_code == 401 and got.json["error"] == "login required", (url, got.status_code)
         else:
             assert got.status_code == 302 and got.headers["Location"].startswith("/login?next="), (url, got.status_code)
-        need = MIN_ROLE.get(rule.endpoint, "wall")
+        need = MIN_ROLE.get(rule.endpoint, "leader" if rule.rule.endswith(".csv") else "wall")   # a .csv: an export
         if rule.endpoint == "push.push_stream":
             continue   # an endless event stream once logged in: refused above without a login
         for role, client in clients.items():
@@ -568,6 +568,19 @@ def test_no_open_redirect_after_login(app, store):
         assert got.headers["Location"] == "/", nxt
     got = app.server.test_client().post("/login", data={"name": "redir", "password": PASSWORD, "next": "/alerts?state=all"})
     assert got.headers["Location"] == "/alerts?state=all"
+
+
+def test_figures_as_csv_are_an_export_for_leaders_and_audited(app, login, store):
+    """A wall's URL is shown on a public screen: it shows figures, it does not hand them out as files."""
+    wall, leader = login(app, "wall"), login(app, "leader")
+    for url in ("/api/v1/summary.csv", "/api/v1/regions?figures=1&format=csv", "/api/v1/totals_check.csv"):
+        assert wall.get(url).status_code == 403, url
+        got = leader.get(url)
+        assert got.status_code == 200 and got.mimetype == "text/csv", url
+    assert wall.get("/api/v1/summary").status_code == 200   # the JSON the screens draw from
+    exports = [(e.actor, e.target) for e in _audit(store[1], "export")]
+    assert exports == [(ACCOUNTS["leader"][0], u) for u in (
+        "/api/v1/summary.csv", "/api/v1/regions?figures=1&format=csv", "/api/v1/totals_check.csv")]
 
 
 def test_behind_a_proxy_that_ends_tls_pages_work_and_cookies_are_secure(runtime, store):
