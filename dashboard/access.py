@@ -122,6 +122,10 @@ class _Recent:
             self._rows[key] = (now, value)
         return value
 
+    def forget(self, key: tuple) -> None:
+        with self._lock:
+            self._rows.pop(key, None)
+
 
 def _principal_of(acc, kind: str, gaz, token_scope: str | None = None) -> Principal:
     return Principal(id=f"{acc.id}:{acc.credentials_at.isoformat()}", kind=kind, name=acc.name, display=acc.display,
@@ -158,11 +162,30 @@ class Access:
 
     # -- identity
     def _load_session_user(self, sid: str) -> Principal | None:
+        return self._session_principal(sid, session.get("login"))
+
+    def _session_principal(self, sid: str, nonce) -> Principal | None:
+        """The account of a session cookie, while the account is as it was (not disabled or reset since)
+        and the login the cookie names is live (not logged out: a copied cookie is of no use after)."""
         acc_id, _, stamp = sid.partition(":")
-        if not acc_id.isdigit():
-            return None
+        if not acc_id.isdigit() or not isinstance(nonce, str) or not nonce:
+            return None   # a cookie made before logins were kept names none: log in again
         p = self.recent.get(("user", acc_id), lambda: self._account_principal(int(acc_id)))
-        return p if p is not None and p.id == sid else None   # disabled or reset since: the session ends
+        if p is None or p.id != sid:
+            return None
+        return p if self.recent.get(("login", credentials.digest(nonce)), lambda: self._login_live(nonce)) else None
+
+    def _login_live(self, nonce: str) -> bool:
+        with self.data.sessions() as s:
+            return credentials.login_live(s, nonce)
+
+    def end_login(self) -> None:
+        """This browser's login is over (logout, idle): on the server too."""
+        nonce = session.get("login")
+        if isinstance(nonce, str) and nonce:
+            with self.data.sessions.begin() as s:
+                credentials.end_login(s, nonce)
+            self.recent.forget(("login", credentials.digest(nonce)))
 
     def _account_principal(self, acc_id: int) -> Principal | None:
         from sitroom.auth.models import Account
@@ -246,7 +269,8 @@ class Access:
         elif p.kind == "sso":
             look = lambda: self._sso_lookup(p.name)  # noqa: E731
         else:
-            look = lambda: self._load_session_user(p.id)  # noqa: E731
+            nonce = session.get("login")
+            look = lambda: self._session_principal(p.id, nonce)  # noqa: E731
         # a session ends when unused for idle_minutes; the stream is no use of it
         until = session.get("seen", 0) + self.cfg.idle_minutes * 60 + 1 if p.kind == "user" else float("inf")
 
@@ -317,6 +341,7 @@ class Access:
         seen = session.get("seen", 0)
         if now - seen > self.cfg.idle_minutes * 60:
             self.write_audit("logout", actor=p.name, detail="idle")
+            self.end_login()
             logout_user()
             session.clear()
             return True
@@ -543,6 +568,7 @@ def login():
     with access.data.sessions.begin() as s:
         result = accounts.authenticate(s, name, form.get("password", ""), request.remote_addr, access.cfg)
         p = _principal_of(result.account, "user", access.data.gaz) if result.account else None
+        nonce = credentials.start_login(s, result.account.id) if p is not None else None
     if p is None:
         from dashboard.components.alert_banner import local_time
         message = {"locked": lambda: t("login_locked", lang, until=local_time(
@@ -555,6 +581,7 @@ def login():
     login_user(p)
     session.permanent = True
     session["seen"] = int(time.time())
+    session["login"] = nonce
     resp = redirect(nxt)
     resp.delete_cookie(WALL_COOKIE)
     return resp
@@ -568,6 +595,7 @@ def logout():
         return _refuse(403, "refused: the request did not come from this site (Origin/Referer)")
     if isinstance(p, Principal):
         current_app.extensions["sitroom_access"].write_audit("logout", actor=p.name)
+        current_app.extensions["sitroom_access"].end_login()
     logout_user()
     session.clear()
     lang = pick_lang(request.args.get("lang"), "zh")

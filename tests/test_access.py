@@ -545,8 +545,14 @@ def test_disabled_or_reset_account_loses_its_session(app, login, store):
 
 def test_logout(app, login, store):
     client = login(app, "leader")
+    copied = client.get_cookie("sitroom_session").value   # as someone at the same PC might have kept it
+    other = login(app, "leader")   # the same account logged in elsewhere
     assert client.post("/logout").status_code == 200
     assert client.get("/api/v1/summary").status_code == 401
+    replay = app.server.test_client()
+    replay.set_cookie("sitroom_session", copied)
+    assert replay.get("/api/v1/summary").status_code == 401   # the login is over on the server, not only here
+    assert other.get("/api/v1/summary").status_code == 200    # the other browser's login is its own
     assert [e.actor for e in _audit(store[1], "logout")] == [ACCOUNTS["leader"][0]]
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from sitroom.store.db import utcnow
 
 from .accounts import AccountError, _existing, check_name
-from .models import Account, ApiToken, Wall
+from .models import Account, ApiToken, Login, Wall
 from .roles import TOKEN_SCOPES
 
 WALL_PREFIX, TOKEN_PREFIX = "w_", "st_"
@@ -28,6 +28,24 @@ def digest(token: str) -> str:
 
 def _new(prefix: str) -> str:
     return prefix + secrets.token_urlsafe(32)
+
+
+# ---------------------------------------------------------------- browser logins
+def start_login(s: Session, account_id: int) -> str:
+    """A new login of the account; the nonce goes into the session cookie (only its digest is kept)."""
+    nonce = secrets.token_urlsafe(32)
+    s.add(Login(nonce_hash=digest(nonce), account_id=account_id, started_at=utcnow()))
+    return nonce
+
+
+def login_live(s: Session, nonce: str) -> bool:
+    return s.scalar(select(Login.id).where(Login.nonce_hash == digest(nonce), Login.ended_at.is_(None))) is not None
+
+
+def end_login(s: Session, nonce: str) -> None:
+    login = s.scalar(select(Login).where(Login.nonce_hash == digest(nonce), Login.ended_at.is_(None)))
+    if login is not None:
+        login.ended_at = utcnow()
 
 
 # ---------------------------------------------------------------- walls

@@ -43,6 +43,17 @@ class Wall(Base):
     last_address: Mapped[str | None] = mapped_column(String(64))
 
 
+class Login(Base):
+    """One browser's login: its session cookie names it (by a random nonce, stored hashed), so that a
+    logout, an idle end or a reset ends that session on the server, not only in that browser."""
+    __tablename__ = "logins"
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    nonce_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
 class ApiToken(Base):
     __tablename__ = "api_tokens"
     id: Mapped[int] = mapped_column(ID, primary_key=True)
