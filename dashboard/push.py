@@ -252,3 +252,15 @@ def follow(store_id: str, by_day: bool = False) -> None:
     clientside_callback(ClientsideFunction("sitroomPush", "followData" if by_day else "follow"),
                         Output(store_id, "data"), Input("push-version", "data"), State(store_id, "data"),
                         prevent_initial_call=True)
+
+
+def follow_when_drawn(store_id: str, drawn_id: str) -> None:
+    """As follow(by_day=True), for a page whose drawing may take longer than versions take to move
+    (/trends computes every region's figures): `store_id` moves on only once the page's callback has
+    drawn the version it holds (it writes that version as "version" into store `drawn_id`), so a new
+    version never cancels a drawing under way (Dash drops a callback's answer when its input moved
+    again): the page draws the newest version when done, and nothing is asked twice at once.
+    The page puts a dcc.Store `<store_id>-sink` in its layout (this callback's formal output)."""
+    clientside_callback(ClientsideFunction("sitroomPush", "followDrawn"), Output(f"{store_id}-sink", "data"),
+                        Input("push-version", "data"), Input(drawn_id, "data"), State(store_id, "data"),
+                        State(store_id, "id"), prevent_initial_call=True)

@@ -89,6 +89,7 @@ class ScreenData:
                 "stale": age is None or age > limit,
                 "healthy": bool(st and st.failures == 0 and last),
                 "error": st.last_error if st else None,
+                "last_change": iso_utc(st.last_change) if st else None,   # its last batch that changed facts
             })
         as_of = min((s["last_success"] for s in sources if s["last_success"]), default=None)
         result = {"version": version, "changed_at": iso_utc(changed_at), "as_of": as_of, "now": iso_utc(now),

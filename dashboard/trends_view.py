@@ -147,6 +147,16 @@ def region_trend(d, code: str, metric: str, start: date, end: date, today: date,
     return out
 
 
+CASE_KINDS = ("case_line_list", "case_aggregate")   # the sources whose rows /trends reads
+
+
+def data_stamp(d) -> list:
+    """When each case source last changed facts (the heartbeat's, shared by every screen): what the
+    page's figures are computed from moves only with it, however often other sources move the version."""
+    cases = {s.name for s in d.rt.config.sources.sources if s.kind in CASE_KINDS}
+    return [[s["name"], s["last_change"]] for s in d.heartbeat()["sources"] if s["name"] in cases]
+
+
 def serial_weights(cfg) -> list[float]:
     return tr.serial_interval(cfg.serial_interval_mean, cfg.serial_interval_sd)
 

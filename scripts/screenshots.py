@@ -27,7 +27,7 @@ SIZES = ("3840x2160", "2560x1440", "1920x1080", "1366x768", "1280x800", "1024x76
 # page name -> (path, an element whose presence says the page is drawn)
 PAGES = {"wall": ("/", "path.region"), "wall-kiosk": ("/?kiosk=1", "path.region"),
          "alerts": ("/alerts", "#al-queue"), "sources": ("/sources", "#quarantine-count"),
-         "trends": ("/trends", "#tr-chart .js-plotly-plot")}
+         "trends": ("/trends", "#tr-table-el tbody tr")}   # drawn with the chart, by one callback
 
 
 def start_demo(port: int, data_dir: Path) -> tuple[subprocess.Popen, str]:

@@ -107,6 +107,8 @@
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   sitroomPush: (function () {
     const SLIDE_SECONDS = 60, LOCAL_OFFSET_SECONDS = 8 * 3600;   // push.py's minute slot; Asia/Shanghai
+    const DRAW_TIMEOUT_MS = 30000;   // a drawing that never came back (a failed request) stops nothing for good
+    const asked = {};                // follower store id -> when it last moved on
     function dataKey(key) {   // "<version>.<local day number>": twin of push.py data_key()
       const parts = (key || "").split(".");
       if (parts.length < 2) return null;
@@ -119,6 +121,16 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       followData: function (key, seen) {   // new data or a new day, not each minute (push.py follow(by_day))
         const k = dataKey(key);
         return k && k !== seen ? k : window.dash_clientside.no_update;
+      },
+      followDrawn: function (key, drawn, seen, id) {   // push.py follow_when_drawn()
+        const k = dataKey(key);
+        if (!k || k === seen) return window.dash_clientside.no_update;
+        if (!(id in asked)) asked[id] = Date.now();     // the page's first drawing may be under way
+        const drawing = !drawn || drawn.version !== seen;
+        if (drawing && Date.now() - asked[id] < DRAW_TIMEOUT_MS) return window.dash_clientside.no_update;
+        asked[id] = Date.now();
+        window.dash_clientside.set_props(id, {data: k});
+        return window.dash_clientside.no_update;
       },
       asOf: function (asOf) {
         return asOf || window.dash_clientside.no_update;

@@ -70,7 +70,8 @@ def layout(**args):
         dcc.Store(id="tr-sort", data={"sort": st.sort, "desc": st.desc}),
         dcc.Store(id="tr-url-sink"),
         dcc.Store(id="tr-version", data=push.current_key(by_day=True)),   # new data or a new day (push.py)
-        dcc.Store(id="tr-drawn"),   # a digest of what is drawn: a new version that changes none of it redraws nothing
+        dcc.Store(id="tr-version-sink"),
+        dcc.Store(id="tr-drawn"),   # the version drawn, its case sources' stamp and a digest of what is shown
         *desk_page_top(t("trends_title", lang), lang, "/trends"),
         html.Div(className="tr-controls", children=[
             dcc.Dropdown(id="tr-regions", multi=True, value=list(st.regions), className="tr-regions",
@@ -118,7 +119,7 @@ def _state(regions, metric, start, end, level, sort, lang) -> tv.TrendState:
     return tv.parse_state(args, d.gaz, cfg.language, cfg.trends_max_regions, scope=d.scope)
 
 
-push.follow("tr-version", by_day=True)
+push.follow_when_drawn("tr-version", "tr-drawn")
 
 
 @callback(Output("tr-chart", "figure"), Output("tr-notes", "children"), Output("tr-chart-csv", "href"),
@@ -127,11 +128,19 @@ push.follow("tr-version", by_day=True)
           Input("tr-regions", "value"), Input("tr-metric", "value"), Input("tr-range", "start_date"),
           Input("tr-range", "end_date"), Input("tr-level", "value"), Input("tr-sort", "data"),
           Input("tr-version", "data"), State("tr-lang", "data"), State("tr-drawn", "data"))
-def update(regions, metric, start, end, level, sort, _version, lang, drawn):
+def update(regions, metric, start, end, level, sort, version, lang, drawn):
     """The chart, notes, table and links of the state; a pushed version redraws them with the picked
-    regions, metric, range and sort as they are (the chart keeps its zoom: uirevision)."""
-    st = _state(regions, metric, start, end, level, sort, lang)
+    regions, metric, range and sort as they are (the chart keeps its zoom: uirevision). A version
+    that moved no case source (another source's batch, an alert) costs one look at the heartbeat,
+    and one whose figures come out the same redraws nothing."""
     d = screen_data()
+    drawn = mapping(drawn)
+    stamp = tv.data_stamp(d)
+    skip = (no_update,) * 7   # every output but tr-drawn
+    if set(ctx.triggered_prop_ids) == {"tr-version.data"} and drawn.get("stamp") == stamp and \
+            str(version).split(".")[-1:] == str(drawn.get("version")).split(".")[-1:]:   # and the same day
+        return (*skip, {**drawn, "version": version})
+    st = _state(regions, metric, start, end, level, sort, lang)
     today = local_day(utcnow())
     w = tv.serial_weights(d.rt.config.dashboard)
     trends = [tv.region_trend(d, c, st.metric, st.start, st.end, today, w) for c in st.regions]
@@ -141,9 +150,10 @@ def update(regions, metric, start, end, level, sort, _version, lang, drawn):
            table(rows, st), f"/trends/export.csv?what=table&{query}", f"/trends/export.png?what=table&{query}",
            "?" + query]
     digest = hashlib.sha1(json.dumps(out, cls=PlotlyJSONEncoder).encode()).hexdigest()
-    if digest == drawn:   # the new version changed nothing shown here (another table, another region)
-        return (no_update,) * (len(out) + 1)
-    return (*out, digest)
+    now_drawn = {"version": version, "stamp": stamp, "digest": digest}
+    if digest == drawn.get("digest"):   # the new version changed nothing shown here (another region)
+        return (*skip, now_drawn)
+    return (*out, now_drawn)
 
 
 @callback(Output("tr-sort", "data"), Input({"type": "tr-sort", "col": ALL}, "n_clicks"), State("tr-sort", "data"),
