@@ -70,6 +70,7 @@ CALLBACKS = {
     "pages.alerts.version": "view", "pages.alerts.config_notices": "view", "pages.alerts.queue": "view",
     "pages.alerts.detail": "view", "pages.alerts.sort_by": "view", "pages.alerts.pick": "view",
     "pages.alerts.act": "act", "pages.alerts.queue_ack": "act",
+    "pages.alerts.silence_panel": "view", "pages.alerts.silences_list": "view", "pages.alerts.silence_act": "act",
     "pages.sources.sources_table": "view", "pages.sources.feed_checks": "view",
     "pages.sources.quarantine_table": "admin",
     "dashboard.components.resync.resync_clicked": "admin",

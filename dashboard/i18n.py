@@ -428,6 +428,34 @@ TEXT.update({
     "cancel": ("取消", "Cancel"),
     "ev_resolved_held": ("解除（条件仍成立）", "resolved while the condition held"),
 })
+# ---- silences of a (rule, region) (sitroom.silences; the banner, the kiosk queue, /alerts)
+TEXT.update({
+    "silenced_until": ("已静默至 {at}", "silenced until {at}"),
+    "state_silenced": ("已静默", "Silenced"),
+    "silence": ("静默", "Silence"),
+    "silence_minutes": ("静默时长", "Silence for"),
+    "silence_reason": ("静默原因", "Reason for the silence"),
+    "silence_for_min": ("{n} 分钟", "{n} min"),
+    "silence_for_h": ("{n} 小时", "{n} h"),
+    "silence_hint": ("静默期间预警照常评估和记录，但不发通知、不闪烁、不响铃，大屏不跳转；到期自动解除。",
+                     "While silenced the alert is evaluated and recorded as ever, but sends no notification, "
+                     "does not flash or sound, and the wall does not jump to it; it ends by itself."),
+    "silence_state": ("已由 {by} 静默至 {at}：{reason}", "Silenced by {by} until {at}: {reason}"),
+    "lift_silence": ("解除静默", "Lift"),
+    "silences_title": ("静默中", "Silenced"),
+    "col_until": ("静默至", "Until"), "col_silenced_by": ("静默人", "By"), "col_reason": ("原因", "Reason"),
+    "silence_done": ("已静默至 {at}", "Silenced until {at}"),
+    "silence_lifted_done": ("已解除静默", "Silence lifted"),
+    "silence_conflict": ("已由 {by} 静默至 {at}", "Already silenced by {by} until {at}"),
+    "silence_over": ("该静默已结束", "That silence has already ended"),
+    "silence_refused_rule": ("该规则已不在运行（rules.yaml）", "That rule no longer runs (rules.yaml)"),
+    "silence_refused_not_watched": ("该规则不监测此地区", "That rule does not watch this region"),
+    "text_range": ("{field}：最长 {limit} 分钟", "{field}: at most {limit} minutes"),
+    "ev_silenced": ("静默", "silenced"),
+    "ev_silenced_until": ("静默至 {at}", "silenced until {at}"),
+    "ev_silence_lifted": ("解除静默", "silence lifted"),
+    "ev_silence_expired": ("静默到期", "silence expired"),
+})
 LANGS = ("zh", "en")
 
 

@@ -6,12 +6,14 @@ from sitroom.validate import TextError
 
 from .i18n import t
 
-FIELD_LABELS = {"by": "ack_name", "note": "note", "to": "assign_to", "reason": "resolve_reason"}
+FIELD_LABELS = {"by": "ack_name", "note": "note", "to": "assign_to", "reason": "resolve_reason",
+                "minutes": "silence_minutes"}
+SILENCE_LABELS = {**FIELD_LABELS, "reason": "silence_reason"}   # the silence form's fields
 
 
-def refused(e: TextError, lang: str) -> str:
+def refused(e: TextError, lang: str, labels: dict = FIELD_LABELS) -> str:
     """The reason in the page's language, naming the field as the page labels it."""
-    field = t(FIELD_LABELS.get(e.field, "note"), lang)
+    field = t(labels.get(e.field, "note"), lang)
     if e.code == "required":
         return t("need_field", lang, field=field)
     char = f"U+{ord(e.char):04X}" if e.char else ""

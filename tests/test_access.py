@@ -80,7 +80,7 @@ MIN_ROLE = {"api.alert_action": "officer", "api.silence_create": "officer", "api
             "admin.index": "admin", "admin.audit": "admin", "admin.audit_csv": "admin"}
 PUBLIC = {"static", "_dash_assets.static", "/_favicon.ico", "sitroom_plotly_js", "api.openapi_json", "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>",
           "api.healthz", "access.login", "access.wall_login"}
-CALLBACK_MIN_ROLE = {"_acknowledge_clicked": "officer", "act": "officer", "queue_ack": "officer", "quarantine_table": "admin",
+CALLBACK_MIN_ROLE = {"_acknowledge_clicked": "officer", "act": "officer", "queue_ack": "officer", "silence_act": "officer", "quarantine_table": "admin",
                      "resync_clicked": "admin"}
 SAMPLE_ARGS = {"alert_id": None, "silence_id": 1, "action": "ack", "name": "clinics", "parent": "410100", "path": "alerts",
                "filename": "sitroom.css", "package_name": "dash", "fingerprinted_path": "dcc/dash_core_components.v1m1.js", "token": "w_nope"}

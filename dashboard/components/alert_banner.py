@@ -37,10 +37,37 @@ def local_time(iso: str | None, fmt: str = "%H:%M:%S") -> str:
     return dt.astimezone(SHANGHAI).strftime(fmt)
 
 
+def silenced_until(a: dict) -> str | None:
+    """The end (UTC ISO) of the silence an open alert is under, or None; a silence whose end has passed
+    is over here even before the loaders record it (sitroom.silences)."""
+    until = a.get("silenced_until")
+    if not until or a.get("state") == "resolved":
+        return None
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    return until if datetime.fromisoformat(until.removesuffix("Z")) > now else None
+
+
+def until_text(iso: str, lang: str) -> str:
+    """已静默至 HH:MM (with the date when that is another day in Beijing)."""
+    today = datetime.now(timezone.utc).astimezone(SHANGHAI).strftime("%m-%d")
+    at = local_time(iso, "%H:%M") if local_time(iso, "%m-%d") == today else local_time(iso, "%m-%d %H:%M")
+    return t("silenced_until", lang, at=at)
+
+
+def state_class(a: dict) -> str:
+    """The row's state class: a silenced alert is "silenced", never "firing", so that nothing that
+    reacts to a firing row (the flash in sitroom.css, the tone and the kiosk's jump in sitroom.js) does."""
+    if silenced_until(a):
+        return "silenced" + (" acknowledged" if a["state"] == "acknowledged" else "")
+    return a["state"]
+
+
 def alert_row(a: dict, lang: str, can_act: bool = True) -> html.Div:
     region = a["region_name_en"] if lang == "en" else a["region_name"]
     text = t("alert_text", lang, level=t(f"level_{a['level']}", lang), region=region,
              rule=a["rule_title"][lang], value=num(a["value"]), threshold=num(a["threshold"]))
+    quiet = silenced_until(a)
+    note = [html.Span(until_text(quiet, lang), className="silenced-note", title=a["silence"]["reason"])] if quiet else []
     if a["state"] == "firing" and not can_act:
         action = html.Span()
     elif a["state"] == "firing":
@@ -48,8 +75,8 @@ def alert_row(a: dict, lang: str, can_act: bool = True) -> html.Div:
     else:
         action = html.Span(t("acked_by", lang, by=a["acked_by"], at=local_time(a["acked_at"], "%m-%d %H:%M")),
                            className="acked-by")
-    return html.Div([html.Span(text, className="alert-text"), action],
-                    className=f"alert-row level-{a['level']} {a['state']}" + (" escalated" if a["escalated_at"] else ""),
+    return html.Div([html.Span(text, className="alert-text"), *note, action],
+                    className=f"alert-row level-{a['level']} {state_class(a)}" + (" escalated" if a["escalated_at"] else ""),
                     id=f"alert-{a['id']}",
                     **{"data-region": a["region"], "data-alert": str(a["id"])})
 

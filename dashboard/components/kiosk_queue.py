@@ -4,7 +4,7 @@ from __future__ import annotations
 from dash import html
 
 from ..i18n import num, t
-from .alert_banner import ON_BANNER, local_time
+from .alert_banner import ON_BANNER, local_time, silenced_until, state_class, until_text
 
 
 def queue_table(alerts: list[dict], lang: str) -> list:
@@ -20,8 +20,9 @@ def queue_table(alerts: list[dict], lang: str) -> list:
         html.Td(a["rule_title"][lang]),
         html.Td(num(a["value"]), className="num"), html.Td(num(a["threshold"]), className="num"),
         html.Td(local_time(a["fired_at"], "%m-%d %H:%M")),
-        html.Td(t(f"state_{a['state']}", lang) if a["state"] == "firing"
+        html.Td(until_text(silenced_until(a), lang) if silenced_until(a) and a["state"] == "firing"
+                else t(f"state_{a['state']}", lang) if a["state"] == "firing"
                 else t("acked_by", lang, by=a["acked_by"] or "", at=local_time(a["acked_at"], "%m-%d %H:%M")),
-                className=f"state {a['state']}"),
-    ], className=f"kq-row {a['state']}", **{"data-region": a["region"]}) for a in shown]
+                className=f"state {state_class(a)}"),
+    ], className=f"kq-row {state_class(a)}", **{"data-region": a["region"]}) for a in shown]
     return [title, html.Table([html.Thead(head), html.Tbody(rows)], className="grid kiosk-grid")]

@@ -11,19 +11,21 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, 
 from sqlalchemy.exc import DBAPIError
 
 from dashboard import push
-from dashboard.alert_actions import still_holds, take
+from dashboard.alert_actions import SilenceRefused, lift, silence, still_holds, take
 from dashboard.app import screen_data
 from dashboard.callback_args import choice, id_arg, lang_arg, mapping, str_list, text_arg
-from dashboard.officer_text import not_recorded, refused
+from dashboard.officer_text import SILENCE_LABELS, not_recorded, refused
 from dashboard.components import alert_detail
-from dashboard.components.alert_banner import can, conflict_text, desk_page_top, local_time
+from dashboard.components.alert_banner import (can, conflict_text, desk_page_top, local_time, silenced_until,
+                                               state_class, until_text)
 from dashboard.components.alert_detail import empty_figure, value_label
 from dashboard.components.alert_evidence import ROWS_SHOWN
 from dashboard.i18n import TEXT, num, pick_lang, t
 from sitroom import notify
 from sitroom.alerts import OFFICER_ACTIONS, AlertConflict, AlertNotFound
 from sitroom.config import LEVELS
-from sitroom.validate import TextError, person_text
+from sitroom.silences import SilenceConflict, SilenceNotFound
+from sitroom.validate import SILENCE_CHOICES, TextError, person_text
 
 dash.register_page(__name__, path="/alerts", title="sitroom · alerts")
 STATES = ("active", "firing", "acknowledged", "resolved", "all")
@@ -64,6 +66,10 @@ def layout(lang: str | None = None, state: str | None = None, alert: str | None 
                     html.Button(t("ack_selected", lang, n=0), id="al-bulk-ack", className="act-btn", disabled=True),
                     html.Span(id="al-queue-message", className="alert-message")]),
                 html.Div(id="al-queue"),
+                html.Section(id="al-silences-section", className="al-silences", hidden=True, children=[
+                    html.H3(t("silences_title", lang), title=t("silence_hint", lang)),
+                    html.Div(id="al-silences"),
+                    html.Span(id="al-silences-message", className="alert-message")]),
                 html.Section(id="al-pending-section", className="al-pending", children=[
                     html.H3(t("pending_title", lang), title=t("pending_hint", lang)),
                     html.Div(t("pending_hint", lang), className="muted"),
@@ -76,6 +82,7 @@ def layout(lang: str | None = None, state: str | None = None, alert: str | None 
                 dcc.Graph(id="al-chart", config={"displayModeBar": False}, style={"height": "320px"}, responsive=True,
                           figure=empty_figure()),
                 _actions(lang),  # built once: what an officer is typing survives every data refresh
+                _silence_box(lang),
                 html.Div(id="al-confirm", className="al-confirm", hidden=True, children=[
                     html.Div(id="al-confirm-text", className="al-confirm-text"),
                     html.Button(t("resolve_anyway", lang), id={"type": "al-act", "action": "resolve_held"},
@@ -225,9 +232,12 @@ def _queue_row(a: dict, now: datetime, selected: bool, picked: bool, can_act: bo
         html.Td(a["region_name_en"] if lang == "en" else a["region_name"], className="al-region"),
         html.Td(a["rule_title"][lang], className="al-rule"), html.Td(num(a['value']), className="num"),
         html.Td(local_time(a["fired_at"], "%m-%d %H:%M"), className="al-fired"), age_cell,
-        html.Td(t(f"state_{a['state']}", lang), className=f"state {a['state']}"),
+        html.Td([t(f"state_{a['state']}", lang), *([html.Br(), until_text(silenced_until(a), lang)]
+                                                      if silenced_until(a) else [])],
+                className=f"state {state_class(a)}"),
         html.Td(a["assignee"] or ""),
-    ], id=f"al-row-{a['id']}", className="al-row" + (" selected" if selected else ""),
+    ], id=f"al-row-{a['id']}", className="al-row" + (" selected" if selected else "")
+        + (" silenced" if silenced_until(a) else ""),
         **{"data-alert": str(a["id"]), "data-region": a["region"], "data-rule": a["rule"]})
 
 
@@ -317,7 +327,7 @@ def detail(alert_id, _v, lang):
     evidence = d.alert_evidence(alert_id)
     level = t("level_" + a["level"], lang)
     region = a["region_name_en"] if lang == "en" else a["region_name"]
-    trail = [html.Li(f"{local_time(e['at'], '%m-%d %H:%M:%S')}  {t('ev_' + e['kind'] + ('_held' if e.get('held') else ''), lang)}  {e['by'] or ''}"
+    trail = [html.Li(f"{local_time(e['at'], '%m-%d %H:%M:%S')}  {_event_label(e, lang)}  {e['by'] or ''}"
                      + (f" — {e['note']}" if e["note"] else ""), className=f"ev ev-{e['kind']}") for e in a["trail"]]
     chart_title = f"{t('metric_chart', lang)} · {value_label(rule, lang)}" if rule else ""
     summary = alert_detail.detection_summary(rule, a, lang)
@@ -327,6 +337,12 @@ def detail(alert_id, _v, lang):
             alert_detail.figure(rule, evidence, lang),
             trail, a["state"] == "resolved" or not can("act"), a["state"] != "firing", _deliveries(alert_id, lang), chart_title,
             alert_detail.rows_table(evidence, d.gaz, lang), False)
+
+
+def _event_label(e: dict, lang: str) -> str:
+    if e["kind"] == "silenced" and e.get("silenced_until"):
+        return t("ev_silenced_until", lang, at=local_time(e["silenced_until"], "%m-%d %H:%M"))
+    return t("ev_" + e["kind"] + ("_held" if e.get("held") else ""), lang)
 
 
 def _outcome(d: dict) -> str:
@@ -409,3 +425,116 @@ def act(clicks, values, ids, alert_id, lang):
     except (AlertConflict, AlertNotFound) as e:
         return str(e), -1, True, ""
     return t("done", lang), -1, True, ""  # -1: redraws queue and detail now (the push of the new version again)
+
+
+# ---------------------------------------------------------------- silences (sitroom.silences)
+def _minutes_label(n: int, lang: str) -> str:
+    return t("silence_for_h", lang, n=n // 60) if n % 60 == 0 else t("silence_for_min", lang, n=n)
+
+
+def _silence_box(lang: str) -> html.Div:
+    """Under the actions: the alert's silence (until when, by whom, why; Lift), or the form to silence its
+    (rule, region) for a chosen time with a reason. Built once, like the actions."""
+    return html.Div(id="al-silence", className="al-silence", hidden=True, children=[
+        html.Div(id="al-silence-state", className="al-silence-state"),
+        html.Div(id="al-silence-form", className="al-silence-form", hidden=True, title=t("silence_hint", lang),
+                 children=[
+            dcc.Dropdown(id="al-silence-minutes", value=60, clearable=False, searchable=False,
+                         className="al-silence-minutes",
+                         options=[{"label": _minutes_label(n, lang), "value": n} for n in SILENCE_CHOICES]),
+            dcc.Input(id="al-silence-reason", placeholder=t("silence_reason", lang), className="field",
+                      maxLength=2000),
+            html.Button(t("silence", lang), id="al-silence-btn", className="act-btn")]),
+        html.Span(id="al-silence-message", className="alert-message"),
+    ])
+
+
+def _lift_button(silence_id: int, where: str, lang: str):
+    return html.Button(t("lift_silence", lang), id={"type": "al-lift", "silence": silence_id, "where": where},
+                       className="act-btn lift-btn")
+
+
+@callback(Output("al-silence", "hidden"), Output("al-silence-state", "children"),
+          Output("al-silence-form", "hidden"),
+          Input("al-selected", "data"), Input("al-version", "data"), State("al-lang", "data"))
+def silence_panel(alert_id, _v, lang):
+    """The chosen alert's silence for everyone who sees it; the form and Lift for an officer."""
+    lang, alert_id = lang_arg(lang), id_arg(alert_id)
+    a = screen_data().alert(alert_id) if alert_id is not None else None
+    if a is None or a["state"] == "resolved":
+        return True, [], True
+    until = silenced_until(a)
+    if until is None:
+        return False, [], not can("act")
+    x = a["silence"]
+    state = [html.Span(t("silence_state", lang, by=x["created_by"], at=local_time(until, "%m-%d %H:%M"),
+                         reason=x["reason"]), id="al-silence-text")]
+    if can("act"):
+        state += [" ", _lift_button(x["id"], "detail", lang)]
+    return False, state, True
+
+
+@callback(Output("al-silences", "children"), Output("al-silences-section", "hidden"),
+          Input("al-version", "data"), State("al-lang", "data"))
+def silences_list(_v, lang):
+    """Every silence in force of the account's regions, the soonest to end first, with Lift."""
+    lang = lang_arg(lang)
+    rows = screen_data().silences()
+    if not rows:
+        return [], True
+    can_act = can("act")
+    rules = {r.id: r.config.title.model_dump()[lang] for r in screen_data().rt.rules().rules}
+    head = html.Tr([html.Th(t(c, lang)) for c in ("col_region", "col_rule", "col_until", "col_silenced_by",
+                                                  "col_reason")] + [html.Th("")])
+    body = [html.Tr([
+        html.Td(x["region_name_en"] if lang == "en" else x["region_name"]), html.Td(rules.get(x["rule"], x["rule"])),
+        html.Td(local_time(x["ends"], "%m-%d %H:%M"), className="num"), html.Td(x["created_by"]),
+        html.Td(x["reason"]), html.Td(_lift_button(x["id"], "list", lang) if can_act else ""),
+    ], id=f"al-silence-row-{x['id']}", className="silence-row", **{"data-region": x["region"], "data-rule": x["rule"]})
+        for x in rows]
+    return html.Div(html.Table([html.Thead(head), html.Tbody(body)], className="grid silences", id="al-silences-table"),
+                    className="table-scroll"), False
+
+
+@callback(Output("al-silence-message", "children"), Output("al-silences-message", "children"),
+          Output("al-silence-reason", "value"), Output("al-version", "data", allow_duplicate=True),
+          Input("al-silence-btn", "n_clicks"), Input({"type": "al-lift", "silence": ALL, "where": ALL}, "n_clicks"),
+          State("al-selected", "data"), State("al-silence-minutes", "value"), State("al-silence-reason", "value"),
+          State("al-lang", "data"), prevent_initial_call=True)
+def silence_act(_silence_clicks, _lift_clicks, alert_id, minutes, reason, lang):
+    """Silence the chosen alert's (rule, region), or lift a silence (from the detail or the list); the actor
+    is the logged-in account; checked as the API checks it (alert_actions)."""
+    lang, alert_id = lang_arg(lang), id_arg(alert_id)
+    if not ctx.triggered or not isinstance(ctx.triggered[0].get("value"), int) or not ctx.triggered[0]["value"]:
+        return no_update, no_update, no_update, no_update
+    lifting = ctx.triggered_id != "al-silence-btn"
+    where = mapping(ctx.triggered_id).get("where") if lifting else "detail"
+
+    def say(text, clear=False, moved=False):
+        detail, listed = (text, "") if where == "detail" else ("", text)
+        return detail, listed, "" if clear else no_update, -1 if moved else no_update
+    try:
+        if lifting:
+            silence_id = id_arg(mapping(ctx.triggered_id).get("silence"))
+            if silence_id is None:
+                return no_update, no_update, no_update, no_update
+            lift(silence_id)
+            return say(t("silence_lifted_done", lang), moved=True)
+        a = screen_data().alert(alert_id) if alert_id is not None else None
+        if a is None:
+            return say(t("select_alert", lang))
+        made = silence(a["rule"], a["region"], minutes, reason)
+        return say(t("silence_done", lang, at=local_time(made["ends"], "%m-%d %H:%M")), clear=True, moved=True)
+    except TextError as e:
+        return say(refused(e, lang, SILENCE_LABELS))
+    except SilenceRefused as e:
+        return say(t(f"silence_refused_{e.code}", lang))
+    except SilenceConflict as e:
+        if lifting:
+            return say(t("silence_over", lang), moved=True)
+        return say(t("silence_conflict", lang, by=e.by, at=local_time(e.ends.isoformat() + "Z", "%m-%d %H:%M")),
+                   moved=True)
+    except (SilenceNotFound, LookupError) as e:
+        return say(str(e), moved=True)
+    except DBAPIError as e:
+        return say(not_recorded(e, lang))
