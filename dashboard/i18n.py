@@ -448,6 +448,7 @@ TEXT.update({
     "silence_lifted_done": ("已解除静默", "Silence lifted"),
     "silence_conflict": ("已由 {by} 静默至 {at}", "Already silenced by {by} until {at}"),
     "silence_over": ("该静默已结束", "That silence has already ended"),
+    "silence_not_found": ("没有这条静默（或不在本账号的地区）", "No such silence (or not in this account's regions)"),
     "silence_refused_rule": ("该规则已不在运行（rules.yaml）", "That rule no longer runs (rules.yaml)"),
     "silence_refused_not_watched": ("该规则不监测此地区", "That rule does not watch this region"),
     "text_range": ("{field}：最长 {limit} 分钟", "{field}: at most {limit} minutes"),

@@ -534,7 +534,7 @@ def silence_act(_silence_clicks, _lift_clicks, alert_id, minutes, reason, lang):
             return say(t("silence_over", lang), moved=True)
         return say(t("silence_conflict", lang, by=e.by, at=local_time(e.ends.isoformat() + "Z", "%m-%d %H:%M")),
                    moved=True)
-    except (SilenceNotFound, LookupError) as e:
-        return say(str(e), moved=True)
+    except (SilenceNotFound, LookupError):   # gone, or outside the account's regions: the same answer
+        return say(t("silence_not_found", lang), moved=True)
     except DBAPIError as e:
         return say(not_recorded(e, lang))
