@@ -68,8 +68,9 @@ def layout(lang: str | None = None, state: str | None = None, alert: str | None 
                 html.Div(id="al-queue"),
                 html.Section(id="al-silences-section", className="al-silences", hidden=True, children=[
                     html.H3(t("silences_title", lang), title=t("silence_hint", lang)),
-                    html.Div(id="al-silences"),
-                    html.Span(id="al-silences-message", className="alert-message")]),
+                    html.Div(id="al-silences")]),
+                # outside the section: it says "lifted" when the last silence is gone with it
+                html.Span(id="al-silences-message", className="alert-message"),
                 html.Section(id="al-pending-section", className="al-pending", children=[
                     html.H3(t("pending_title", lang), title=t("pending_hint", lang)),
                     html.Div(t("pending_hint", lang), className="muted"),
