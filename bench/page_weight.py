@@ -160,9 +160,28 @@ def short(url: str) -> str:
     return u.path + ("?" + u.query if u.query else "")
 
 
-def measure_page(base: str, page: str, settle: float, idle_seconds: float, requests: bool = False) -> dict:
+def log_in(driver, base: str, login: tuple[str, str]) -> None:
+    """Through the login page, as a duty officer would (what it loads is not counted)."""
+    driver.get(base + "/login")
+    wait_ready(driver, "/login")
+    driver.find_element("css selector", "#login-name").send_keys(login[0])
+    driver.find_element("css selector", "#login-password").send_keys(login[1])
+    driver.find_element("css selector", "#login-submit").click()
+    deadline = time.monotonic() + 30
+    while "/login" in driver.current_url:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"could not log in as {login[0]}")
+        time.sleep(0.1)
+    driver.get("about:blank")   # leave the page the login led to, and forget what it loaded: a first load
+    driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+
+
+def measure_page(base: str, page: str, settle: float, idle_seconds: float, requests: bool = False,
+                 login: tuple[str, str] | None = None) -> dict:
     driver = browser()
     try:
+        if login:
+            log_in(driver, base, login)
         net = Network(driver)
         net.clear()
         driver.get(base + page)
@@ -213,21 +232,25 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the demo's temp data dir")
     ap.add_argument("--live", action="store_true",
                     help="keep the simulated sources writing (as `sitroom demo` does): the wall is then not idle")
+    ap.add_argument("--login", nargs=2, metavar=("NAME", "PASSWORD"),
+                    help="with --url: the account to log in as (the demo's own is made for it)")
     args = ap.parse_args()
     demo = None
+    login = tuple(args.login) if args.login else None
     try:
         if args.url:
             base = args.url.rstrip("/")
         else:
             demo = QuietDemo(keep=args.keep).__enter__()
             base = demo.url
+            login = demo.add_account()
             if args.live:
                 demo.live()
         pages = {}
         for page in args.pages:
             log(f"measuring {page} ...")
             pages[page] = measure_page(base, page, args.settle, args.idle_seconds if page == "/" else 0,
-                                       args.requests)
+                                       args.requests, login)
     finally:
         if demo is not None:
             demo.stop()

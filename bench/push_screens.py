@@ -61,9 +61,12 @@ def proc_status(pid: int, field: str) -> int:
 
 
 class Screen(threading.Thread):
-    def __init__(self, port: int, stop: threading.Event):
+    """One wall display (a device: its token in the cookie `sitroom walls add` gives its screen)."""
+
+    def __init__(self, port: int, stop: threading.Event, token: str):
         super().__init__(daemon=True)
         self.port, self.stop_ = port, stop
+        self.cookie = f"sitroom_wall={token}"
         self.arrivals: dict[int, float] = {}   # version -> first time a message named it
         self.bytes = 0
         self.reconnects = 0
@@ -83,7 +86,8 @@ class Screen(threading.Thread):
     def _stream(self) -> None:
         s = socket.create_connection(("127.0.0.1", self.port), timeout=30)
         try:
-            s.sendall(f"GET /api/v1/push HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n\r\n".encode())
+            s.sendall(f"GET /api/v1/push HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nCookie: {self.cookie}\r\n\r\n"
+                      .encode())
             seen = -1
             while not self.stop_.is_set():
                 chunk = s.recv(65536)
@@ -104,7 +108,8 @@ class Screen(threading.Thread):
     def _reread(self) -> None:
         for path in ("/api/v1/summary", "/api/v1/alerts"):
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=30).read()
+                req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", headers={"Cookie": self.cookie})
+                urllib.request.urlopen(req, timeout=30).read()
             except OSError as e:
                 self.errors.append(f"{path}: {e}")
 
@@ -132,7 +137,8 @@ def run(args) -> dict:
         pid = stack.procs["serve"].pid
         time.sleep(2)
         rss0, threads0 = proc_status(pid, "VmRSS"), proc_status(pid, "Threads")
-        screens = [Screen(stack.port, stop) for _ in range(args.screens)]
+        token = stack.wall_url("bench-wall").rsplit("/", 1)[1]   # every screen one wall device
+        screens = [Screen(stack.port, stop, token) for _ in range(args.screens)]
         for s in screens:
             s.start()
         for s in screens:

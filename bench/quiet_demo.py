@@ -94,6 +94,23 @@ class QuietDemo:
         log("waiting for the loaders to catch up with the sources ...")
         self.settle_version()
 
+    def store_url(self) -> str:
+        return f"sqlite:///{self.data_dir / 'sitroom.db'}"
+
+    def add_account(self, name: str = "bench-officer", role: str = "officer") -> tuple[str, str]:
+        """An account to log the benchmark's browser in with (name, password)."""
+        from sitroom.auth import accounts
+        from sitroom.store import make_engine, session_factory
+        password = "bench-password-1"
+        engine = make_engine(self.store_url())
+        try:
+            with session_factory(engine).begin() as s:
+                if accounts.get(s, name) is None:
+                    accounts.add(s, name, role, [], password, name)
+        finally:
+            engine.dispose()
+        return name, password
+
     def settle_version(self, quiet_for: float = 8.0, timeout: float = 300) -> int:
         """Wait until the data version has not moved for `quiet_for` seconds (the loaders caught up)."""
         deadline = time.monotonic() + timeout
