@@ -280,6 +280,40 @@ NOT_DATA = {"static", "_dash_assets.static", "/_favicon.ico", "sitroom_plotly_js
             "access.wall_login", "access.logout", "/", "/<path:path>", "admin.index", "admin.audit"}
 
 
+def test_the_wall_says_when_a_publishers_total_and_ours_differ(app, login, store):
+    """The one signal that a figure on the wall is wrong (issue 10): shown under the tiles, per province,
+    with the difference and the source; and only to an account that sees that province."""
+    import re
+
+    from sitroom.store import bump_version
+    from sitroom.store.models import Publication
+    now = datetime.utcnow()
+    wall = login(app, "wall")
+    callbacks = _callbacks(app)
+    kpis = next(k for k, v in callbacks.items() if v["callback"].__qualname__ == "kpis")
+
+    def notes(client, view="all") -> str:
+        body = _body(kpis, callbacks[kpis])
+        body["inputs"] = [{**body["inputs"][0], "value": 1}, {**body["inputs"][1], "value": view}]
+        got = client.post("/_dash-update-component", json=body)
+        assert got.status_code == 200, got.data[:300]
+        return json.dumps(got.json["response"]["kpi-notes"], ensure_ascii=False)
+
+    assert "与发布总数相差" not in notes(wall)   # no publication yet: nothing to compare
+    with store[1].begin() as s:
+        s.add(Publication(source="prov_feed", scope="", published_at=now, rows=2, loaded_at=now,
+                          totals={"610000": {"confirmed": 4321}}))
+        bump_version(s)   # as a loader's batch does: the screens read anew
+    deadline = time.monotonic() + 5   # the screens read the data version at most every HEARTBEAT_TTL
+    while "note-mismatch" not in (shown := notes(wall)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "note-mismatch" in shown and re.search(r"陕西省累计确诊与发布总数相差 -\d[\d,]*（", shown), shown
+    assert "与发布总数相差" in notes(wall, "610100")   # a prefecture of that province: still told
+    assert "与发布总数相差" not in notes(wall, "410000")   # another province's figures are not in question
+    zz = login(app, "officer", regions=["410100"], name="zz-officer", display="郑州值班员")
+    assert "与发布总数相差" not in notes(zz)
+
+
 def test_a_zhengzhou_officer_never_sees_a_xian_figure_alert_or_clinic(app, login, store):
     """Every GET route of the app's URL map that answers data (JSON, CSV, GeoJSON, PNG), with each of
     its arguments: nothing of Shaanxi in any answer of a Zhengzhou account."""
