@@ -1,7 +1,7 @@
 """Silencing a (rule, region) from /alerts in headless Chromium against real `sitroom loaders` and
 `sitroom serve`: the detail's form (a duration and a reason), the banner of another page showing the
 alert silenced in its level's colour without the flash (and the kiosk wall not jumping to it), the
-list of silences in force, and lifting one."""
+list of silences in force, lifting one; and one expiring, pushed to the open wall."""
 from __future__ import annotations
 
 import time
@@ -80,3 +80,29 @@ def test_silence_from_the_detail_shown_on_the_wall_without_flash_then_lifted(wal
     duo.wait_for_element(banner_row(XINYANG, "IV") + ".firing", timeout=10)   # flashing again
     stack.wait_for(lambda: not duo.find_elements(f"#al-silence-row-{silence['id']}"), 10, "the list without it")
     console.assert_clean("silencing and lifting")
+
+
+ZHOUKOU = "411600"
+
+
+def test_a_silence_that_expires_is_pushed_to_the_open_wall(wall, stack):
+    """No reload, no restart: the loaders record the end, the push redraws the banner, and the warning
+    flashes again."""
+    import sqlite3
+    duo, console, open_ = wall
+    stack.sim.add_cases(ZHOUKOU, 40)
+    alert = stack.wait_for(lambda: stack.alert_for(ZHOUKOU, "firing"), 20, "the alert in Zhoukou to fire")
+    made = stack.post("/api/v1/silences", {"rule": alert["rule"], "region": ZHOUKOU, "minutes": 5, "reason": "演练"})
+    open_("/")
+    row = banner_row(ZHOUKOU, "IV")
+    duo.wait_for_element(row + ".silenced", timeout=20)
+    con = sqlite3.connect(stack.store_path, timeout=30)   # five minutes are long for a test: it ends in 3 s
+    with con:
+        con.execute("UPDATE silences SET ends = ? WHERE id = ?",
+                    ((datetime.utcnow() + timedelta(seconds=3)).strftime("%Y-%m-%d %H:%M:%S.%f"), made["id"]))
+    con.close()
+    duo.wait_for_element(row + ".firing", timeout=15)
+    assert "已静默至" not in text(duo, row)
+    trail = stack.get(f"/api/v1/alerts/{alert['id']}")["trail"]
+    assert (trail[-1]["kind"], trail[-1]["by"]) == ("silence_expired", "system")
+    console.assert_clean("when a silence expired")
