@@ -11,6 +11,7 @@ from sitroom.auth import audit, accounts, credentials
 from .access import PAGE_HTML, record
 from .components.alert_banner import local_time
 from .i18n import pick_lang, t
+from .machine_text import actor, reason
 
 admin = Blueprint("admin", __name__)
 
@@ -91,8 +92,10 @@ def audit_page():
     filters, error = _filters(lang)
     with current_app.config["SITROOM_DATA"].sessions() as s:
         rows = [] if error else audit.entries(s, **filters, limit=500)
-    table = [(_when(e.at, lang), e.actor or "", e.action, e.target or "", t("ok_yes" if e.ok else "ok_no", lang),
-              e.address or "", e.detail or "") for e in rows]
+    # an action's detail is what the person typed, unless it was refused (then sitroom's words)
+    table = [(_when(e.at, lang), actor(e.actor, lang), e.action, reason(e.target or "", lang),
+              t("ok_yes" if e.ok else "ok_no", lang), e.address or "",
+              e.detail or "" if e.ok and e.action.startswith("alert.") else reason(e.detail or "", lang)) for e in rows]
     head = ("col_at", "col_actor", "col_action", "col_target", "col_ok", "col_address", "col_detail")
     body = (f"<h1>{t('admin_audit', lang)}</h1>"
             + render_template_string(AUDIT_FORM, t=t, lang=lang, args=request.args, error=error,

@@ -81,7 +81,7 @@ TEXT = {
     "status_failing": ("连接失败", "Failing"),
     "quarantine_title": ("隔离区：{n} 行", "Quarantine: {n} rows"),
     "filter_source": ("全部数据源", "All sources"),
-    "filter_reason": ("按原因筛选，如 unknown region", "Filter by reason, e.g. unknown region"),
+    "filter_reason": ("按原因筛选，如 无法识别的地区", "Filter by reason, e.g. unknown region"),
     "sound_on": ("提示音：开", "Sound: on"),
     "sound_off": ("提示音：关", "Sound: off"),
     "sound_title": ("有待确认的预警时播放提示音（本浏览器记住此选择）",
@@ -153,6 +153,7 @@ TEXT = {
     "mode_other": ("其他", "Other"), "mode_unknown": ("未说明", "Not given"),
     "risk_mark": ("⚠ 风险地区", "⚠ risk area"),
     "close": ("关闭", "Close"),
+    "zoom_in": ("放大", "Zoom in"), "zoom_out": ("缩小", "Zoom out"),
     # case aggregates
     "buckets_line": ("累计确诊含未落到地市的：{parts}", "Confirmed totals include, not on the map: {parts}"),
     "bucket_outside": ("外省输入", "From outside the province"),
@@ -164,6 +165,7 @@ TEXT = {
     # /alerts: rules status, pending queue, filters, an alert's evidence
     "rules_invalid": ("rules.yaml 有误，仍按 {loaded_at} 载入的规则运行", "rules.yaml is invalid; the rules loaded at {loaded_at} keep running"),
     "rules_invalid_none": ("rules.yaml 有误，当前没有规则在运行", "rules.yaml is invalid; no rules are running"),
+    "config_said": ("配置检查原文（英文，与命令行检查的输出相同）：", "As the config check says it (the same as sitroom config check):"),
     "rules_fix": ("修正后数秒内自动生效，无需重启", "A fixed file is picked up within seconds, no restart needed"),
     "rules_warnings": ("rules.yaml 提示 {n} 条", "rules.yaml: {n} warnings"),
     "notify_invalid": ("notify.yaml 有误，仍按 {loaded_at} 载入的 {n} 个通知目标发送",
@@ -230,7 +232,7 @@ TEXT = {
     "text_control": ("{field}：含控制字符或不可见字符（{char}）", "{field}: holds a control or invisible character ({char})"),
     "text_bidi": ("{field}：含文字方向控制字符（{char}）", "{field}: holds a text-direction control character ({char})"),
     "text_surrogate": ("{field}：含无效的 Unicode 字符（{char}）", "{field}: holds invalid Unicode ({char})"),
-    "text_reserved": ("{field}：“system” 为系统保留名称", "{field}: the name “system” is reserved for sitroom itself"),
+    "text_reserved": ("{field}：此名称为系统保留名称", "{field}: the name “system” is reserved for sitroom itself"),
     "not_recorded": ("未记录：{why}，请稍后重试", "Not recorded: {why}; try again shortly"),
     "store_locked": ("数据库被占用（锁定）", "the database is locked"),
     "store_read_only": ("数据库为只读", "the database is read-only"),
@@ -305,6 +307,7 @@ TEXT = {
     # trends2: days before a series' first report
     "trends_first_report": ("{region}：{day} 起才有报告，此前空白（无报告，不按0计）",
                             "{region}: first report on {day}; the days before are blank (no report, not 0)"),
+    "trends_start": ("开始日期", "Start date"), "trends_end": ("结束日期", "End date"),
     # ---- detectors (ESSENCE / EARS): statistic, p-value, judged day, missing days
     "method_ewma": ("EWMA", "EWMA"), "method_regression": ("回归", "Regression"),
     "method_switch": ("回归/EWMA", "Regression/EWMA"),
@@ -457,6 +460,120 @@ TEXT.update({
     "ev_silence_lifted": ("解除静默", "silence lifted"),
     "ev_silence_expired": ("静默到期", "silence expired"),
 })
+# ---- what the store and the API keep in English, said in the page's language (dashboard/machine_text.py):
+# quarantine reasons (loaders), how a place name resolved, the engine's trail notes, a source's error.
+# The English side of each mt_* entry is the sentence exactly as it is written, with {named} parts; the
+# first that reads a sentence wins, so the narrower come first. fw_*: the field words inside them.
+TEXT.update({
+    # quarantine reasons (loaders/fields.py, loaders/mapping.py, loaders/poller.py)
+    "mt_conflict": ("冲突：键 {row_key} 的 {n} 行更新时间相同{at}，内容不同：{parts}；保留已存的数字",
+                    "conflict: {n} rows of key {row_key} with the same update time{at} differ: {parts}; the stored figure is kept"),
+    "mt_conflict_how": ("读法不同", "in how they read"),
+    "mt_person_place": ("（个人地址，不显示）", "(a person's place: not shown)"),
+    "mt_encoding": ("编码错误（不是 UTF-8）", "bad encoding (not UTF-8)"),
+    "mt_nul": ("文字含 NUL 字符", "text with a NUL character"),
+    "mt_too_long": ("文字超过 {n} 个字符", "text longer than {n} characters"),
+    "mt_not_number": ("不是数字：{v}", "not a number {v}"),
+    "mt_negative_count": ("计数为负：{v}", "negative count {v}"),
+    "mt_not_whole": ("不是整数：{v}", "not a whole number {v}"),
+    "mt_count_max": ("{field} {v} 超过存储上限（{max}）", "{field} count {v} is more than the store holds ({max})"),
+    "mt_negative_quantity": ("数量为负：{v}", "negative quantity {v}"),
+    "mt_quantity_max": ("{field} {v} 超过存储上限", "{field} quantity {v} is more than the store holds"),
+    "mt_unreadable_version": ("无法识别的版本：{v}（应为数字或时间）", "unreadable version {v} (a number or a time)"),
+    "mt_unreadable": ("无法识别的{field}：{v}", "unreadable {field} {v}"),
+    "mt_future_utc": ("{field} {at}（UTC）晚于当前时间", "{field} {at} UTC is in the future"),
+    "mt_future": ("{field} {at} 晚于今天", "{field} {at} is in the future"),
+    "mt_before": ("{field} {at} 早于 {earliest}", "{field} {at} is before {earliest}"),
+    "mt_outside": ("{field} {x} 超出范围 {low}..{high}", "{field} {x} is outside {low}..{high}"),
+    "mt_layout": ("{field} {v} 的写法与该数据源其他更新时间不同（{layout}，数字记作 9）：排序会错位",
+                  "{field} {v} is not written like the source's other update times ({layout}, digits as 9): "
+                  "it would sort out of its place among them"),
+    "mt_unknown_province": ("无法识别的省份：{v}", "unknown province {v}"),
+    "mt_did_you_mean": ("无法识别的地区：{v}；是否指 {near}（{code} {name}）？",
+                        "unknown region {v}; did you mean {near} ({code} {name})?"),
+    "mt_unknown_region": ("无法识别的地区：{v}", "unknown region {v}"),
+    "mt_ambiguous_former": ("地区 {v} 有歧义：是以下地区的旧名：{list}", "ambiguous region {v}: a former name of {list}"),
+    "mt_ambiguous": ("地区 {v} 有歧义：可能是 {list}；请用区划代码或更完整的名称，如 {example}",
+                     "ambiguous region {v}: could be {list}; use the adcode or a fuller name such as {example}"),
+    "mt_alias_error": ("别名 {name}：{target} 不是本系统的地区（{inner}）", "alias {name}: {target} is not a region here ({inner})"),
+    "mt_bucket_province": ("分类 {v} 需要该行的省份", "bucket {v} needs the row's province"),
+    "mt_whole_province": ("地区 {v} 是整个省份，不是地市或区县", "region {v} is a whole province, not a prefecture or county"),
+    "mt_not_in_province": ("地区 {v}（{code} {name}）不在{province}", "region {v} ({code} {name}) is not in {province}"),
+    "mt_location": ("位置 {lon}, {lat}（{datum}）在{province}之外", "location {lon}, {lat} ({datum}) is outside {province}"),
+    "mt_unknown_word": ("无法识别的{field}：{v}", "unknown {field} {v}"),
+    "mt_missing": ("缺少{field}", "missing {field}"),
+    "mt_column": ("（列 {col}）", " (column {col})"),
+    "mt_expected": ("；应为以下之一：{list}", "; expected one of {list}"),
+    "mt_field_prefixed": ("{field}：{inner}", "{field} {inner}"),
+    # how a place name resolved (sitroom/place_names.py), on /sources
+    "mt_alias_detail": ("别名（aliases）：{alias}", "aliases: {alias}"),
+    # the alert engine's trail notes and reasons (sitroom/alerts.py); "system" is sitroom itself
+    "mt_level_change": ("级别 {old} → {new}", "level {old} -> {new}"),
+    "mt_unacked": ("{n} 分钟无人确认", "unacknowledged for {n} min"),
+    "mt_held_since": ("条件自 {at} UTC 起持续成立（{n} 分钟）", "held since {at} UTC ({n} min)"),
+    "mt_back_below": ("当前值 {v} 已回落至 {r}（低于此值即解除）", "value {v} is back past {r} (below which it resolves)"),
+    "mt_back_above": ("当前值 {v} 已回升至 {r}（高于此值即解除）", "value {v} is back past {r} (above which it resolves)"),
+    "mt_no_value": ("已无数值（没有可计算的数据）", "no value any more (nothing left to measure)"),
+    "mt_rule_removed": ("规则已从 rules.yaml 删除", "rule removed from rules.yaml"),
+    "mt_out_of_scope": ("地区已不在规则范围内", "region no longer in the rule's scope"),
+    "by_system": ("系统", "system"),
+    # an officer's action refused (sitroom/alerts.py AlertConflict), as the audit log keeps it
+    "mt_conflict_acked": ("已由 {by} 于 {at} UTC 确认", "already acknowledged by {by} at {at} UTC"),
+    "mt_conflict_resolved_by": ("预警 {id} 已由 {by} 解除", "alert {id} was already resolved by {by}"),
+    "mt_conflict_already": ("预警 {id} 已解除", "alert {id} is already resolved"),
+    "mt_conflict_is": ("预警 {id} 当前为“{state}”", "alert {id} is {state}"),
+    "mt_alert_target": ("预警 {id}", "alert {id}"),
+    # the audit log's own notes (dashboard/access.py)
+    "mt_audit_idle": ("长时间未操作，自动退出", "idle"),
+    "mt_audit_sso": ("单点登录（{header}）", "single sign-on ({header})"),
+    # rules.yaml warnings (sitroom/rules_load.py)
+    "mt_rule_no_population": ("{where}（{rule}）：{regions} 个地区中有 {missing} 个没有人口数据，已跳过（每10万人需要人口）：{codes}",
+                              "{where} ({rule}): {missing} of {regions} regions have no population and are skipped "
+                              "(per 100,000 needs one): {codes}"),
+    "mt_rule_no_risk_areas": ("{where}（{rule}）：regions.yaml 未列出 risk_areas，没有来人被算作来自风险地区",
+                              "{where} ({rule}): regions.yaml lists no risk_areas, so no arrival counts as one"),
+    # a source's failure (loaders/poller.py keeps the first line of the driver's error)
+    "mt_source_missing": ("数据源数据库文件不存在：{path}", "source database file not found: {path}"),
+    "src_error_missing": ("数据源数据库文件不存在", "the source database file is not there"),
+    "src_error_table": ("数据源中没有该表", "the table is not in the source database"),
+    "src_error_column": ("数据源中没有该列", "a column is not in the source database"),
+    "src_error_refused": ("无法连接数据源（连接被拒绝）", "cannot connect to the source (connection refused)"),
+    "src_error_timeout": ("连接数据源超时", "the source timed out"),
+    "src_error_auth": ("数据源拒绝登录", "the source refused the login"),
+    "src_error_locked": ("数据源数据库被占用（锁定）", "the source database is locked"),
+    "src_error_open": ("无法打开数据源数据库", "the source database cannot be opened"),
+    "src_error_other": ("数据源返回错误", "the source answered an error"),
+    "src_error_said": ("数据源原文：", "The source said: "),
+    # a notification target's failure (sitroom/notify.py)
+    "dl_http": ("对方应答 HTTP {code}", "HTTP {code}"),
+    "dl_timeout": ("超时", "timed out"),
+    "dl_removed": ("notify.yaml 中已没有此目标", "target is no longer in notify.yaml"),
+    "dl_other": ("无法送达通知目标", "the target could not be reached"),
+    # conflicts of an officer's action (sitroom/alerts.py AlertConflict, AlertNotFound)
+    "conflict_resolved": ("预警 {id} 已由 {by} 解除", "alert {id} was already resolved by {by}"),
+    "conflict_state": ("预警 {id} 当前为“{state}”，不能执行此操作", "alert {id} is {state}: not possible now"),
+    "alert_not_found": ("预警 {id} 不存在", "no alert {id}"),
+    # the page for an address that is no page (dashboard/pages/not_found_404.py)
+    "not_found_title": ("页面不存在", "Page not found"),
+    "not_found_text": ("没有这个页面：地址可能有误，或页面已移走。", "There is no such page: the address may be wrong, or the page has moved."),
+    "not_found_back": ("返回态势大屏", "Back to the wall"),
+    # the field words inside reasons: a field's name in messages, and (conflicts) its key with spaces
+    **{f"fw_{en.replace(' ', '_')}": (zh, en) for en, zh in {
+        "key": "主键", "source key": "源主键", "update time": "更新时间", "updated at": "更新时间", "time": "时间",
+        "day": "日期", "report time": "报告时间", "reported at": "报告时间", "status": "状态", "region": "地区",
+        "region code": "地区代码", "region name": "地区名称", "imported from": "输入来源地", "province": "省份",
+        "confirmed": "确诊", "suspected": "疑似", "asymptomatic": "无症状", "cured": "治愈", "dead": "死亡",
+        "published confirmed total": "发布的确诊总数", "published suspected total": "发布的疑似总数",
+        "published asymptomatic total": "发布的无症状总数", "published cured total": "发布的治愈总数",
+        "published dead total": "发布的死亡总数", "total confirmed": "确诊总数", "total suspected": "疑似总数",
+        "total asymptomatic": "无症状总数", "total cured": "治愈总数", "total dead": "死亡总数",
+        "name": "名称", "address": "地址", "lon": "经度", "lat": "纬度", "capacity": "日接诊能力", "clinic": "门诊",
+        "period start": "时段开始", "at": "时间", "visits": "就诊人数", "fever": "发热患者数", "referred": "转诊人数",
+        "kind": "类型", "point": "保障点", "item": "物资", "stock": "库存", "daily consumption": "日消耗",
+        "count time": "盘点时间", "origin": "来源地", "count": "人数", "arrival time": "到达时间",
+        "arrived at": "到达时间", "stay": "停留时长", "mode": "交通方式", "version": "版本",
+    }.items()},
+})
 LANGS = ("zh", "en")
 
 
@@ -464,6 +581,11 @@ def t(key: str, lang: str = "zh", **kw) -> str:
     zh, en = TEXT[key]
     s = en if lang == "en" else zh
     return s.format(**kw) if kw else s
+
+
+def level_numeral(level: str, lang: str = "zh") -> str:
+    """A warning level as a screen writes it: Ⅳ in Chinese (LEVEL_NAMES), IV in English."""
+    return LEVEL_NAMES[level][0].split("级")[0] if lang != "en" and level in LEVEL_NAMES else level
 
 
 def pick_lang(requested: str | None, default: str) -> str:

@@ -45,6 +45,7 @@ class AlertConflict(Exception):
     def __init__(self, message: str, alert: Alert):
         super().__init__(message)
         self.alert_id, self.state, self.by, self.at = alert.id, alert.state, alert.acked_by, alert.acked_at
+        self.resolved_by = alert.resolved_by
 
 
 @dataclass

@@ -161,7 +161,7 @@ def test_alert_detail_chart_rows_and_acknowledge(wall, stack):
         "return g && g.data && g.data.length ? {y: g.data[0].y, shapes: g.layout.shapes.map(s => s.y0),"
         " notes: g.layout.annotations.map(a => a.text)} : null"), 10, "the chart")
     assert fig["shapes"] == [30, 80, 150, 300, 20]
-    assert {"IV级阈值", "III级阈值", "II级阈值", "I级阈值", "恢复线"} <= set(fig["notes"]), fig["notes"]
+    assert {"Ⅳ级阈值", "Ⅲ级阈值", "Ⅱ级阈值", "Ⅰ级阈值", "恢复线"} <= set(fig["notes"]), fig["notes"]
     now = stack.get(f"/api/v1/alerts/{alert['id']}")
     assert fig["y"][-1] >= now["value"]  # now's figure: at least what the last evaluation saw
 

@@ -32,7 +32,7 @@ TEMPLATES = (
 )
 TEXT_TYPES = ("key", "text", "word", "region")
 RISK_AREA = "湖北省武汉市"   # in the repo's regions.yaml: payload origins starting with it are risk arrivals
-PAGE_TITLES = {"/": "sitroom", "/alerts": "sitroom · alerts", "/sources": "sitroom · sources"}
+PAGE_TITLES = {"/": "sitroom · 态势大屏", "/alerts": "sitroom · 预警处置", "/sources": "sitroom · 数据源"}
 
 
 def text_columns(kind: str) -> list[str]:
@@ -298,7 +298,7 @@ def _open_wall(seen, path: str) -> None:
     duo.driver.get(seen.stack.url + path)
     duo.wait_for_element("#kpi-confirmed", timeout=20)
     duo.wait_for_element("path.region", timeout=20)
-    seen.clean(path, "sitroom")
+    seen.clean(path, "sitroom · Wall" if "lang=en" in path else PAGE_TITLES["/"])
 
 
 def _hover(seen, selector: str, view: str, expect: int | None = None) -> list:

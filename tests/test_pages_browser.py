@@ -59,7 +59,7 @@ def test_sources_page_shows_health_and_quarantine(wall, stack):
     duo.wait_for_contains_text("#source-hc_cases", "正常", timeout=20)
     (held,), = stack.sql("SELECT COUNT(*) FROM quarantine")
     duo.wait_for_text_to_equal("#quarantine-count", f"隔离区：{held:,} 行", timeout=20)
-    duo.wait_for_contains_text("#quarantine", "unknown region '火星市' (column xzdz)", timeout=10)
+    duo.wait_for_contains_text("#quarantine", "无法识别的地区：'火星市'（列 xzdz）", timeout=10)
     row_text = text(duo, "#quarantine")
     assert "王" not in row_text and "hzxm" not in row_text  # personal columns are never read, so never shown
     # grouped by reason with a count, and the raw name listed with the rule that (did not) match

@@ -307,3 +307,18 @@ window.dash_clientside.sitroomPage.kioskStep = function (_n, steps, lang) {
   const mode = step.view === "alert" ? "region mode-alert" : step.view;
   return [step, clock, "wall-main mode-" + mode];
 };
+/* Leaflet's zoom buttons carry English tooltips; the map's box says them in the page's language
+   (data-zoom-in / data-zoom-out, from the catalog: dashboard/pages/wall.py). */
+(function () {
+  function say() {
+    document.querySelectorAll("[data-zoom-in] .leaflet-control-zoom a").forEach(function (a) {
+      const box = a.closest("[data-zoom-in]");
+      const word = a.classList.contains("leaflet-control-zoom-in") ? box.dataset.zoomIn : box.dataset.zoomOut;
+      if (word && a.title !== word) {
+        a.title = word;
+        a.setAttribute("aria-label", word);
+      }
+    });
+  }
+  new MutationObserver(say).observe(document.documentElement, {childList: true, subtree: true});
+})();

@@ -8,6 +8,7 @@ which watches the banner's rows (firing, escalated) and the toggle's remembered 
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -22,7 +23,8 @@ from ..app import screen_data
 from ..callback_args import id_arg, lang_arg, mapping
 from ..officer_text import not_recorded
 from .nav import nav
-from ..i18n import num, t
+from ..i18n import TEXT, num, t
+from ..machine_text import actor
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SHOWN = 3
@@ -172,15 +174,21 @@ def _acknowledge_clicked(clicks, lang):
     except AlertConflict as e:
         message = conflict_text(e, lang)
     except AlertNotFound as e:
-        message = str(e)
+        message = conflict_text(e, lang)
     return banner(d.alerts("active"), lang, message)
 
 
-def conflict_text(e: AlertConflict, lang: str) -> str:
-    """Who got there first, in the page's language."""
+def conflict_text(e: AlertConflict | AlertNotFound, lang: str) -> str:
+    """Who got there first (or that there is no such alert), in the page's language."""
+    if isinstance(e, AlertNotFound):
+        m = re.search(r"\d+", str(e))
+        return t("alert_not_found", lang, id=m.group(0)) if m else str(e)
     if e.by and e.state == "acknowledged":
-        return t("acked_by", lang, by=e.by, at=local_time(e.at.isoformat() + "Z", "%m-%d %H:%M"))
-    return str(e)
+        return t("acked_by", lang, by=actor(e.by, lang), at=local_time(e.at.isoformat() + "Z", "%m-%d %H:%M"))
+    if e.state == "resolved":
+        return t("conflict_resolved", lang, id=e.alert_id, by=actor(getattr(e, "resolved_by", None) or "system", lang))
+    return t("conflict_state", lang, id=e.alert_id, state=t(f"state_{e.state}", lang) if f"state_{e.state}" in TEXT
+             else e.state)
 
 
 def can(cap: str) -> bool:

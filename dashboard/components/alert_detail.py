@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 from dash import html
 from plotly.subplots import make_subplots
 
-from dashboard.i18n import num, t
+from dashboard.i18n import level_numeral, num, t
 from dashboard.plain import plotly as _plain
 from sitroom.config import LEVEL_COLOURS, LEVELS
 from sitroom.series import LOCAL_OFFSET
@@ -60,7 +60,7 @@ def _local(ts):
 
 def _thresholds(fig, rule, lang: str, labels: bool = True, **where) -> None:
     """The four level lines and the recover line; labelled on the plot, or (crowded) in the legend."""
-    lines = [(getattr(rule.thresholds, lv), LEVEL_COLOURS[lv], "dot", t("threshold_line", lang, level=lv))
+    lines = [(getattr(rule.thresholds, lv), LEVEL_COLOURS[lv], "dot", t("threshold_line", lang, level=level_numeral(lv, lang)))
              for lv in LEVELS] + [(rule.recover, RECOVER_COLOUR, "dash", t("recover_line", lang))]
     for i, (y, colour, dash, text) in enumerate(lines):
         note = ({"annotation_text": text, "annotation_font_color": colour,

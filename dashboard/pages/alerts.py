@@ -21,13 +21,15 @@ from dashboard.components.alert_banner import (can, conflict_text, desk_page_top
 from dashboard.components.alert_detail import empty_figure, value_label
 from dashboard.components.alert_evidence import ROWS_SHOWN
 from dashboard.i18n import TEXT, num, pick_lang, t
+from dashboard.machine_text import actor, delivery_error, reason, trail_note
+from dashboard.page_title import page_title
 from sitroom import notify
 from sitroom.alerts import OFFICER_ACTIONS, AlertConflict, AlertNotFound
 from sitroom.config import LEVELS
 from sitroom.silences import SilenceConflict, SilenceNotFound
 from sitroom.validate import SILENCE_CHOICES, TextError, person_text
 
-dash.register_page(__name__, path="/alerts", title="sitroom · alerts")
+dash.register_page(__name__, path="/alerts", title=page_title("nav_alerts"))
 STATES = ("active", "firing", "acknowledged", "resolved", "all")
 SORTS = ("level", "age")  # level, then longest unacknowledged first (the default) | longest unacknowledged first
 STATE_RANK = {"firing": 0, "acknowledged": 1}
@@ -145,18 +147,20 @@ def config_notices(_v, lang):
                 if st["loaded_at"] else t("rules_invalid_none", lang))
         out.append(html.Div(id="rules-invalid", className="rules-invalid", children=[
             html.Div(head, className="rules-invalid-head"),
-            html.Ul([html.Li(p) for p in st["problems"]], className="rules-problems"),
+            html.Div(t("config_said", lang), className="muted"),
+            html.Ul([html.Li(p, className="src-text") for p in st["problems"]], className="rules-problems"),
             html.Div(t("rules_fix", lang), className="muted")]))
     if st["warnings"]:
         out.append(html.Details(id="rules-warnings", className="rules-warnings", children=[
             html.Summary(t("rules_warnings", lang, n=len(st["warnings"]))),
-            html.Ul([html.Li(w) for w in st["warnings"]])]))
+            html.Ul([html.Li(reason(w, lang)) for w in st["warnings"]])]))
     nt = screen_data().notify_status()
     if nt["ok"] is False:
         out.append(html.Div(id="notify-invalid", className="rules-invalid", children=[
             html.Div(t("notify_invalid", lang, loaded_at=local_time(nt["loaded_at"], "%Y-%m-%d %H:%M:%S"),
                        n=nt["count"]), className="rules-invalid-head"),
-            html.Ul([html.Li(p) for p in nt["problems"]], className="rules-problems"),
+            html.Div(t("config_said", lang), className="muted"),
+            html.Ul([html.Li(p, className="src-text") for p in nt["problems"]], className="rules-problems"),
             html.Div(t("rules_fix", lang), className="muted")]))
     return out
 
@@ -286,7 +290,7 @@ def queue_ack(_row_clicks, _bulk_clicks, picked, lang):
         except AlertConflict as e:
             said.append(conflict_text(e, lang))
         except AlertNotFound as e:
-            said.append(str(e))
+            said.append(conflict_text(e, lang))
     return t("list_sep", lang).join([t("acked_n", lang, n=done)] + said), -1
 
 
@@ -313,6 +317,15 @@ def _pending_table(rows: list[dict], lang: str):
                     className="table-scroll")
 
 
+def _trail_entry(e: dict, lang: str) -> html.Li:
+    """When, what, who, and the note: the engine's in the page's language, a person's as typed."""
+    what = _event_label(e, lang)
+    note = trail_note(e["note"], e["by"], lang)
+    return html.Li([f"{local_time(e['at'], '%m-%d %H:%M:%S')}  {what}  {actor(e['by'], lang)}",
+                    *([" — ", html.Span(note, className=None if e["by"] == "system" else "src-text")] if note else [])],
+                   className=f"ev ev-{e['kind']}")
+
+
 @callback(Output("al-title", "children"), Output("al-chart", "figure"), Output("al-trail", "children"),
           Output("al-actions", "hidden"), Output({"type": "al-act", "action": "ack"}, "disabled"),
           Output("al-deliveries", "children"), Output("al-chart-title", "children"), Output("al-rows", "children"),
@@ -328,8 +341,7 @@ def detail(alert_id, _v, lang):
     evidence = d.alert_evidence(alert_id)
     level = t("level_" + a["level"], lang)
     region = a["region_name_en"] if lang == "en" else a["region_name"]
-    trail = [html.Li(f"{local_time(e['at'], '%m-%d %H:%M:%S')}  {_event_label(e, lang)}  {e['by'] or ''}"
-                     + (f" — {e['note']}" if e["note"] else ""), className=f"ev ev-{e['kind']}") for e in a["trail"]]
+    trail = [_trail_entry(e, lang) for e in a["trail"]]
     chart_title = f"{t('metric_chart', lang)} · {value_label(rule, lang)}" if rule else ""
     summary = alert_detail.detection_summary(rule, a, lang)
     if summary:
@@ -343,11 +355,17 @@ def detail(alert_id, _v, lang):
 def _event_label(e: dict, lang: str) -> str:
     if e["kind"] == "silenced" and e.get("silenced_until"):
         return t("ev_silenced_until", lang, at=local_time(e["silenced_until"], "%m-%d %H:%M"))
-    return t("ev_" + e["kind"] + ("_held" if e.get("held") else ""), lang)
+    key = "ev_" + e["kind"] + ("_held" if e.get("held") else "")
+    return t(key, lang) if key in TEXT else e["kind"]
 
 
 def _outcome(d: dict) -> str:
     return "queued" if d["status"] == "pending" and not d["attempts"] else d["status"]
+
+
+def _said(said: str, raw: str | None) -> list:
+    """sitroom's words for a failure, then the other system's own words as written."""
+    return [said] + ([" ", html.Span(raw, className="src-text")] if raw else [])
 
 
 def _deliveries(alert_id: int, lang: str):
@@ -363,7 +381,7 @@ def _deliveries(alert_id: int, lang: str):
         html.Td(d["target"]),
         html.Td(t("delivery_" + _outcome(d), lang), className=f"delivery {d['status']}"),
         html.Td(str(d["attempts"]), className="num"),
-        html.Td(d["last_error"] or (f"HTTP {d['last_status']}" if d["last_status"] else ""),
+        html.Td(_said(*delivery_error(d["last_error"], d["last_status"], lang)),
                 className="error" if d["last_error"] else None),
         html.Td(t("next_try", lang, at=local_time(d["next_attempt_at"], "%H:%M:%S")) if d["next_attempt_at"]
                 else local_time(d["delivered_at"] or d["last_attempt_at"], "%m-%d %H:%M:%S")),
@@ -424,7 +442,7 @@ def act(clicks, values, ids, alert_id, lang):
     except DBAPIError as e:
         return not_recorded(e, lang), no_update, True, ""
     except (AlertConflict, AlertNotFound) as e:
-        return str(e), -1, True, ""
+        return conflict_text(e, lang), -1, True, ""
     return t("done", lang), -1, True, ""  # -1: redraws queue and detail now (the push of the new version again)
 
 

@@ -12,8 +12,10 @@ from dashboard.callback_args import choice, lang_arg, text_arg
 from dashboard.components.alert_banner import can, desk_page_top, local_time
 from dashboard.components.resync import resync_button
 from dashboard.i18n import TEXT, pick_lang, t
+from dashboard.machine_text import reason, reason_query, source_error
+from dashboard.page_title import page_title
 
-dash.register_page(__name__, path="/sources", title="sitroom · sources")
+dash.register_page(__name__, path="/sources", title=page_title("nav_sources"))
 PAGE_SIZE = 50
 PLAIN_RULES = ("code", "exact", "short", "pinyin", "bucket", "address")
 
@@ -68,12 +70,22 @@ def sources_table(_v, _status, _beat, lang):
             html.Td("—" if s.get("age_seconds") is None else f"{s['age_seconds']:.0f}", className="num"),
             *[html.Td(f"{s.get(k, 0):,}", className="num") for k in
               ("rows_read", "rows_inserted", "rows_updated", "rows_superseded", "rows_quarantined")],
-            html.Td(s.get("error") or "", className="error"),
+            html.Td(_error(s.get("error"), lang), className="error"),
             html.Td(resync_button(s["name"], lang) if s["name"] in known and can("admin") else ""),  # admin only
         ], id=f"source-{s['name']}"))
     numeric = {"col_lag", "col_read", "col_inserted", "col_updated", "col_superseded", "col_quarantined"}
     head = html.Tr([html.Th(t(c, lang), className="num" if c in numeric else None) for c in cols])
     return html.Div(html.Table([html.Thead(head), html.Tbody(body)], className="grid"), className="table-scroll")
+
+
+def _error(error: str | None, lang: str) -> list:
+    """What a source's error means, then the source's own words (its driver's text, as written)."""
+    said, raw = source_error(error, lang)
+    return [said] + ([" ", html.Span(raw, className="src-text")] if raw else [])
+
+
+def _reasons(reasons: list, lang: str) -> html.Ul:
+    return html.Ul([html.Li(reason(r, lang)) for r in reasons])
 
 
 def _table(head: list[str], rows: list, lang: str, numeric=()) -> html.Table:
@@ -137,11 +149,13 @@ def feed_checks(_n, lang):
             plain = len(items) - len(shown)
             rows = [html.Tr([
                 html.Td(p["raw"], className="mono"),
-                html.Td(place_label(gaz, p["region"], p["bucket"], lang) if p["region"] else (p["detail"] or "—"),
+                html.Td(place_label(gaz, p["region"], p["bucket"], lang) if p["region"] else
+                        (reason(p["detail"], lang) if p["detail"] else "—"),
                         className=None if p["region"] else "error"),
                 html.Td(t("rule_" + p["rule"], lang) if ("rule_" + p["rule"]) in TEXT else p["rule"],
                         className=f"rule rule-{p['rule']}"),
-                html.Td(" · ".join(x for x in (p["note"], p["detail"] if p["region"] else None) if x)),
+                html.Td(" · ".join(x for x in (p["note"], reason(p["detail"], lang) if p["region"] and p["detail"]
+                                               else None) if x)),
                 html.Td(f"{p['rows']:,}", className="num"),
             ], className="name-row") for p in shown]
             blocks.append(html.Details([
@@ -161,16 +175,16 @@ def quarantine_table(source, reason, _v, lang):
     d = screen_data()
     lang = lang_arg(lang)
     source = choice(source, {s.name for s in d.rt.config.sources.sources}, None)
-    page = d.quarantine(source, text_arg(reason) or None, PAGE_SIZE, 0)
+    page = d.quarantine(source, reason_query(text_arg(reason)) or None, PAGE_SIZE, 0)
     rows = [html.Tr([
-        html.Td(q["source"]), html.Td(q["source_key"], className="mono"),
-        html.Td(html.Ul([html.Li(r) for r in q["reasons"]]), className="reasons"),
-        html.Td(json.dumps(q["row"], ensure_ascii=False), className="mono small"),
+        html.Td(q["source"]), html.Td(q["source_key"], className="mono src-text"),
+        html.Td(_reasons(q["reasons"], lang), className="reasons"),
+        html.Td(json.dumps(q["row"], ensure_ascii=False), className="mono small src-text"),
         html.Td(local_time(q["last_seen"], "%m-%d %H:%M:%S")),
     ], className="q-row") for q in page["rows"]]
     head = html.Thead(html.Tr([html.Th(t(c, lang)) for c in
                                ("col_source", "col_key", "col_reasons", "col_row", "col_seen")]))
-    groups = [html.Tr([html.Td(g["source"]), html.Td(html.Ul([html.Li(r) for r in g["reasons"]]), className="reasons"),
+    groups = [html.Tr([html.Td(g["source"]), html.Td(_reasons(g["reasons"], lang), className="reasons"),
                        html.Td(f"{g['rows']:,}", className="num"), html.Td(local_time(g["last_seen"], "%m-%d %H:%M:%S"))],
                       className="q-group") for g in d.quarantine_groups(source)]
     return [html.H2(t("quarantine_title", lang, n=f"{page['total']:,}"), id="quarantine-count"),

@@ -19,11 +19,13 @@ from dashboard.app import screen_data
 from dashboard.callback_args import choice, lang_arg, mapping, str_list
 from dashboard.components.alert_banner import desk_page_top
 from dashboard.i18n import num, t
+from dashboard.page_title import page_title
+from dashboard.plotly_locale import chart_locale
 from dashboard.plain import plotly as _plain
 from sitroom.series import local_day
 from sitroom.store.db import utcnow
 
-dash.register_page(__name__, path="/trends", title="sitroom · trends")
+dash.register_page(__name__, path="/trends", title=page_title("nav_trends"))
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 TABLE_COLUMNS = tv.COLUMNS
 
@@ -79,7 +81,8 @@ def layout(**args):
                          maxHeight=320, labels=dropdown_labels(lang)),
             dcc.DatePickerRange(id="tr-range", start_date=st.start.isoformat(), end_date=st.end.isoformat(),
                                 max_date_allowed=local_day(utcnow()).isoformat(), display_format="YYYY-MM-DD",
-                                className="tr-range"),
+                                start_date_placeholder_text=t("trends_start", lang),
+                                end_date_placeholder_text=t("trends_end", lang), className="tr-range"),
         ]),
         dcc.RadioItems(id="tr-metric", value=st.metric, inline=True, className="metric-picker tr-metric",
                        options=[{"label": t(f"trends_metric_{m}", lang), "value": m} for m in tv.METRICS]),
@@ -88,7 +91,7 @@ def layout(**args):
             dcc.Graph(id="tr-chart", className="tr-chart", responsive=True, style={"height": "100%"},
                       config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": "sitroom-trends",
                                                                            "scale": 2},
-                              "modeBarButtonsToRemove": ["select2d", "lasso2d"]}),
+                              "modeBarButtonsToRemove": ["select2d", "lasso2d"], **chart_locale(lang)}),
         ]),
         html.Div(className="tr-exports", children=[
             html.A(t("trends_csv", lang), id="tr-chart-csv", className="button", download="sitroom-trends.csv"),

@@ -25,11 +25,13 @@ from dashboard.components.choropleth import fit_zoom, hideout, legend, region_ma
 from dashboard.components import map_layers as ml
 from dashboard.components.marker_detail import clinic_panel, inflow_panel, supply_panel
 from dashboard.i18n import TEXT, pick_lang, t
+from dashboard.machine_text import source_error
+from dashboard.page_title import page_title
 from dashboard.kiosk import kiosk_on, map_target, playlist
 from dashboard.components.kiosk_queue import queue_table
 from dashboard.plain import plotly as _plain
 
-dash.register_page(__name__, path="/", title="sitroom")
+dash.register_page(__name__, path="/", title=page_title("nav_wall"))
 METRICS = ("new_24h", "cumulative", "per_100k")
 KPIS = ("confirmed", "new_24h", "active", "active_alerts", "suspected", "cured", "dead")
 
@@ -95,7 +97,8 @@ def layout(lang: str | None = None, metric: str | None = None, layers: str | Non
                     dcc.Checklist(id="layers", value=shown, inline=True, className="layer-picker",
                                   options=[{"label": t(f"layer_{x}", lang), "value": x} for x in ml.LAYERS]),
                 ]),
-                html.Div(className="map-wrap", children=[
+                html.Div(className="map-wrap", **{"data-zoom-in": t("zoom_in", lang), "data-zoom-out": t("zoom_out", lang)},
+                         children=[
                     region_map(center, fit_zoom(bounds), bounds, cfg.tile_url, cfg.tile_attribution,
                                hideout({}, metric, {}, lang), ml.marker_layers(), view=view, zoom_buttons=not on),
                     html.Div(id="marker-detail", className="marker-detail", hidden=True, children=[
@@ -155,7 +158,7 @@ def status_line(sources: list[dict], lang: str) -> tuple[str, str, bool]:
     for s in sources:
         title = s["title"][lang]
         if s["error"]:
-            problems.append(t("source_down", lang, source=title, error=s["error"][:120]))
+            problems.append(t("source_down", lang, source=title, error=source_error(s["error"], lang)[0][:120]))
         elif s["stale"]:
             problems.append(t("stale", lang, source=title,
                               seconds=int(s["age_seconds"]) if s["age_seconds"] is not None else "∞"))
