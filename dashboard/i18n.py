@@ -523,6 +523,12 @@ TEXT.update({
     "mt_conflict_already": ("预警 {id} 已解除", "alert {id} is already resolved"),
     "mt_conflict_is": ("预警 {id} 当前为“{state}”", "alert {id} is {state}"),
     "mt_alert_target": ("预警 {id}", "alert {id}"),
+    "mt_silence_conflict": ("已由 {by} 静默至 {at} UTC", "already silenced by {by} until {at} UTC"),
+    "mt_silence_lifted": ("已由 {by} 于 {at} UTC 解除静默", "already lifted by {by} at {at} UTC"),
+    "mt_silence_expired": ("静默 {id} 已于 {at} UTC 到期", "silence {id} already expired at {at} UTC"),
+    "mt_silence_target": ("静默 {rule} {region}", "silence {rule} {region}"),
+    "mt_silence_id": ("静默 {id}", "silence {id}"),
+    "mt_silence_detail": ("{n} 分钟：{reason}", "{n} min: {reason}"),
     # the audit log's own notes (dashboard/access.py)
     "mt_audit_idle": ("长时间未操作，自动退出", "idle"),
     "mt_audit_sso": ("单点登录（{header}）", "single sign-on ({header})"),

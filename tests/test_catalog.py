@@ -186,6 +186,8 @@ def test_a_notifications_failure_is_said_in_chinese(error, status, said):
     ("alert 7 was already resolved by system", "预警 7 已由 系统 解除"),
     ("alert 7 is resolved", "预警 7 当前为“已解除”"),
     ("alert 7", "预警 7"), ("idle", "长时间未操作，自动退出"),
+    ("silence new_cases_24h 410300", "静默 new_cases_24h 410300"), ("60 min: 演练", "60 分钟：演练"),
+    ("already silenced by 张三 until 2026-11-23 13:00:00 UTC", "已由 张三 静默至 2026-11-23 13:00:00 UTC"),
 ])
 def test_the_audit_logs_notes_are_said_in_chinese(stored, said):
     assert mt.reason(stored, "zh") == said and mt.reason(stored, "en") == stored

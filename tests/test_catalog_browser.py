@@ -62,6 +62,8 @@ def _codes(stack) -> set[str]:
         for mapping in src.get("values", {}).values():
             words |= {str(w) for kv in mapping.items() for w in kv}
     words |= {name for name, _ in ACCOUNTS.values()}
+    rules = yaml.safe_load((stack.config_dir / "rules.yaml").read_text(encoding="utf-8"))
+    words |= {r["id"] for r in rules["rules"]}
     words |= {a for a, in stack.sql("SELECT DISTINCT action FROM audit_log")}   # the audit log's action codes
     return {p for w in words for p in re.findall(r"[A-Za-z][A-Za-z0-9_.\-]*", w)}
 
@@ -98,6 +100,7 @@ def _seed(stack) -> dict:
         con.execute("UPDATE data_version SET version = version + 1")
     con.close()
     stack.post(f"/api/v1/alerts/{alert['id']}/note", {"note": "已通知洛阳市疾控"})
+    stack.post("/api/v1/silences", {"rule": alert["rule"], "region": "410300", "minutes": 60, "reason": "演练静默"})
     stack.wait_for(lambda: any(s["name"] == "hc_backup" and s.get("error") for s in stack.get("/api/v1/sources")),
                    30, "the missing source's error")
     return alert
