@@ -6,6 +6,8 @@ number where a list belongs) falls back to the default here instead of failing i
 """
 from __future__ import annotations
 
+import re
+
 from sitroom.validate import record_id
 
 from .i18n import LANGS
@@ -39,6 +41,12 @@ def str_list(value, allowed=None) -> list[str]:
     if not isinstance(value, list):
         return []
     return [v for v in value if isinstance(v, str) and (allowed is None or v in allowed)]
+
+
+def version_arg(value) -> str | None:
+    """A pushed data version key ("<version>.<day>"), or None for anything else: it is echoed into a
+    store, and a JSON number past 64 bits cannot be answered."""
+    return value if isinstance(value, str) and re.fullmatch(r"\d{1,20}(\.\d{1,12})?", value) else None
 
 
 def mapping(value) -> dict:

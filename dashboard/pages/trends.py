@@ -16,7 +16,7 @@ from plotly.utils import PlotlyJSONEncoder
 from dashboard import push
 from dashboard import trends_view as tv
 from dashboard.app import screen_data
-from dashboard.callback_args import choice, lang_arg, mapping, str_list
+from dashboard.callback_args import choice, lang_arg, mapping, str_list, version_arg
 from dashboard.components.alert_banner import desk_page_top
 from dashboard.i18n import num, t
 from dashboard.page_title import page_title
@@ -137,7 +137,7 @@ def update(regions, metric, start, end, level, sort, version, lang, drawn):
     that moved no case source (another source's batch, an alert) costs one look at the heartbeat,
     and one whose figures come out the same redraws nothing."""
     d = screen_data()
-    drawn = mapping(drawn)
+    drawn, version = mapping(drawn), version_arg(version)
     stamp = tv.data_stamp(d)
     skip = (no_update,) * 7   # every output but tr-drawn
     if set(ctx.triggered_prop_ids) == {"tr-version.data"} and drawn.get("stamp") == stamp and \
