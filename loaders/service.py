@@ -7,7 +7,7 @@ import threading
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from sitroom import loader_beat, notify, silences
+from sitroom import loader_beat, notify, rule_inputs, silences
 from sitroom.alerts import Evaluation, evaluate
 from sitroom.config import Config
 from sitroom.regions import Gazetteer
@@ -43,19 +43,23 @@ class LoaderService:
         result = self.pollers[name].poll(force=force)
         if result.error is None and not result.skipped:
             self.last_batch_at = utcnow()
-        if result.changed:
-            self.evaluate_rules()
+        if result.changed:   # at once, and only the rules this source's facts feed (the rest on the clock)
+            self.evaluate_rules(rule_inputs.written_by(self.pollers[name].src))
         return result
 
-    def evaluate_rules(self) -> Evaluation:
+    def evaluate_rules(self, inputs: set[str] | None = None) -> Evaluation:
+        """Every rule; with `inputs` (rule_inputs.written_by a batch's source), those it can move."""
         if self.rules.current.loaded_at is None:
             # rules.yaml has not been valid since start: judge nothing. An empty rule set would resolve
             # every open alert as "rule removed" on a restart with a bad edit.
             return Evaluation()
         with self._rules_lock:
+            rules = self.rules.current if inputs is None else rule_inputs.moved_by(self.rules.current, inputs)
+            if not rules.rules:
+                return Evaluation()
             try:
                 with self.sessions.begin() as s:
-                    return evaluate(s, self.rules.current, self.gaz)
+                    return evaluate(s, rules, self.gaz, partial=inputs is not None)
             except IntegrityError:  # another loader process fired the same alert first
                 log.info("rules: lost a race with another evaluator; next run catches up")
                 return Evaluation()

@@ -92,15 +92,17 @@ def _ruleset(rules, gaz: Gazetteer) -> RuleSet:
     return RuleSet(compiled)
 
 
-def evaluate(s: Session, rules, gaz: Gazetteer, now: datetime | None = None) -> Evaluation:
+def evaluate(s: Session, rules, gaz: Gazetteer, now: datetime | None = None, partial: bool = False) -> Evaluation:
     """Measure every rule over its scope and move the lifecycle on; commits nothing (the caller does).
 
-    `rules`: a RuleSet (what the loaders run) or a list of rule configs (scopes resolved here).
+    `rules`: a RuleSet (what the loaders run) or a list of rule configs (scopes resolved here);
+    `partial`: they are a part of the rules running (rule_inputs.moved_by), so an open alert of a rule
+    not among them is not theirs to end.
     """
     now = now or utcnow()
     ruleset = _ruleset(rules, gaz)
     values, details = measure_all(s, ruleset, gaz, now)
-    return apply(s, ruleset, values, now, details)
+    return apply(s, ruleset, values, now, details, partial)
 
 
 def _fmt(value: float | None) -> str:
@@ -118,12 +120,17 @@ def _evidence(rule, detection, now: datetime) -> dict:
 
 
 def apply(s: Session, ruleset: RuleSet, values: dict[str, dict], now: datetime,
-          details: dict[str, dict] | None = None) -> Evaluation:
-    """Move the lifecycle on with measured values; `details`: detector rules' judgements per region."""
+          details: dict[str, dict] | None = None, partial: bool = False) -> Evaluation:
+    """Move the lifecycle on with measured values; `details`: detector rules' judgements per region;
+    `partial`: as for `evaluate`."""
     ev = Evaluation()
     details = details or {}
     open_alerts = {(a.rule, a.region): a for a in s.scalars(select(Alert).where(Alert.state != "resolved"))}
     pending = {(p.rule, p.region): p for p in s.scalars(select(RulePending))}
+    if partial:
+        ids = {r.id for r in ruleset.rules}
+        open_alerts = {k: a for k, a in open_alerts.items() if k[0] in ids}
+        pending = {k: p for k, p in pending.items() if k[0] in ids}
     from . import silences   # (silences imports this module)
     quiet = silences.by_key(s, now)   # evaluated as ever; a fresh alert's trail says it is silenced
     seen: set[tuple[str, str]] = set()

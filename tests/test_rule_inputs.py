@@ -1,0 +1,65 @@
+"""The loaders evaluate, right after a batch, the rules its source's facts feed (sitroom/rule_inputs.py),
+and every rule on the clock; a rule left out of a batch's evaluation keeps its alerts as they are."""
+from __future__ import annotations
+
+import shutil
+
+import yaml
+from sqlalchemy import select
+
+import feed_seed as fs
+from conftest import REPO
+from sitroom import rule_inputs
+from sitroom.config import load_config
+from sitroom.config.sources import KINDS
+from sitroom.store.models import Alert
+
+RULES = [  # a case rule and a supply rule, both holding: Zhengzhou's drill, Xianyang's 2 days of vegetables
+    {"id": "cases_24h", "title": {"zh": "病例", "en": "Cases"}, "kind": "threshold", "metric": "new_confirmed",
+     "window_hours": 24, "thresholds": {"IV": 30, "III": 80, "II": 150, "I": 300}, "recover": 20},
+    {"id": "veg_cover", "title": {"zh": "蔬菜", "en": "Vegetables"}, "kind": "supply_cover", "item": "vegetables",
+     "thresholds": {"IV": 3, "III": 2, "II": 1, "I": 0.5}, "recover": 4},
+]
+
+
+def test_every_shipped_rule_and_every_source_kind_name_their_inputs():
+    cfg = load_config(REPO / "config", {"SITROOM_DATA_DIR": "/unused"})
+    for rule in cfg.rules.rules:   # none falls back to "after every batch"
+        assert rule_inputs.EVERYTHING not in rule_inputs.read_by(rule), rule.id
+    assert set(rule_inputs.SOURCE_INPUTS) == set(KINDS)
+    for src in cfg.sources.sources:
+        assert rule_inputs.EVERYTHING not in rule_inputs.written_by(src), src.name
+
+
+def _open(sessions) -> dict[str, tuple[str, str]]:
+    with sessions() as s:
+        return {a.rule: (a.region, a.state) for a in s.scalars(select(Alert).where(Alert.state != "resolved"))}
+
+
+def test_a_batch_evaluates_the_rules_its_facts_feed_and_leaves_the_others_alerts_alone(store, gaz, hc_source,
+                                                                                        tmp_path):
+    from loaders.service import LoaderService
+    url, sessions = store
+    sim, src = hc_source
+    with sessions.begin() as s:
+        fs.seed(s)
+    conf = tmp_path / "config"
+    shutil.copytree(REPO / "config", conf)
+    sources = yaml.safe_load((conf / "sources.yaml").read_text(encoding="utf-8"))
+    sources["sources"] = [{**next(x for x in sources["sources"] if x["name"] == "hc_cases"), "url": src.url}]
+    (conf / "sources.yaml").write_text(yaml.safe_dump(sources, allow_unicode=True), encoding="utf-8")
+    (conf / "rules.yaml").write_text(yaml.safe_dump({"rules": RULES}, allow_unicode=True), encoding="utf-8")
+    svc = LoaderService(load_config(conf, {"SITROOM_DATA_DIR": str(tmp_path / "data")}), gaz, url)
+    try:
+        sim.add_cases(fs.ZHENGZHOU, 40)
+        assert svc.poll("hc_cases").inserted == 40
+        # the case batch fired the case rule at once; the supply rule waits for the clock
+        assert _open(sessions) == {"cases_24h": (fs.ZHENGZHOU, "firing")}
+        svc.evaluate_rules()
+        assert _open(sessions) == {"cases_24h": (fs.ZHENGZHOU, "firing"), "veg_cover": (fs.XIANYANG, "firing")}
+        # a later case batch's evaluation does not end the supply rule's alert as a rule it no longer has
+        sim.add_cases(fs.ZHENGZHOU, 1)
+        assert svc.poll("hc_cases").inserted == 1
+        assert _open(sessions) == {"cases_24h": (fs.ZHENGZHOU, "firing"), "veg_cover": (fs.XIANYANG, "firing")}
+    finally:
+        svc.stop()
