@@ -152,6 +152,7 @@ def test_no_english_reaches_the_chinese_ui(dash_duo, stack):
     conflict = _wait(duo, "#al-message", "已由", timeout=10)   # who got there first
     pages = {
         "/": ("#kpi-confirmed", None),
+        "/?kiosk=1": ("path.region", None),
         "/trends": ("#tr-chart .main-svg", None),
         f"/alerts?alert={alert['id']}": ("#al-trail", "已通知洛阳市疾控"),
         "/sources": ("#quarantine", "按原因归类"),
