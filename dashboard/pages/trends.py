@@ -61,6 +61,9 @@ def dropdown_labels(lang: str) -> dict:
                                                   "clear_search", "clear_selection", "no_options_found")}
 
 
+MONTH_FORMAT = {"zh": "YYYY年M月", "en": "MMMM YYYY"}   # the date picker's month caption (moment.js tokens)
+
+
 def layout(**args):
     d = screen_data()
     cfg = d.rt.config.dashboard
@@ -81,6 +84,7 @@ def layout(**args):
                          maxHeight=320, labels=dropdown_labels(lang)),
             dcc.DatePickerRange(id="tr-range", start_date=st.start.isoformat(), end_date=st.end.isoformat(),
                                 max_date_allowed=local_day(utcnow()).isoformat(), display_format="YYYY-MM-DD",
+                                month_format=MONTH_FORMAT[lang], first_day_of_week=1 if lang == "zh" else 0,
                                 start_date_placeholder_text=t("trends_start", lang),
                                 end_date_placeholder_text=t("trends_end", lang), className="tr-range"),
         ]),
