@@ -78,6 +78,7 @@ class PollResult:
     error: str | None = None
     skipped: bool = False      # backing off after failures
     store_fault: bool = False  # the store was unavailable: not the source's failure
+    owes_bump: bool = False    # its last batch changed facts and left the data version to the caller (defer_bump)
     regions: set[str] = field(default_factory=set)
 
     @property
@@ -99,6 +100,7 @@ class SourcePoller:
         self._expect: str | None = None   # the cursor this poller last saw committed
         self._hint: tuple[str, str] | None = None   # how the source writes its times, while there is no cursor
         self._grown = 0                    # rows inserted since the last ANALYZE
+        self._defer_bump = False           # poll(defer_bump=True): the last batch leaves the version to the caller
         self.stopping = threading.Event()  # set on shutdown: stop between batches, not after catching up
         self._engine: Engine | None = None
         self._scrubbed = False             # quarantine cut to what is kept of a person's row (once)
@@ -124,9 +126,12 @@ class SourcePoller:
             self._engine = None
 
     # ------------------------------------------------------------------ polling
-    def poll(self, now: datetime | None = None, force: bool = False) -> PollResult:
+    def poll(self, now: datetime | None = None, force: bool = False, defer_bump: bool = False) -> PollResult:
+        """Read what is new and store it. `defer_bump`: the last batch does not move the data version
+        (result.owes_bump), the caller does, with the rules it evaluates next (one version on screens)."""
         now = now or utcnow()
         result = PollResult(self.src.name)
+        self._defer_bump = defer_bump
         try:
             state = self._state()
             if not force and state.retry_at and now < state.retry_at:
@@ -298,7 +303,7 @@ class SourcePoller:
                 self._fetch(select(*self.table.c).where(_same(self.ts_col, last_ts)))
         page = (rows[-1][ts], rows[-1][key.name] if key is not None else None) if rows else None
         self.mapper.layout = self._layout(rows)
-        self._store_batch(rows, self._cursor_of(rows), result)
+        self._store_batch(rows, self._cursor_of(rows), result, final=not full)
         return rows, page, full
 
     def _layout(self, rows: list[dict]) -> tuple[str, str] | None:
@@ -463,7 +468,7 @@ class SourcePoller:
         return (f"conflict: {len(entries)} rows of key {key!r} with the same update time{at} differ: "
                 + ("; ".join(parts) or "in how they read") + "; the stored figure is kept")
 
-    def _store_batch(self, rows: list[dict], last, result: PollResult) -> None:
+    def _store_batch(self, rows: list[dict], last, result: PollResult, final: bool = True) -> None:
         now = utcnow()
         good, bad, superseded = self._sort(rows, now)
         name = self.src.name
@@ -546,7 +551,10 @@ class SourcePoller:
             state.failures, state.retry_at, state.last_error = 0, None, None
             if inserts or updated or cleared or quarantined or recovered:
                 state.last_change = now
-                bump_version(s)
+                if final and self._defer_bump:
+                    result.owes_bump = True
+                else:
+                    bump_version(s)
         self._expect = state.cursor
         self._keep_statistics(inserts)
 

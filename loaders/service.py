@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -12,7 +13,7 @@ from sitroom.alerts import Evaluation, evaluate
 from sitroom.config import Config
 from sitroom.regions import Gazetteer
 from sitroom.rules_load import RulesWatcher
-from sitroom.store import make_engine, session_factory
+from sitroom.store import bump_version, make_engine, session_factory
 from sitroom.store.db import utcnow
 from sitroom.store.health import reopen_when_read_only
 
@@ -21,6 +22,7 @@ from .poller import PollResult, SourcePoller
 log = logging.getLogger(__name__)
 RULES_EVERY_SECONDS = 30  # windows slide even when no row arrives: re-evaluate on a clock too
 RULES_RELOAD_SECONDS = 5  # how soon an edit of rules.yaml runs (or is reported as invalid)
+DEFER_BUMP_SECONDS = 0.3  # a batch's facts wait for its rules' evaluation (one version) while it takes this at most
 SILENCES_EVERY_SECONDS = 2  # how soon after its end a silence's expiry is in the trail (and pushed to screens)
 
 
@@ -38,17 +40,37 @@ class LoaderService:
         self.scheduler: BackgroundScheduler | None = None
         self.process, self.started_at = loader_beat.process_name(), utcnow()
         self.last_batch_at = None   # when any source's batch last committed (the heartbeat tells it)
+        self._eval_seconds: dict[str, float] = {}   # per source: how long the evaluations after its batches take
 
     def poll(self, name: str, force: bool = False) -> PollResult:
-        result = self.pollers[name].poll(force=force)
+        # A batch's facts and the alerts they raise reach the screens as one data version (one redraw,
+        # never the cases without their warning) unless this source's evaluations are slow: then the
+        # facts are not kept waiting for them.
+        defer = self._eval_seconds.get(name, 0.0) <= DEFER_BUMP_SECONDS
+        result = self.pollers[name].poll(force=force, defer_bump=defer)
         if result.error is None and not result.skipped:
             self.last_batch_at = utcnow()
-        if result.changed:   # at once, and only the rules this source's facts feed (the rest on the clock)
-            self.evaluate_rules(rule_inputs.written_by(self.pollers[name].src))
+        if result.changed or result.owes_bump:   # at once, and only the rules this source's facts feed
+            started = time.monotonic()
+            self.evaluate_rules(rule_inputs.written_by(self.pollers[name].src), bump=result.owes_bump)
+            took = time.monotonic() - started
+            self._eval_seconds[name] = took if name not in self._eval_seconds else \
+                0.7 * self._eval_seconds[name] + 0.3 * took
         return result
 
-    def evaluate_rules(self, inputs: set[str] | None = None) -> Evaluation:
-        """Every rule; with `inputs` (rule_inputs.written_by a batch's source), those it can move."""
+    def evaluate_rules(self, inputs: set[str] | None = None, bump: bool = False) -> Evaluation:
+        """Every rule; with `inputs` (rule_inputs.written_by a batch's source), those it can move.
+        `bump`: that batch left the data version to this evaluation's commit (moved on its own when
+        nothing commits here)."""
+        owed = [bump]
+        try:
+            return self._evaluate(inputs, owed)
+        finally:
+            if owed[0]:
+                with self.sessions.begin() as s:
+                    bump_version(s)
+
+    def _evaluate(self, inputs: set[str] | None, owed: list[bool]) -> Evaluation:
         if self.rules.current.loaded_at is None:
             # rules.yaml has not been valid since start: judge nothing. An empty rule set would resolve
             # every open alert as "rule removed" on a restart with a bad edit.
@@ -59,7 +81,11 @@ class LoaderService:
                 return Evaluation()
             try:
                 with self.sessions.begin() as s:
-                    return evaluate(s, rules, self.gaz, partial=inputs is not None)
+                    ev = evaluate(s, rules, self.gaz, partial=inputs is not None)
+                    if owed[0] and not ev.changed:   # (a change moved the version already)
+                        bump_version(s)
+                owed[0] = False
+                return ev
             except IntegrityError:  # another loader process fired the same alert first
                 log.info("rules: lost a race with another evaluator; next run catches up")
                 return Evaluation()

@@ -12,7 +12,7 @@ from conftest import REPO
 from sitroom import rule_inputs
 from sitroom.config import load_config
 from sitroom.config.sources import KINDS
-from sitroom.store.models import Alert
+from sitroom.store.models import Alert, DataVersion
 
 RULES = [  # a case rule and a supply rule, both holding: Zhengzhou's drill, Xianyang's 2 days of vegetables
     {"id": "cases_24h", "title": {"zh": "病例", "en": "Cases"}, "kind": "threshold", "metric": "new_confirmed",
@@ -29,6 +29,11 @@ def test_every_shipped_rule_and_every_source_kind_name_their_inputs():
     assert set(rule_inputs.SOURCE_INPUTS) == set(KINDS)
     for src in cfg.sources.sources:
         assert rule_inputs.EVERYTHING not in rule_inputs.written_by(src), src.name
+
+
+def _version(sessions) -> int:
+    with sessions() as s:
+        return s.scalar(select(DataVersion.version))
 
 
 def _open(sessions) -> dict[str, tuple[str, str]]:
@@ -52,14 +57,38 @@ def test_a_batch_evaluates_the_rules_its_facts_feed_and_leaves_the_others_alerts
     svc = LoaderService(load_config(conf, {"SITROOM_DATA_DIR": str(tmp_path / "data")}), gaz, url)
     try:
         sim.add_cases(fs.ZHENGZHOU, 40)
+        before = _version(sessions)
         assert svc.poll("hc_cases").inserted == 40
         # the case batch fired the case rule at once; the supply rule waits for the clock
         assert _open(sessions) == {"cases_24h": (fs.ZHENGZHOU, "firing")}
+        assert _version(sessions) == before + 1   # the cases and their alert: one version, one redraw
         svc.evaluate_rules()
         assert _open(sessions) == {"cases_24h": (fs.ZHENGZHOU, "firing"), "veg_cover": (fs.XIANYANG, "firing")}
         # a later case batch's evaluation does not end the supply rule's alert as a rule it no longer has
         sim.add_cases(fs.ZHENGZHOU, 1)
         assert svc.poll("hc_cases").inserted == 1
         assert _open(sessions) == {"cases_24h": (fs.ZHENGZHOU, "firing"), "veg_cover": (fs.XIANYANG, "firing")}
+    finally:
+        svc.stop()
+
+
+def test_a_batch_that_moves_no_rule_still_moves_the_data_version(store, gaz, hc_source, tmp_path):
+    """The batch left the version to the rules' evaluation; with no rule to evaluate it moves all the same."""
+    from loaders.service import LoaderService
+    url, sessions = store
+    sim, src = hc_source
+    conf = tmp_path / "config"
+    shutil.copytree(REPO / "config", conf)
+    sources = yaml.safe_load((conf / "sources.yaml").read_text(encoding="utf-8"))
+    sources["sources"] = [{**next(x for x in sources["sources"] if x["name"] == "hc_cases"), "url": src.url}]
+    (conf / "sources.yaml").write_text(yaml.safe_dump(sources, allow_unicode=True), encoding="utf-8")
+    (conf / "rules.yaml").write_text(yaml.safe_dump({"rules": RULES[1:]}, allow_unicode=True), encoding="utf-8")
+    svc = LoaderService(load_config(conf, {"SITROOM_DATA_DIR": str(tmp_path / "data")}), gaz, url)
+    try:
+        svc.poll("hc_cases")
+        before = _version(sessions)
+        sim.add_cases(fs.ZHENGZHOU, 3)
+        assert svc.poll("hc_cases").inserted == 3
+        assert _version(sessions) == before + 1
     finally:
         svc.stop()
