@@ -188,8 +188,14 @@ WALL_SIZE = (1920, 1080)
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    s = stack_module.Stack(tmp_path_factory.mktemp("wall"))
+def stack(request, tmp_path_factory):
+    """The running stack of a module's browser tests: its store a SQLite file, or in the PostgreSQL pass
+    (tests marked both_stores) a database on the throwaway server."""
+    url = None
+    if _store_backend() == "postgresql":
+        server = request.getfixturevalue("pg_server")
+        url = server.create_database(server.unique_name("store", request.module.__name__.rsplit(".", 1)[-1]))
+    s = stack_module.Stack(tmp_path_factory.mktemp("wall"), database_url=url)
     try:
         s.start()
         yield s

@@ -261,11 +261,27 @@ class Stack:
         return self.login(role).post(path, body)
 
     def sql(self, query: str, params=()) -> list[tuple]:
-        con = sqlite3.connect(f"file:{self.store_path}?mode=ro", uri=True, timeout=30)
+        """Rows of a query (`?` placeholders) on the store, read-only, whichever store it is."""
+        if not self.database_url:
+            con = sqlite3.connect(f"file:{self.store_path}?mode=ro", uri=True, timeout=30)
+            try:
+                return con.execute(query, params).fetchall()
+            finally:
+                con.close()
+        from sqlalchemy import create_engine
+        engine = create_engine(self.database_url)
         try:
-            return con.execute(query, params).fetchall()
+            con = engine.raw_connection()
+            try:
+                cur = con.cursor()
+                cur.execute(query.replace("?", "%s"), params)
+                rows = [tuple(r) for r in cur.fetchall()]
+                con.rollback()
+                return rows
+            finally:
+                con.close()
         finally:
-            con.close()
+            engine.dispose()
 
     def loaded_everything(self) -> bool:
         src = next(s for s in self.get("/api/v1/sources") if s["name"] == "hc_cases")

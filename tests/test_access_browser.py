@@ -11,7 +11,7 @@ import pytest
 
 from stack import banner_row
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.both_stores]   # issue 12: on both stores
 XUCHANG = "411000"
 
 EVIL_PAGE = """<!doctype html><html><body><h1 id="evil">another site</h1>
