@@ -109,3 +109,29 @@ def test_an_address_stored_as_bytes_is_cut_like_text(store, hc_source, gaz):
     with store[1]() as s:
         q = s.scalars(select(Quarantine).where(Quarantine.source_key == "BLOB1")).one()
     assert "花园路" not in json.dumps(q.row, ensure_ascii=False) + " ".join(q.reasons), (q.row, q.reasons)
+
+
+def test_a_travel_record_in_quarantine_keeps_no_traveller_and_no_itinerary(store, make_source_url, gaz):
+    """Travel records: the traveller's key is never read, and a bad record keeps only the columns its
+    reasons name, so where a person came from, when and how is not kept for a record sitroom refused."""
+    from loaders.demo.transport_supply import TransportSupplySim
+    url = make_source_url("transport_supply")
+    sim = TransportSupplySim(url, gaz, seed=5, bad_share=0.3, backfill_travel_per_day=400, provinces=("410000",))
+    sim.create()
+    sim.backfill(days=1)
+    src = load_config(REPO / "config", {"SITROOM_DATA_DIR": "/unused"}).source("ts_travel").model_copy(update={"url": url})
+    p = SourcePoller(src, store[1], gaz)
+    r = p.poll(force=True)
+    p.close()
+    assert r.error is None and r.quarantined > 20 and r.inserted > 100
+    with sim.engine.connect() as c:
+        refs = set(c.execute(text("SELECT traveller_ref FROM travel_records")).scalars())
+    with store[1]() as s:
+        held = list(s.scalars(select(Quarantine).where(Quarantine.source == "ts_travel")))
+    assert len(held) == r.quarantined
+    for q in held:
+        shown = json.dumps(q.row, ensure_ascii=False)
+        assert "traveller_ref" not in q.row and not any(ref in shown for ref in refs)
+        for col in q.row:   # every column kept is one a reason names: no origin, arrival or mode beside it
+            assert any(f"column {col}" in reason for reason in q.reasons), (q.row, q.reasons)
+    sim.engine.dispose()
