@@ -17,6 +17,7 @@ FUTURE = "2026-12-05 11:00:00"
 BAD_UTF8 = "CAST(X'E983D1E5B79E' AS TEXT)"   # not UTF-8: a broken 郑州 (SQLite keeps the bytes as they are)
 
 GOOD = {
+    "cases": {"kh": "K1", "zt": "确诊", "qx": "410105", "bgsj": "2026-11-23 10:00:00", "gxsj": LOCAL},
     "agg": {"diqu": "西安", "riqi": "2026-11-22", "ljqz": "10", "ljzy": "1", "gxsj": LOCAL},
     "clinic": {"id": "C1", "mc": "发热门诊", "dz": "中原区", "jd": "113.64", "wd": "34.75", "qh": "410102",
                "zt": "开放", "nl": "200", "gxsj": LOCAL},
@@ -143,3 +144,41 @@ def test_a_bad_travel_record_is_kept_without_what_was_fine(store, gaz, source):
         (q,) = s.scalars(select(Quarantine))
     assert q.row == {"minutes": "-5"}
     assert "R1" not in q.source_key and "P1" not in str(q.row)
+
+
+HOSTILE = ["x\x00y", "\x00", "x" * 100_000, "  ", "\u202e\u200b", "N/A", "NaN", "1e400", "-0", "9" * 40,
+           "9999-12-31 23:59:59", "2099-01-01 00:00:00", "0000-00-00 00:00:00", "<img src=x onerror=alert(1)>",
+           "'; DROP TABLE quarantine; --", BAD_UTF8]
+UNIQUE_KEY = {"cases": "kh", "clinic": "id", "point": "pid", "trip": "rid"}   # the tables' UNIQUE columns
+
+
+@pytest.mark.parametrize("table", list(GOOD))
+def test_no_hostile_value_in_any_column_stops_a_feed_or_keeps_a_later_good_row_out(store, gaz, source, table):
+    """Issue 9's property, swept over every kind of feed: a value of each hostile sort in each column, all
+    in the source at once, then a good row written after them. The source polls without error, pages
+    through them, and the good row is stored."""
+    sqlite = source.url.startswith("sqlite")
+    key = UNIQUE_KEY.get(table)
+    n = 0
+    for col in GOOD[table]:
+        for value in HOSTILE:
+            if not sqlite and (value == BAD_UTF8 or "\x00" in value):
+                continue   # PostgreSQL refuses them when they are written: no source can hold them
+            n += 1
+            row = dict(GOOD[table])
+            if key and col != key:
+                row[key] = f"B{n}"
+            if value == BAD_UTF8:
+                row[col] = f"bad-{n}"
+                source.put(table, row)
+                source.sql(f"UPDATE {table} SET {col} = {BAD_UTF8} WHERE {col} = :v", v=f"bad-{n}")
+            else:
+                row[col] = value
+                source.put(table, row)
+    first = poll(store, gaz, source, table)
+    assert first.error is None and first.read >= n, (table, first)
+    later = {**GOOD[table], **({key: "LATER"} if key else {}),
+             next(c for c, v in GOOD[table].items() if v == LOCAL): "2026-11-23 11:30:00"}   # updated later
+    source.put(table, later)
+    second = poll(store, gaz, source, table)
+    assert second.error is None and second.inserted >= 1, (table, second, reasons(store)[-3:])
