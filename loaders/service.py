@@ -41,6 +41,9 @@ class LoaderService:
         self.process, self.started_at = loader_beat.process_name(), utcnow()
         self.last_batch_at = None   # when any source's batch last committed (the heartbeat tells it)
         self._eval_seconds: dict[str, float] = {}   # per source: how long the evaluations after its batches take
+        # A batch's facts committed before the version moves (its rules' evaluation moves it): owed until
+        # a commit moves it. Owed at start too: a process killed between the two owed it to the screens.
+        self._bump_owed = True
 
     def poll(self, name: str, force: bool = False) -> PollResult:
         # A batch's facts and the alerts they raise reach the screens as one data version (one redraw,
@@ -62,13 +65,18 @@ class LoaderService:
         """Every rule; with `inputs` (rule_inputs.written_by a batch's source), those it can move.
         `bump`: that batch left the data version to this evaluation's commit (moved on its own when
         nothing commits here)."""
-        owed = [bump]
+        owed = [bump or self._bump_owed]
         try:
             return self._evaluate(inputs, owed)
         finally:
             if owed[0]:
-                with self.sessions.begin() as s:
-                    bump_version(s)
+                try:
+                    with self.sessions.begin() as s:
+                        bump_version(s)
+                    owed[0] = False
+                except DBAPIError as e:   # the store is away: the next evaluation (the clock's) pays it
+                    log.warning("data version not moved: %s", str(e.orig).splitlines()[0] if e.orig else e)
+            self._bump_owed = owed[0]
 
     def _evaluate(self, inputs: set[str] | None, owed: list[bool]) -> Evaluation:
         if self.rules.current.loaded_at is None:

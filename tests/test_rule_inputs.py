@@ -92,3 +92,41 @@ def test_a_batch_that_moves_no_rule_still_moves_the_data_version(store, gaz, hc_
         assert _version(sessions) == before + 1
     finally:
         svc.stop()
+
+
+def test_a_version_a_failed_evaluation_owed_is_moved_by_the_next_one(store, gaz, hc_source, tmp_path, monkeypatch):
+    """The facts are committed, the evaluation that was to move the version fails (the store went away
+    between the two): the screens are not left on the old figures, the next evaluation moves it."""
+    from loaders import service as service_module
+    from loaders.service import LoaderService
+    url, sessions = store
+    sim, src = hc_source
+    conf = tmp_path / "config"
+    shutil.copytree(REPO / "config", conf)
+    sources = yaml.safe_load((conf / "sources.yaml").read_text(encoding="utf-8"))
+    sources["sources"] = [{**next(x for x in sources["sources"] if x["name"] == "hc_cases"), "url": src.url}]
+    (conf / "sources.yaml").write_text(yaml.safe_dump(sources, allow_unicode=True), encoding="utf-8")
+    (conf / "rules.yaml").write_text(yaml.safe_dump({"rules": RULES[:1]}, allow_unicode=True), encoding="utf-8")
+    svc = LoaderService(load_config(conf, {"SITROOM_DATA_DIR": str(tmp_path / "data")}), gaz, url)
+    try:
+        svc.poll("hc_cases")
+        svc.evaluate_rules()
+        before = _version(sessions)
+
+        def store_away(*_a, **_k):
+            raise service_module.DBAPIError("UPDATE data_version", {}, OSError("the store went away"))
+        monkeypatch.setattr(service_module, "bump_version", store_away)
+        monkeypatch.setattr(service_module, "evaluate", store_away)
+        sim.add_cases(fs.ZHENGZHOU, 3)
+        try:
+            svc.poll("hc_cases")
+        except service_module.DBAPIError:
+            pass
+        assert _version(sessions) == before   # the facts are in, the version did not move
+        monkeypatch.undo()
+        svc.evaluate_rules()   # the clock's, with nothing changed
+        assert _version(sessions) == before + 1
+        svc.evaluate_rules()
+        assert _version(sessions) == before + 1   # paid once
+    finally:
+        svc.stop()
