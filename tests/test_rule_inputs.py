@@ -130,3 +130,35 @@ def test_a_version_a_failed_evaluation_owed_is_moved_by_the_next_one(store, gaz,
         assert _version(sessions) == before + 1   # paid once
     finally:
         svc.stop()
+
+
+def test_a_batch_keeps_the_pending_conditions_of_the_rules_it_does_not_evaluate(store, gaz, hc_source, tmp_path):
+    """A supply rule waiting out its for_minutes is not dropped by each case batch's evaluation (it would
+    never fire while cases keep arriving)."""
+    from loaders.service import LoaderService
+    from sitroom.store.models import RulePending
+    url, sessions = store
+    sim, src = hc_source
+    with sessions.begin() as s:
+        fs.seed(s)
+    conf = tmp_path / "config"
+    shutil.copytree(REPO / "config", conf)
+    sources = yaml.safe_load((conf / "sources.yaml").read_text(encoding="utf-8"))
+    sources["sources"] = [{**next(x for x in sources["sources"] if x["name"] == "hc_cases"), "url": src.url}]
+    (conf / "sources.yaml").write_text(yaml.safe_dump(sources, allow_unicode=True), encoding="utf-8")
+    rules = [RULES[0], {**RULES[1], "for_minutes": 60}]
+    (conf / "rules.yaml").write_text(yaml.safe_dump({"rules": rules}, allow_unicode=True), encoding="utf-8")
+    svc = LoaderService(load_config(conf, {"SITROOM_DATA_DIR": str(tmp_path / "data")}), gaz, url)
+
+    def pending():
+        with sessions() as s:
+            return {(p.rule, p.region): p.since for p in s.scalars(select(RulePending))}
+    try:
+        svc.evaluate_rules()
+        waiting = pending()
+        assert (("veg_cover", fs.XIANYANG)) in waiting
+        sim.add_cases(fs.ZHENGZHOU, 5)
+        assert svc.poll("hc_cases").inserted == 5
+        assert pending() == waiting   # the same condition, waiting since the same time
+    finally:
+        svc.stop()
