@@ -227,13 +227,13 @@ def run(args) -> dict:
             if listed and listed[0]["region"] != code:
                 notes.append(f"drill {i} ({code}): the API lists {listed[0]['region']} first, not the newest warning "
                              f"(levels {[a['level'] for a in listed[:4]]})")
+            # read in one script: a pushed redraw may replace the rows between a find and a read
+            shown = driver.execute_script(
+                "return [...document.querySelectorAll('#alert-banner .alert-row')].map(e => e.dataset.region)")
             if browser_s is None:
-                shown = [e.get_attribute("data-region") for e in
-                         driver.find_elements("css selector", "#alert-banner .alert-row")]
                 notes.append(f"drill {i} ({code}): not on the wall after {args.timeout} s; banner shows {shown}")
-            first = driver.find_elements("css selector", "#alert-banner .alert-row")
-            if browser_s is not None and first and first[0].get_attribute("data-region") != code:
-                notes.append(f"drill {i} ({code}): the banner's first row is {first[0].get_attribute('data-region')}")
+            if browser_s is not None and shown and shown[0] != code:
+                notes.append(f"drill {i} ({code}): the banner's first row is {shown[0]}")
             sample["ack_s"] = measure_ack(stack, driver, api.get("api_alerts", []), code, sel, args.timeout) \
                 if browser_s is not None else None
             if browser_s is not None and sample["ack_s"] is None:
