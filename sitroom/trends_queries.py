@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, true
 from sqlalchemy.orm import Session
 
 from .series import (EVER_CONFIRMED, _as_date, _col, daily, days, local_day_sql, local_midnight, reported_before,
@@ -44,7 +44,10 @@ def _line_list(s: Session, metric: str, level: str, first: date, last: date, add
 def _aggregates(s: Session, metric: str, level: str, first: date, last: date, add_base, add_day) -> None:
     col = _col(CaseDaily, level)
     value = getattr(CaseDaily, metric)
-    real = CaseDaily.bucket.is_(None) if level != "province" else True   # buckets belong to their province only
+    keep = [CaseDaily.bucket.is_(None)] if level != "province" else []   # buckets belong to their province only
+    if level != "county":   # a county its prefecture's own figure counts (counties: included) is not added again
+        keep.append(CaseDaily.in_parent.is_not(False))
+    real = and_(true(), *keep)
     # "new" rows: summed
     for code, n in s.execute(select(col, func.sum(value)).where(
             real, CaseDaily.counting == "new", CaseDaily.day < first).group_by(col)):

@@ -139,3 +139,22 @@ def test_table_sort_keeps_missing_figures_last():
     assert [r["code"] for r in tv.sort_rows(rows, "growth", True, "en")] == ["1", "3", "2"]
     assert [r["code"] for r in tv.sort_rows(rows, "growth", False, "en")] == ["3", "1", "2"]
     assert [r["code"] for r in tv.sort_rows(rows, "name", False, "en")] == ["2", "1", "3"]
+
+
+def test_a_county_its_prefecture_includes_is_not_counted_twice(store):
+    """counties: included: Baoji's own figure holds Weibin's; the prefecture's and the province's curves
+    are Baoji's figure, the county's curve is Weibin's own."""
+    from sitroom.store.models import CaseDaily
+    _url, sessions = store
+    now = utcnow()
+    today = local_today(now)
+    day = today - timedelta(days=1)
+    with sessions.begin() as s:
+        for key, region, in_parent, confirmed in (("baoji", "610300", None, 50), ("weibin", "610302", False, 20)):
+            s.add(CaseDaily(source="sx_agg", source_key=f"{key}|{day}", region=region, bucket=None, prefecture="610300",
+                            province="610000", day=day, counting="cumulative", confirmed=confirmed, in_parent=in_parent,
+                            source_updated_at=now, loaded_at=now))
+    with sessions() as s:
+        assert tq.cumulative(s, "confirmed", "prefecture", day, today)["610300"] == [50.0, 50.0]
+        assert tq.cumulative(s, "confirmed", "province", day, today)["610000"] == [50.0, 50.0]
+        assert tq.cumulative(s, "confirmed", "county", day, today)["610302"] == [20.0, 20.0]
