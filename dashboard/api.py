@@ -1,7 +1,7 @@
 """JSON API on the same server as the pages: /healthz, /api/v1/*, and the boundary files."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from sqlalchemy.exc import DBAPIError
 
 from sitroom import loader_beat, notify
@@ -191,18 +191,9 @@ def alert_action(alert_id: str, action: str):
     except ValueError as e:
         return bad_request(str(e))
     field = ACTION_FIELDS[action][0]
-    example = f'body must be a JSON object such as {{"{field}": "..."}}'
-    try:
-        body = json_body()
-    except BadBody as e:
-        return bad_request(f"{e}; {example}")
+    body = _person_body({field}, f'{{"{field}": "..."}}', f"{action} takes '{field}'")
     if not isinstance(body, dict):
-        return bad_request(example)
-    if "by" in body:
-        return bad_request("'by' is not taken: the actor is the logged-in account (or the token's)")
-    unknown = sorted(set(body) - {field})
-    if unknown:
-        return bad_request(f"unknown field '{str(unknown[0])[:40]}'; {action} takes '{field}'")
+        return body
     try:
         return jsonify(take(action, alert_id, body.get(field)))
     except TextError as e:
@@ -216,6 +207,23 @@ def alert_action(alert_id: str, action: str):
 SILENCE_FIELDS = ("rule", "region", "minutes", "reason")
 
 
+def _person_body(fields: set[str], example: str, takes: str):
+    """A person's action's JSON body: an object of these fields and no actor (the logged-in account is
+    the actor); else the 400 answer saying why."""
+    try:
+        body = json_body()
+    except BadBody as e:
+        return bad_request(f"{e}; body must be a JSON object such as {example}")
+    if not isinstance(body, dict):
+        return bad_request(f"body must be a JSON object such as {example}")
+    if "by" in body:
+        return bad_request("'by' is not taken: the actor is the logged-in account (or the token's)")
+    unknown = sorted(set(body) - fields)
+    if unknown:
+        return bad_request(f"unknown field '{str(unknown[0])[:40]}'; {takes}")
+    return body
+
+
 @api.get("/api/v1/silences")
 def silences_list():
     """Silences in force (of the account's regions), the soonest to end first."""
@@ -225,22 +233,13 @@ def silences_list():
 @api.post("/api/v1/silences")
 def silence_create():
     """Silence a (rule, region) for `minutes` with a `reason`, as the logged-in account (201)."""
-    example = 'body must be a JSON object such as {"rule": "new_cases_24h", "region": "410100", "minutes": 60, ' \
-              '"reason": "..."}'
-    try:
-        body = json_body()
-    except BadBody as e:
-        return bad_request(f"{e}; {example}")
+    example = '{"rule": "new_cases_24h", "region": "410100", "minutes": 60, "reason": "..."}'
+    body = _person_body(set(SILENCE_FIELDS), example, f"a silence takes {', '.join(SILENCE_FIELDS)}")
     if not isinstance(body, dict):
-        return bad_request(example)
-    if "by" in body:
-        return bad_request("'by' is not taken: the actor is the logged-in account (or the token's)")
-    unknown = sorted(set(body) - set(SILENCE_FIELDS))
-    if unknown:
-        return bad_request(f"unknown field '{str(unknown[0])[:40]}'; a silence takes {', '.join(SILENCE_FIELDS)}")
+        return body
     for name in ("rule", "region"):
         if not isinstance(body.get(name), str) or not body[name]:
-            return bad_request(f"'{name}' is required: the {name} to silence (text); {example}")
+            return bad_request(f"'{name}' is required: the {name} to silence (text); body such as {example}")
     try:
         return jsonify(silence(body["rule"], body["region"], body.get("minutes"), body.get("reason"))), 201
     except TextError as e:

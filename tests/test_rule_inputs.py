@@ -31,6 +31,19 @@ def test_every_shipped_rule_and_every_source_kind_name_their_inputs():
         assert rule_inputs.EVERYTHING not in rule_inputs.written_by(src), src.name
 
 
+def _service(tmp_path, src, rules: list[dict], gaz, url: str):
+    """The loader service on the shipped config with only the health commission's source (at `src`)
+    and these rules."""
+    from loaders.service import LoaderService
+    conf = tmp_path / "config"
+    shutil.copytree(REPO / "config", conf)
+    sources = yaml.safe_load((conf / "sources.yaml").read_text(encoding="utf-8"))
+    sources["sources"] = [{**next(x for x in sources["sources"] if x["name"] == "hc_cases"), "url": src.url}]
+    (conf / "sources.yaml").write_text(yaml.safe_dump(sources, allow_unicode=True), encoding="utf-8")
+    (conf / "rules.yaml").write_text(yaml.safe_dump({"rules": rules}, allow_unicode=True), encoding="utf-8")
+    return LoaderService(load_config(conf, {"SITROOM_DATA_DIR": str(tmp_path / "data")}), gaz, url)
+
+
 def _version(sessions) -> int:
     with sessions() as s:
         return s.scalar(select(DataVersion.version))
@@ -43,18 +56,11 @@ def _open(sessions) -> dict[str, tuple[str, str]]:
 
 def test_a_batch_evaluates_the_rules_its_facts_feed_and_leaves_the_others_alerts_alone(store, gaz, hc_source,
                                                                                         tmp_path):
-    from loaders.service import LoaderService
     url, sessions = store
     sim, src = hc_source
     with sessions.begin() as s:
         fs.seed(s)
-    conf = tmp_path / "config"
-    shutil.copytree(REPO / "config", conf)
-    sources = yaml.safe_load((conf / "sources.yaml").read_text(encoding="utf-8"))
-    sources["sources"] = [{**next(x for x in sources["sources"] if x["name"] == "hc_cases"), "url": src.url}]
-    (conf / "sources.yaml").write_text(yaml.safe_dump(sources, allow_unicode=True), encoding="utf-8")
-    (conf / "rules.yaml").write_text(yaml.safe_dump({"rules": RULES}, allow_unicode=True), encoding="utf-8")
-    svc = LoaderService(load_config(conf, {"SITROOM_DATA_DIR": str(tmp_path / "data")}), gaz, url)
+    svc = _service(tmp_path, src, RULES, gaz, url)
     try:
         sim.add_cases(fs.ZHENGZHOU, 40)
         before = _version(sessions)
@@ -74,16 +80,9 @@ def test_a_batch_evaluates_the_rules_its_facts_feed_and_leaves_the_others_alerts
 
 def test_a_batch_that_moves_no_rule_still_moves_the_data_version(store, gaz, hc_source, tmp_path):
     """The batch left the version to the rules' evaluation; with no rule to evaluate it moves all the same."""
-    from loaders.service import LoaderService
     url, sessions = store
     sim, src = hc_source
-    conf = tmp_path / "config"
-    shutil.copytree(REPO / "config", conf)
-    sources = yaml.safe_load((conf / "sources.yaml").read_text(encoding="utf-8"))
-    sources["sources"] = [{**next(x for x in sources["sources"] if x["name"] == "hc_cases"), "url": src.url}]
-    (conf / "sources.yaml").write_text(yaml.safe_dump(sources, allow_unicode=True), encoding="utf-8")
-    (conf / "rules.yaml").write_text(yaml.safe_dump({"rules": RULES[1:]}, allow_unicode=True), encoding="utf-8")
-    svc = LoaderService(load_config(conf, {"SITROOM_DATA_DIR": str(tmp_path / "data")}), gaz, url)
+    svc = _service(tmp_path, src, RULES[1:], gaz, url)
     try:
         svc.poll("hc_cases")
         before = _version(sessions)
@@ -98,16 +97,9 @@ def test_a_version_a_failed_evaluation_owed_is_moved_by_the_next_one(store, gaz,
     """The facts are committed, the evaluation that was to move the version fails (the store went away
     between the two): the screens are not left on the old figures, the next evaluation moves it."""
     from loaders import service as service_module
-    from loaders.service import LoaderService
     url, sessions = store
     sim, src = hc_source
-    conf = tmp_path / "config"
-    shutil.copytree(REPO / "config", conf)
-    sources = yaml.safe_load((conf / "sources.yaml").read_text(encoding="utf-8"))
-    sources["sources"] = [{**next(x for x in sources["sources"] if x["name"] == "hc_cases"), "url": src.url}]
-    (conf / "sources.yaml").write_text(yaml.safe_dump(sources, allow_unicode=True), encoding="utf-8")
-    (conf / "rules.yaml").write_text(yaml.safe_dump({"rules": RULES[:1]}, allow_unicode=True), encoding="utf-8")
-    svc = LoaderService(load_config(conf, {"SITROOM_DATA_DIR": str(tmp_path / "data")}), gaz, url)
+    svc = _service(tmp_path, src, RULES[:1], gaz, url)
     try:
         svc.poll("hc_cases")
         svc.evaluate_rules()
@@ -135,20 +127,13 @@ def test_a_version_a_failed_evaluation_owed_is_moved_by_the_next_one(store, gaz,
 def test_a_batch_keeps_the_pending_conditions_of_the_rules_it_does_not_evaluate(store, gaz, hc_source, tmp_path):
     """A supply rule waiting out its for_minutes is not dropped by each case batch's evaluation (it would
     never fire while cases keep arriving)."""
-    from loaders.service import LoaderService
     from sitroom.store.models import RulePending
     url, sessions = store
     sim, src = hc_source
     with sessions.begin() as s:
         fs.seed(s)
-    conf = tmp_path / "config"
-    shutil.copytree(REPO / "config", conf)
-    sources = yaml.safe_load((conf / "sources.yaml").read_text(encoding="utf-8"))
-    sources["sources"] = [{**next(x for x in sources["sources"] if x["name"] == "hc_cases"), "url": src.url}]
-    (conf / "sources.yaml").write_text(yaml.safe_dump(sources, allow_unicode=True), encoding="utf-8")
     rules = [RULES[0], {**RULES[1], "for_minutes": 60}]
-    (conf / "rules.yaml").write_text(yaml.safe_dump({"rules": rules}, allow_unicode=True), encoding="utf-8")
-    svc = LoaderService(load_config(conf, {"SITROOM_DATA_DIR": str(tmp_path / "data")}), gaz, url)
+    svc = _service(tmp_path, src, rules, gaz, url)
 
     def pending():
         with sessions() as s:
