@@ -249,7 +249,7 @@ def silence_create():
     except LookupError as e:    # no such region, or outside the account's: the same answer
         return bad_request(str(e), 404)
     except SilenceConflict as e:
-        return jsonify({"error": str(e), "silence": data()._silence_of(body["rule"], body["region"])}), 409
+        return jsonify({"error": str(e), "silence": data().silence_of(body["rule"], body["region"])}), 409
 
 
 @api.post("/api/v1/silences/<silence_id>/lift")

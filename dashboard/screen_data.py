@@ -397,7 +397,7 @@ class ScreenData:
                 return [silences.as_dict(x, self.gaz) for x in silences.in_force(s, regions=self.scope.regions())]
         return self._cached(("silences",), compute)
 
-    def _silence_of(self, rule: str, region: str) -> dict | None:
+    def silence_of(self, rule: str, region: str) -> dict | None:
         return next((x for x in self.silences() if (x["rule"], x["region"]) == (rule, region)), None)
 
     def rules_status(self) -> dict:
@@ -477,7 +477,7 @@ class ScreenData:
 
     def _silence_fields(self, a) -> dict:
         """An open alert's silence in force: until when (None: not silenced), by whom, why, its id."""
-        x = self._silence_of(a.rule, a.region) if a.state != "resolved" else None
+        x = self.silence_of(a.rule, a.region) if a.state != "resolved" else None
         return {"silenced_until": x["ends"] if x else None,
                 "silence": {k: x[k] for k in ("id", "ends", "created_by", "reason")} if x else None}
 

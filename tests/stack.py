@@ -97,18 +97,23 @@ class Stack:
         self.logs: dict[str, Path] = {}
         self.sim = None
 
+    def edit_config(self, name: str, change) -> None:
+        """Change the stack's copy of config/NAME before it starts: `change(data)` edits the parsed YAML."""
+        import yaml
+        path = self.config_dir / name
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        change(data)
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
     def _keep_sources(self, names: tuple[str, ...]) -> None:
         """Only the named sources: a stack that doesn't simulate a source must not poll it."""
-        import yaml
-        path = self.config_dir / "sources.yaml"
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        data["sources"] = [s for s in data["sources"] if s["name"] in names]
-        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-        # nor keep a rule on a source it dropped (rules.yaml would be invalid: no rule would run)
-        rules_path = self.config_dir / "rules.yaml"
-        rules = yaml.safe_load(rules_path.read_text(encoding="utf-8"))
-        rules["rules"] = [r for r in rules["rules"] if r.get("source") in (None, *names)]
-        rules_path.write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+        def sources(data):
+            data["sources"] = [s for s in data["sources"] if s["name"] in names]
+
+        def rules(data):   # nor a rule on a source it dropped (rules.yaml would be invalid: no rule would run)
+            data["rules"] = [r for r in data["rules"] if r.get("source") in (None, *names)]
+        self.edit_config("sources.yaml", sources)
+        self.edit_config("rules.yaml", rules)
 
     def poll_seconds(self) -> float:
         import yaml

@@ -12,7 +12,7 @@ import yaml
 
 import stack as stack_module
 from latin import latin_words
-from stack import ACCOUNTS, click
+from stack import ACCOUNTS
 
 pytestmark = pytest.mark.browser
 
@@ -38,13 +38,10 @@ return {text: text, attrs: attrs, svg: svg, title: document.title};
 def stack(tmp_path_factory):
     """The browser tests' stack, plus a source whose database file is missing (its error)."""
     s = stack_module.Stack(tmp_path_factory.mktemp("catalog"))
-    path = s.config_dir / "sources.yaml"
-    cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
-    broken = {**next(x for x in cfg["sources"] if x["name"] == "hc_cases"), "name": "hc_backup",
-              "title": {"zh": "卫健委备份库", "en": "Health commission backup"},
-              "url": "sqlite:///${SITROOM_DATA_DIR}/sources/no_such_file.db"}
-    cfg["sources"].append(broken)
-    path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    s.edit_config("sources.yaml", lambda cfg: cfg["sources"].append(
+        {**next(x for x in cfg["sources"] if x["name"] == "hc_cases"), "name": "hc_backup",
+         "title": {"zh": "卫健委备份库", "en": "Health commission backup"},
+         "url": "sqlite:///${SITROOM_DATA_DIR}/sources/no_such_file.db"}))
     try:
         s.start()
         yield s

@@ -8,7 +8,6 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import yaml
 
 import stack as stack_module
 from stack import banner_row, css, text
@@ -21,11 +20,9 @@ STEP = 5   # seconds per view (the shortest dashboard.yaml allows)
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     s = stack_module.Stack(tmp_path_factory.mktemp("kiosk"))
-    path = s.config_dir / "dashboard.yaml"
-    cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
-    cfg["playlist"] = [{"view": "overview", "seconds": STEP}, {"view": "region", "region": "郑州", "seconds": STEP},
-                       {"view": "alerts", "seconds": STEP}, {"view": "trend", "seconds": STEP}]
-    path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    s.edit_config("dashboard.yaml", lambda cfg: cfg.update(playlist=[
+        {"view": "overview", "seconds": STEP}, {"view": "region", "region": "郑州", "seconds": STEP},
+        {"view": "alerts", "seconds": STEP}, {"view": "trend", "seconds": STEP}]))
     try:
         s.start()
         yield s

@@ -12,13 +12,10 @@ from sqlalchemy import insert, select, update
 from sitroom import notify, silences
 from sitroom.alerts import evaluate
 from sitroom.auth.models import AuditEntry
-from sitroom.config import load_config
-from sitroom.runtime import Runtime
-from sitroom.settings import Settings
 from sitroom.store.models import Alert, AlertEvent, CaseReport, DataVersion, Silence
 
-from conftest import REPO
-from test_notify import Gateway, rows, targets
+from conftest import runtime_on
+from test_notify import gateway, rows, targets  # noqa: F401 (gateway: the fixture)
 
 RULE, ZHENGZHOU, XIAN = "new_confirmed_24h", "410100", "610100"
 
@@ -35,9 +32,7 @@ def add_cases(sessions, county: str, n: int, tag: str) -> None:
 
 @pytest.fixture
 def rt(store, gaz, tmp_path):
-    url, sessions = store
-    settings = Settings.from_env(data_dir=tmp_path, config_dir=REPO / "config", database_url=url)
-    return Runtime(settings, load_config(settings.config_dir, settings.env()), gaz)
+    return runtime_on(store[0], gaz, tmp_path)
 
 
 @pytest.fixture
@@ -183,14 +178,6 @@ def test_a_silence_expires_by_itself_in_the_running_loaders(app, login, store, r
 
 
 # ------------------------------------------------------------------ the engine and notifications
-@pytest.fixture
-def gateway():
-    gw = Gateway()
-    yield gw
-    gw.server.shutdown()
-    gw.server.server_close()
-
-
 def _kinds(sessions, alert_id: int) -> list[str]:
     with sessions() as s:
         return list(s.scalars(select(AlertEvent.kind).where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.id)))
